@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+// The `tracelight` command: thin wiring of the receiver and the store.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { parseApiKeys } from '../receiver/auth.js';
+import { startServer } from '../receiver/server.js';
+import { DEFAULT_DATA_DIR, Store, type StoreConfig } from '../store/index.js';
+import { CliError, defaultFormat, parseFormat, renderRows } from './output.js';
+import { runSql } from './sql-command.js';
+
+function int(name: string, min: number, max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+interface StoreFlags {
+  data?: string;
+  clickhouseUrl?: string;
+  clickhouseUser?: string;
+  clickhousePassword?: string;
+  clickhouseDatabase?: string;
+}
+
+function withStoreOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--data <dir>', 'embedded store directory').env('TRACELIGHT_DATA'))
+    .addOption(new Option('--clickhouse-url <url>', 'use a ClickHouse server instead of the embedded store').env('TRACELIGHT_CLICKHOUSE_URL'))
+    .addOption(new Option('--clickhouse-user <user>', 'ClickHouse user').env('TRACELIGHT_CLICKHOUSE_USER'))
+    .addOption(new Option('--clickhouse-password <password>', 'ClickHouse password').env('TRACELIGHT_CLICKHOUSE_PASSWORD'))
+    .addOption(new Option('--clickhouse-database <db>', 'ClickHouse database').env('TRACELIGHT_CLICKHOUSE_DATABASE'));
+}
+
+function storeConfig(f: StoreFlags): StoreConfig {
+  return {
+    dataDir: f.data ?? DEFAULT_DATA_DIR,
+    clickhouseUrl: f.clickhouseUrl,
+    clickhouseUser: f.clickhouseUser,
+    clickhousePassword: f.clickhousePassword,
+    clickhouseDatabase: f.clickhouseDatabase,
+  };
+}
+
+function describeStore(cfg: StoreConfig): string {
+  return cfg.clickhouseUrl ? `ClickHouse server ${new URL(cfg.clickhouseUrl).origin}` : `embedded (chDB) in ${cfg.dataDir}`;
+}
+
+const program = new Command('tracelight')
+  .description('Train AI agents from their OpenTelemetry traces.')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .configureOutput({ outputError: (str, write) => write(str) });
+
+withStoreOptions(
+  program
+    .command('serve')
+    .description('run the OTLP receiver (HTTP 4318, gRPC 4317), the REST API, health and metrics')
+    .addOption(new Option('--host <host>', 'address to listen on').default('127.0.0.1').env('TRACELIGHT_HOST'))
+    .addOption(new Option('--port <port>', 'OTLP/HTTP and REST API port').default(4318).argParser(int('--port', 0, 65535)).env('TRACELIGHT_PORT'))
+    .addOption(new Option('--grpc-port <port>', 'OTLP/gRPC port').default(4317).argParser(int('--grpc-port', 0, 65535)).env('TRACELIGHT_GRPC_PORT'))
+    .option('--no-grpc', 'do not serve OTLP/gRPC')
+    .addOption(new Option('--api-key <key...>', 'require "Authorization: Bearer <key>" on OTLP and REST (repeatable; env TRACELIGHT_API_KEYS, comma-separated)'))
+    .addOption(new Option('--max-body-mb <mb>', 'largest request body, after decompression').default(32).argParser(int('--max-body-mb', 1, 1024)))
+    .addOption(new Option('--batch-rows <n>', 'insert when this many rows are buffered for a table').default(20000).argParser(int('--batch-rows', 1, 1_000_000)))
+    .addOption(new Option('--batch-interval-ms <ms>', 'insert at most this long after the first buffered row').default(50).argParser(int('--batch-interval-ms', 1, 60_000)))
+    .addOption(new Option('--max-buffer-mb <mb>', 'refuse with 429 beyond this much buffered data').default(128).argParser(int('--max-buffer-mb', 1, 16_384)))
+    .option('--log', 'log every request (JSON lines on stdout)'),
+).action(async (o: StoreFlags & { host: string; port: number; grpcPort: number; grpc: boolean; apiKey?: string[]; maxBodyMb: number; batchRows: number; batchIntervalMs: number; maxBufferMb: number; log?: boolean }) => {
+  const store = storeConfig(o);
+  store.batch = { maxBatchRows: o.batchRows, flushIntervalMs: o.batchIntervalMs, maxBufferedBytes: o.maxBufferMb * 1024 * 1024 };
+  const server = await startServer({
+    host: o.host,
+    port: o.port,
+    grpcPort: o.grpc ? o.grpcPort : null,
+    apiKeys: parseApiKeys(o.apiKey, process.env.TRACELIGHT_API_KEYS),
+    maxBodyBytes: o.maxBodyMb * 1024 * 1024,
+    store,
+    logger: o.log ?? false,
+  });
+  const lines = [
+    `tracelight listening`,
+    `  OTLP/HTTP  ${server.httpUrl}  (OTEL_EXPORTER_OTLP_ENDPOINT=${server.httpUrl})`,
+    server.grpcPort !== null ? `  OTLP/gRPC  ${o.host}:${server.grpcPort}` : '  OTLP/gRPC  off',
+    `  REST API   ${server.httpUrl}/api/v1/   metrics ${server.httpUrl}/metrics`,
+    `  store      ${describeStore(store)}`,
+    `  auth       ${o.apiKey?.length || process.env.TRACELIGHT_API_KEYS ? 'API key required' : 'off'}`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`${signal}: draining buffered data into the store…\n`);
+    server.close().then(
+      () => process.exit(0),
+      (err: Error) => {
+        process.stderr.write(`tracelight: error while stopping: ${err.message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+});
+
+withStoreOptions(program.command('migrate').description('create or upgrade the ClickHouse tables (idempotent)')).action(async (o: StoreFlags) => {
+  const cfg = storeConfig(o);
+  const res = await Store.migrateOnly(cfg);
+  const names = res.applied.map((m) => `${m.id} ${m.name}`);
+  process.stdout.write(names.length ? `applied ${names.length} migration(s) to ${describeStore(cfg)}: ${names.join(', ')}\n` : `${describeStore(cfg)} is up to date\n`);
+});
+
+withStoreOptions(
+  program
+    .command('sql')
+    .description('run a read-only SQL query (through a running server, or directly on the store)')
+    .argument('<query>', 'SELECT / WITH / SHOW / DESCRIBE / EXPLAIN statement; bind values as {name:Type}')
+    .option('--server <url>', `query through this tracelight server (default: ${'http://127.0.0.1:4318'} when it is running)`)
+    .option('--param <name=value...>', 'bind a query parameter (repeatable)')
+    .addOption(new Option('--api-key <key>', 'API key for --server').env('TRACELIGHT_API_KEY'))
+    .option('--format <format>', 'jsonl | json | table (default: table on a terminal, else jsonl)'),
+).action(async (query: string, o: StoreFlags & { server?: string; param?: string[]; apiKey?: string; format?: string }) => {
+  const format = o.format ? parseFormat(o.format) : defaultFormat();
+  const params: Record<string, string> = {};
+  for (const p of o.param ?? []) {
+    const i = p.indexOf('=');
+    if (i <= 0) throw new CliError(`--param must look like name=value, got "${p}"`);
+    params[p.slice(0, i)] = p.slice(i + 1);
+  }
+  const rows = await runSql(query, params, {
+    server: o.server,
+    apiKey: o.apiKey,
+    store: storeConfig(o),
+    storeExplicit: Boolean(o.data || o.clickhouseUrl),
+  });
+  process.stdout.write(renderRows(rows, format));
+});
+
+program.parseAsync(process.argv).catch((err: Error) => {
+  process.stderr.write(`tracelight: ${err.message.split('\n')[0]}\n`);
+  process.exit(1);
+});

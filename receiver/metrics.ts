@@ -1,0 +1,34 @@
+// Prometheus metrics for the receiver and the store writer. One registry per server instance, so tests
+// and embedders can run several servers in one process.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { BatchObserver } from '../store/index.js';
+
+export type Signal = 'spans' | 'logs';
+export type Transport = 'http' | 'grpc';
+
+export class ReceiverMetrics {
+  readonly registry = new Registry();
+  readonly received = new Counter({ name: 'tracelight_received_total', help: 'Spans and log records received, before validation.', labelNames: ['signal', 'transport'], registers: [this.registry] });
+  readonly accepted = new Counter({ name: 'tracelight_accepted_total', help: 'Spans and log records durably written and acknowledged.', labelNames: ['signal', 'transport'], registers: [this.registry] });
+  readonly rejected = new Counter({ name: 'tracelight_rejected_total', help: 'Spans and log records refused, by reason (invalid, backpressure, store_unavailable, malformed).', labelNames: ['signal', 'transport', 'reason'], registers: [this.registry] });
+  readonly requests = new Counter({ name: 'tracelight_otlp_requests_total', help: 'OTLP export requests by outcome status code.', labelNames: ['signal', 'transport', 'code'], registers: [this.registry] });
+  readonly batchRows = new Histogram({ name: 'tracelight_store_batch_rows', help: 'Rows per insert batch.', labelNames: ['table'], buckets: [1, 10, 100, 500, 1000, 5000, 10000, 20000, 50000], registers: [this.registry] });
+  readonly insertSeconds = new Histogram({ name: 'tracelight_store_insert_seconds', help: 'Latency of one batch insert.', labelNames: ['table'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
+  readonly storeErrors = new Counter({ name: 'tracelight_store_errors_total', help: 'Failed batch inserts.', labelNames: ['table'], registers: [this.registry] });
+  readonly queueRows = new Gauge({ name: 'tracelight_ingest_queue_rows', help: 'Rows buffered waiting for the store.', registers: [this.registry] });
+  readonly queueBytes = new Gauge({ name: 'tracelight_ingest_queue_bytes', help: 'Bytes buffered waiting for the store.', registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'tracelight_process_' });
+  }
+
+  observer(): BatchObserver {
+    return {
+      batchWritten: (table, rows, _bytes, seconds) => {
+        this.batchRows.observe({ table }, rows);
+        this.insertSeconds.observe({ table }, seconds);
+      },
+      batchFailed: (table) => this.storeErrors.inc({ table }),
+    };
+  }
+}

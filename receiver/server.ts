@@ -1,0 +1,143 @@
+// The tracelight server: OTLP/HTTP and the REST API on one port (4318), OTLP/gRPC on 4317, health and
+// Prometheus metrics. It owns the store (chDB allows one data directory per process).
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { Store, StoreError, ReadOnlySqlError, type StoreConfig } from '../store/index.js';
+import { ApiKeys } from './auth.js';
+import { decompressBody } from './body-decompression.js';
+import { Ingestor } from './ingest.js';
+import { ReceiverMetrics } from './metrics.js';
+import { encodingOf, GRPC_INVALID_ARGUMENT, registerOtlpHttp, sendOtlpError } from './otlp-http.js';
+import { startOtlpGrpc } from './otlp-grpc.js';
+import { registerQueryApi } from './query-api.js';
+
+export interface ServerOptions {
+  host: string;
+  port: number;
+  /** OTLP/gRPC port; null disables gRPC. */
+  grpcPort: number | null;
+  apiKeys: readonly string[];
+  /** Largest request body accepted, after decompression. */
+  maxBodyBytes: number;
+  store: StoreConfig;
+  logger?: boolean;
+}
+
+export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
+  host: '127.0.0.1',
+  port: 4318,
+  grpcPort: 4317,
+  apiKeys: [],
+  maxBodyBytes: 32 * 1024 * 1024,
+  store: {},
+};
+
+export interface RunningServer {
+  app: FastifyInstance;
+  store: Store;
+  metrics: ReceiverMetrics;
+  httpUrl: string;
+  grpcPort: number | null;
+  /** Stops accepting, drains buffered writes into the store, closes it. */
+  close(): Promise<void>;
+}
+
+const OTLP_PATHS = new Set(['/v1/traces', '/v1/logs']);
+
+export async function startServer(partial: Partial<ServerOptions> = {}): Promise<RunningServer> {
+  const opts: ServerOptions = { ...DEFAULT_SERVER_OPTIONS, ...partial };
+  const metrics = new ReceiverMetrics();
+  const store = await Store.open({ ...opts.store, observer: metrics.observer() });
+  const keys = new ApiKeys(opts.apiKeys);
+  const ingestor = new Ingestor(store, metrics);
+
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.maxBodyBytes, forceCloseConnections: true });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(['application/x-protobuf', 'application/protobuf'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    // OTLP/JSON is decoded by the OTLP codec itself; the REST API gets parsed JSON.
+    if (OTLP_PATHS.has(req.url.split('?')[0] ?? '')) return done(null, body);
+    try {
+      done(null, (body as Buffer).length === 0 ? {} : JSON.parse((body as Buffer).toString('utf8')));
+    } catch (err) {
+      const e = new Error(`request body is not valid JSON: ${(err as Error).message}`) as FastifyError;
+      e.statusCode = 400;
+      done(e, undefined);
+    }
+  });
+  app.addHook('preParsing', async (req, _reply, payload) => decompressBody(req, payload));
+  app.addHook('onRequest', async (req, reply) => {
+    const path = req.url.split('?')[0] ?? '';
+    if (!(OTLP_PATHS.has(path) || path.startsWith('/api/'))) return;
+    if (!keys.allows(req.headers.authorization)) {
+      reply.header('WWW-Authenticate', 'Bearer');
+      if (OTLP_PATHS.has(path)) return sendOtlpError(reply, encodingOf(req), 401, 16, 'missing or invalid API key (send "Authorization: Bearer <key>")');
+      return reply.code(401).send({ error: 'missing or invalid API key (send "Authorization: Bearer <key>")' });
+    }
+  });
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const path = req.url.split('?')[0] ?? '';
+    let status = err.statusCode ?? 500;
+    let message = err.message;
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') message = `request body exceeds the limit of ${opts.maxBodyBytes} bytes (after decompression)`;
+    else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') message = `unsupported Content-Type "${req.headers['content-type'] ?? ''}" (use application/x-protobuf or application/json)`;
+    else if (err.code === 'Z_DATA_ERROR' || err.code === 'Z_BUF_ERROR' || /unexpected end of file|incorrect header check/i.test(err.message)) {
+      status = 400;
+      message = `request body is not valid ${String(req.headers['content-encoding'] ?? '')} data: ${err.message}`;
+    } else if (err instanceof ReadOnlySqlError) {
+      status = 400;
+    } else if (err instanceof StoreError) {
+      status = err.code === undefined ? 503 : 400;
+    }
+    if (status >= 500) req.log.error(err);
+    if (OTLP_PATHS.has(path)) return sendOtlpError(reply, encodingOf(req), status, status === 413 || status === 415 || status === 400 ? GRPC_INVALID_ARGUMENT : 13, message);
+    return reply.code(status).send({ error: message });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}` }));
+
+  registerOtlpHttp(app, ingestor, metrics);
+  registerQueryApi(app, store);
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    try {
+      await store.driver.ping();
+      const w = store.writer.stats;
+      if (!w.storeHealthy) return reply.code(503).send({ status: 'store failing', error: w.lastError });
+      return { status: 'ready', store: store.driver.kind, location: store.driver.location, buffered_rows: w.bufferedRows };
+    } catch (err) {
+      return reply.code(503).send({ status: 'store unreachable', error: (err as Error).message });
+    }
+  });
+  app.get('/metrics', async (_req, reply) => {
+    const w = store.writer.stats;
+    metrics.queueRows.set(w.bufferedRows);
+    metrics.queueBytes.set(w.bufferedBytes);
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  let grpc: { port: number; close(): Promise<void> } | null = null;
+  try {
+    await app.listen({ host: opts.host, port: opts.port });
+    if (opts.grpcPort !== null) grpc = await startOtlpGrpc({ host: opts.host, port: opts.grpcPort, maxReceiveMessageBytes: opts.maxBodyBytes }, ingestor, metrics, keys);
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : opts.port;
+  const hostForUrl = opts.host === '0.0.0.0' || opts.host === '::' ? '127.0.0.1' : opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+
+  let closing: Promise<void> | null = null;
+  return {
+    app,
+    store,
+    metrics,
+    httpUrl: `http://${hostForUrl}:${port}`,
+    grpcPort: grpc?.port ?? null,
+    close: () =>
+      (closing ??= (async () => {
+        await Promise.all([app.close(), grpc?.close()]);
+        await store.close();
+      })()),
+  };
+}

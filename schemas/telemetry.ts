@@ -1,0 +1,123 @@
+// The receiver's in-memory view of OTLP data: one flat record per span or log record, with its
+// resource and scope attached, so every later stage (storage rows, normalizers) reads one shape
+// whether the request came as protobuf or JSON, over HTTP or gRPC.
+
+/** An OTLP AnyValue as a plain JS value. Integers beyond 2^53 stay exact as bigint; bytes are Uint8Array. */
+export type AttrValue =
+  | string
+  | boolean
+  | number
+  | bigint
+  | Uint8Array
+  | null
+  | AttrValue[]
+  | { [key: string]: AttrValue };
+
+export type Attributes = Record<string, AttrValue>;
+
+export interface Scope {
+  name: string;
+  version: string;
+  attributes: Attributes;
+}
+
+export interface SpanEventRecord {
+  timeUnixNano: bigint;
+  name: string;
+  attributes: Attributes;
+}
+
+export interface SpanLinkRecord {
+  traceId: string;
+  spanId: string;
+  traceState: string;
+  attributes: Attributes;
+}
+
+export interface SpanRecord {
+  /** Lower-case hex, 32 chars. */
+  traceId: string;
+  /** Lower-case hex, 16 chars. */
+  spanId: string;
+  /** Lower-case hex or '' for a root span. */
+  parentSpanId: string;
+  traceState: string;
+  flags: number;
+  name: string;
+  /** OTLP SpanKind enum value (0..5). */
+  kind: number;
+  startTimeUnixNano: bigint;
+  endTimeUnixNano: bigint;
+  attributes: Attributes;
+  events: SpanEventRecord[];
+  links: SpanLinkRecord[];
+  /** OTLP StatusCode enum value: 0 unset, 1 ok, 2 error. */
+  statusCode: number;
+  statusMessage: string;
+  resource: Attributes;
+  resourceSchemaUrl: string;
+  scope: Scope;
+  scopeSchemaUrl: string;
+}
+
+export interface LogRecordRecord {
+  timeUnixNano: bigint;
+  observedTimeUnixNano: bigint;
+  /** Lower-case hex or ''. */
+  traceId: string;
+  spanId: string;
+  flags: number;
+  severityNumber: number;
+  severityText: string;
+  body: AttrValue;
+  attributes: Attributes;
+  eventName: string;
+  resource: Attributes;
+  resourceSchemaUrl: string;
+  scope: Scope;
+  scopeSchemaUrl: string;
+}
+
+export const SPAN_KIND_NAMES = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'] as const;
+export const STATUS_CODE_NAMES = ['Unset', 'Ok', 'Error'] as const;
+
+/**
+ * Renders an attribute value the way the OpenTelemetry Collector's pdata `Value.AsString()` does, which is
+ * what the Collector's ClickHouse exporter stores in its `Map(String, String)` columns: strings as-is,
+ * numbers and booleans in their shortest text form, bytes as base64, arrays and maps as JSON.
+ */
+export function attrValueToString(value: AttrValue): string {
+  if (typeof value === 'string') return value;
+  if (value === null) return '';
+  if (typeof value === 'number') return formatDouble(value);
+  if (typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  return JSON.stringify(toJsonValue(value));
+}
+
+function formatDouble(n: number): string {
+  if (Number.isNaN(n)) return 'NaN';
+  if (n === Infinity) return '+Inf';
+  if (n === -Infinity) return '-Inf';
+  return String(n);
+}
+
+/** A JSON-safe copy of an attribute value (bigint as number when exact, bytes as base64). */
+export function toJsonValue(value: AttrValue): unknown {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : formatDouble(value);
+  if (typeof value === 'bigint') {
+    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(value) : value.toString();
+  }
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  if (Array.isArray(value)) return value.map(toJsonValue);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = toJsonValue(v);
+  return out;
+}
+
+export function attributesToStringMap(attrs: Attributes): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key in attrs) out[key] = attrValueToString(attrs[key] as AttrValue);
+  return out;
+}

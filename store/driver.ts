@@ -1,0 +1,42 @@
+// The two ways to reach ClickHouse behind one small interface. Both run the same SQL text; values are
+// always bound as `{name:Type}` query parameters by the engine, never spliced into the statement.
+
+export type QueryParams = Record<string, unknown>;
+
+export interface QueryOptions {
+  /** Run with ClickHouse's `readonly` setting, so the engine itself refuses writes and DDL. */
+  readonly?: boolean;
+}
+
+export interface Driver {
+  readonly kind: 'embedded' | 'server';
+  /** Where the data lives, for messages: a directory or a URL without credentials. */
+  readonly location: string;
+  /** Runs a SELECT-like statement and returns its rows (JSONEachRow semantics: 64-bit ints as strings). */
+  query<T = Record<string, unknown>>(sql: string, params?: QueryParams, opts?: QueryOptions): Promise<T[]>;
+  /** Runs a statement that returns nothing (DDL, INSERT ... SELECT, ALTER). */
+  exec(sql: string, params?: QueryParams): Promise<void>;
+  /** Inserts pre-encoded JSONEachRow lines. */
+  insertJsonEachRow(table: string, rows: Buffer): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class StoreError extends Error {
+  override name = 'StoreError';
+  constructor(message: string, readonly code?: number, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export function parseJsonEachRow<T>(text: string): T[] {
+  const rows: T[] = [];
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    if (end > start) rows.push(JSON.parse(text.slice(start, end)) as T);
+    start = end + 1;
+  }
+  return rows;
+}

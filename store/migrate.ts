@@ -1,0 +1,23 @@
+// Applies the numbered migrations from schemas/ once each. Every statement is idempotent
+// (IF NOT EXISTS), so a run interrupted halfway is simply run again.
+import { MIGRATIONS, MIGRATIONS_TABLE_DDL, type Migration } from '../schemas/migrations.js';
+import type { Driver } from './driver.js';
+
+export interface MigrationResult {
+  applied: Migration[];
+  alreadyApplied: number;
+}
+
+export async function migrate(driver: Driver, migrations: Migration[] = MIGRATIONS): Promise<MigrationResult> {
+  await driver.exec(MIGRATIONS_TABLE_DDL);
+  const done = await driver.query<{ id: number }>('SELECT DISTINCT id FROM tracelight_migrations');
+  const doneIds = new Set(done.map((r) => Number(r.id)));
+  const applied: Migration[] = [];
+  for (const m of [...migrations].sort((a, b) => a.id - b.id)) {
+    if (doneIds.has(m.id)) continue;
+    for (const stmt of m.statements) await driver.exec(stmt);
+    await driver.exec('INSERT INTO tracelight_migrations (id, name) VALUES ({id:UInt32}, {name:String})', { id: m.id, name: m.name });
+    applied.push(m);
+  }
+  return { applied, alreadyApplied: doneIds.size };
+}

@@ -1,0 +1,97 @@
+// A ClickHouse server (or cluster, or ClickHouse Cloud) over its HTTP interface, through the official client.
+import { Readable } from 'node:stream';
+import { ClickHouseError, createClient, type ClickHouseClient } from '@clickhouse/client';
+import { StoreError, type Driver, type QueryOptions, type QueryParams } from './driver.js';
+
+export interface ServerDriverOptions {
+  url: string;
+  username?: string;
+  password?: string;
+  database?: string;
+  requestTimeoutMs?: number;
+}
+
+function wrap(err: unknown): StoreError {
+  if (err instanceof ClickHouseError) return new StoreError(err.message.split('\n')[0] ?? err.message, Number(err.code), { cause: err });
+  const e = err as Error;
+  return new StoreError(`ClickHouse server unreachable: ${e?.message ?? String(err)}`, undefined, { cause: err });
+}
+
+/** The URL without credentials, for logs and messages. */
+export function redactUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return raw;
+  }
+}
+
+export class ServerDriver implements Driver {
+  readonly kind = 'server' as const;
+  readonly location: string;
+  private client: ClickHouseClient;
+
+  constructor(opts: ServerDriverOptions) {
+    this.location = redactUrl(opts.url);
+    const u = new URL(opts.url);
+    const username = opts.username ?? (u.username ? decodeURIComponent(u.username) : undefined);
+    const password = opts.password ?? (u.password ? decodeURIComponent(u.password) : undefined);
+    const database = opts.database ?? (u.pathname.length > 1 ? u.pathname.slice(1) : undefined);
+    u.username = '';
+    u.password = '';
+    u.pathname = '/';
+    this.client = createClient({
+      url: u.toString(),
+      username,
+      password,
+      database,
+      request_timeout: opts.requestTimeoutMs ?? 30_000,
+      compression: { request: false, response: true },
+    });
+  }
+
+  async query<T>(sql: string, params: QueryParams = {}, opts: QueryOptions = {}): Promise<T[]> {
+    try {
+      const rs = await this.client.query({
+        query: sql,
+        query_params: params,
+        format: 'JSONEachRow',
+        clickhouse_settings: opts.readonly ? { readonly: '2' } : {},
+      });
+      return await rs.json<T>();
+    } catch (err) {
+      throw wrap(err);
+    }
+  }
+
+  async exec(sql: string, params: QueryParams = {}): Promise<void> {
+    try {
+      await this.client.command({ query: sql, query_params: params });
+    } catch (err) {
+      throw wrap(err);
+    }
+  }
+
+  async insertJsonEachRow(table: string, rows: Buffer): Promise<void> {
+    if (rows.length === 0) return;
+    if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(table)) throw new StoreError(`invalid table name ${JSON.stringify(table)}`);
+    try {
+      const res = await this.client.exec({ query: `INSERT INTO ${table} FORMAT JSONEachRow`, values: Readable.from([rows]) });
+      res.stream.resume();
+    } catch (err) {
+      throw wrap(err);
+    }
+  }
+
+  async ping(): Promise<void> {
+    const r = await this.client.ping();
+    if (!r.success) throw wrap(r.error);
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}

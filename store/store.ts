@@ -1,0 +1,78 @@
+// The one entry point to ClickHouse: opens the right driver, applies migrations, writes telemetry through
+// the batch writer and runs read-only queries. Everything above store/ goes through this class.
+import { ChdbDriver } from './chdb-driver.js';
+import type { Driver, QueryParams } from './driver.js';
+import { BatchWriter, type BatchObserver, type BatchWriterOptions } from './batch-writer.js';
+import { migrate, type MigrationResult } from './migrate.js';
+import { logRow, spanRow } from './otel-rows.js';
+import { checkReadOnlySql } from './read-only-sql.js';
+import { ServerDriver } from './server-driver.js';
+import type { LogRecordRecord, SpanRecord } from '../schemas/telemetry.js';
+
+export interface StoreConfig {
+  /** Embedded data directory (default `./.tracelight`); ignored when clickhouseUrl is set. */
+  dataDir?: string;
+  clickhouseUrl?: string;
+  clickhouseUser?: string;
+  clickhousePassword?: string;
+  clickhouseDatabase?: string;
+  batch?: Partial<BatchWriterOptions>;
+  observer?: BatchObserver;
+}
+
+export const DEFAULT_DATA_DIR = '.tracelight';
+
+export function openDriver(cfg: StoreConfig): Driver {
+  if (cfg.clickhouseUrl) {
+    return new ServerDriver({ url: cfg.clickhouseUrl, username: cfg.clickhouseUser, password: cfg.clickhousePassword, database: cfg.clickhouseDatabase });
+  }
+  return new ChdbDriver(cfg.dataDir ?? DEFAULT_DATA_DIR);
+}
+
+export class Store {
+  readonly writer: BatchWriter;
+
+  private constructor(readonly driver: Driver, cfg: StoreConfig) {
+    this.writer = new BatchWriter(driver, cfg.batch, cfg.observer);
+  }
+
+  /** Opens the store and brings its schema up to date. */
+  static async open(cfg: StoreConfig = {}): Promise<Store> {
+    const driver = openDriver(cfg);
+    try {
+      await migrate(driver);
+    } catch (err) {
+      await driver.close().catch(() => undefined);
+      throw err;
+    }
+    return new Store(driver, cfg);
+  }
+
+  static async migrateOnly(cfg: StoreConfig = {}): Promise<MigrationResult> {
+    const driver = openDriver(cfg);
+    try {
+      return await migrate(driver);
+    } finally {
+      await driver.close();
+    }
+  }
+
+  /** Resolves once the spans and log records are durably written. */
+  writeTelemetry(spans: readonly SpanRecord[], logs: readonly LogRecordRecord[]): Promise<void> {
+    return this.writer.write([
+      { table: 'otel_traces', lines: spans.map(spanRow) },
+      { table: 'otel_logs', lines: logs.map(logRow) },
+    ]);
+  }
+
+  /** Runs a user-supplied read-only statement; the engine's readonly setting backs the syntactic check. */
+  readOnlyQuery<T = Record<string, unknown>>(sql: string, params: QueryParams = {}): Promise<T[]> {
+    return this.driver.query<T>(checkReadOnlySql(sql), params, { readonly: true });
+  }
+
+  async close(): Promise<void> {
+    await this.writer.drain();
+    this.writer.close();
+    await this.driver.close();
+  }
+}
