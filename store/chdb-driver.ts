@@ -38,6 +38,9 @@ export class ChdbDriver implements Driver {
       }
       throw wrap(err);
     }
+    // A ClickHouse server quotes 64-bit integers in JSON output by default and chDB does not; quote them
+    // here too so both drivers return the same rows and no value beyond 2^53 loses precision.
+    this.session.query('SET output_format_json_quote_64bit_integers = 1');
   }
 
   async query<T>(sql: string, params: QueryParams = {}, opts: QueryOptions = {}): Promise<T[]> {

@@ -66,7 +66,7 @@ export class Store {
   }
 
   /** Runs a user-supplied read-only statement; the engine's readonly setting backs the syntactic check. */
-  readOnlyQuery<T = Record<string, unknown>>(sql: string, params: QueryParams = {}): Promise<T[]> {
+  async readOnlyQuery<T = Record<string, unknown>>(sql: string, params: QueryParams = {}): Promise<T[]> {
     return this.driver.query<T>(checkReadOnlySql(sql), params, { readonly: true });
   }
 

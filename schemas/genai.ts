@@ -1,0 +1,128 @@
+// The normalized training-data model: whatever GenAI convention a span used, it becomes an LlmCall with
+// messages in one shape. The message shape is the OpenTelemetry GenAI one (role + typed parts), so a
+// current OTel instrumentation's `gen_ai.input.messages` maps onto it unchanged.
+
+export type MessagePart =
+  | { type: 'text'; content: string }
+  | { type: 'tool_call'; id?: string; name: string; arguments: unknown }
+  | { type: 'tool_call_response'; id?: string; response: unknown }
+  | { type: 'reasoning'; content: string }
+  /** Anything else (images, audio, files, provider-specific blocks), kept as sent. */
+  | { type: string; [key: string]: unknown };
+
+export interface Message {
+  /** system | user | assistant | tool (or whatever role the instrumentation reported). */
+  role: string;
+  parts: MessagePart[];
+  /** Participant name, when the instrumentation reports one. */
+  name?: string;
+  /** Output messages only. */
+  finish_reason?: string;
+}
+
+/** Where a span's GenAI data came from, for debugging and for the counts on /metrics. */
+export type Convention =
+  | 'otel-genai'
+  | 'otel-genai-events'
+  | 'otel-genai-legacy'
+  | 'openinference'
+  | 'openllmetry'
+  | 'vercel-ai'
+  | 'agentlightning'
+  | 'llm-proxy';
+
+export interface LlmCall {
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string;
+  /** Rollout identity read from this span or its resource ('' when the span carries none). */
+  rollout_id: string;
+  attempt_id: string;
+  /** gen_ai.conversation.id (or an equivalent session id), a fallback rollout identity. */
+  conversation_id: string;
+  start_time_unix_nano: bigint;
+  end_time_unix_nano: bigint;
+  /** gen_ai.agent.name, else the service name. */
+  agent: string;
+  service: string;
+  /** gen_ai.provider.name / gen_ai.system. */
+  provider: string;
+  /** chat, text_completion, embeddings, ... */
+  operation: string;
+  request_model: string;
+  response_model: string;
+  /** System instructions come first, as role "system" messages. */
+  input: Message[];
+  output: Message[];
+  finish_reasons: string[];
+  input_tokens: number | null;
+  output_tokens: number | null;
+  prompt_token_ids: number[];
+  response_token_ids: number[];
+  response_logprobs: number[];
+  /** Resource versions the call used: name → version (tracelight.resource.<name>.version). */
+  resources: Record<string, string>;
+  /** Tool definitions offered to the model, as sent. */
+  tools: unknown[];
+  conventions: Convention[];
+  status: 'ok' | 'error' | 'unset';
+  error: string;
+}
+
+/** Content that arrives separately from its span (OTLP log events, span events), joined by (trace_id, span_id). */
+export interface LlmContent {
+  trace_id: string;
+  span_id: string;
+  /** Order of arrival within the span, so several events rebuild the conversation in order. */
+  seq: number;
+  time_unix_nano: bigint;
+  input: Message[];
+  output: Message[];
+  convention: Convention;
+}
+
+export interface Reward {
+  /** Stable id: the same reward delivered twice keeps one row. */
+  reward_id: string;
+  rollout_id: string;
+  attempt_id: string;
+  trace_id: string;
+  /** The span the reward judges ('' when it judges the whole rollout). */
+  span_id: string;
+  name: string;
+  value: number;
+  label: string;
+  explanation: string;
+  /** span-event | log-event | agentlightning | api | rollout-complete */
+  source: string;
+  time_unix_nano: bigint;
+  /** Explicitly marked primary (tracelight.reward.primary or the API's `primary`). */
+  primary: boolean;
+}
+
+/** Rollout identity declared by any span of a trace (usually the agent's root span), inherited by the rest. */
+export interface TraceIdentity {
+  trace_id: string;
+  rollout_id: string;
+  attempt_id: string;
+  time_unix_nano: bigint;
+}
+
+/** What the normalizers produce from one OTLP batch. */
+export interface NormalizedBatch {
+  calls: LlmCall[];
+  contents: LlmContent[];
+  rewards: Reward[];
+  identities: TraceIdentity[];
+  /** Spans that matched no GenAI convention (kept raw in otel_traces only). */
+  unmatchedSpans: number;
+}
+
+/** tracelight's own attribute keys, used only where no standard exists (DESIGN.md). */
+export const TL = {
+  rolloutId: 'tracelight.rollout.id',
+  attemptId: 'tracelight.attempt.id',
+  resourceVersionPrefix: 'tracelight.resource.',
+  resourceVersionSuffix: '.version',
+  rewardPrimary: 'tracelight.reward.primary',
+} as const;

@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import protobuf from 'protobufjs';
+import {
+  decodeLogsJson,
+  decodeTracesJson,
+  decodeTracesProto,
+  decodeTraceResponse,
+  encodeTraceResponse,
+  OtlpDecodeError,
+  partialSuccessOf,
+  traceResponseJson,
+} from '../../schemas/otlp-codec.js';
+import { attrValueToString } from '../../schemas/telemetry.js';
+
+const root = protobuf.loadSync(fileURLToPath(new URL('../../schemas/otlp/otlp.proto', import.meta.url)));
+const TraceRequest = root.lookupType('opentelemetry.proto.ExportTraceServiceRequest');
+
+const TRACE = '5b8efff798038103d269b633813fc60c';
+const SPAN = 'eee19b7ec3c1b174';
+
+function protoRequest(spans: Record<string, unknown>[]): Uint8Array {
+  return TraceRequest.encode(TraceRequest.fromObject({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }] }, scopeSpans: [{ scope: { name: 'sc', version: '1' }, spans }] }] })).finish();
+}
+
+describe('OTLP protobuf decoding', () => {
+  it('decodes ids as hex, timestamps as exact nanoseconds and every attribute type', () => {
+    const d = decodeTracesProto(protoRequest([{
+      traceId: Buffer.from(TRACE, 'hex'),
+      spanId: Buffer.from(SPAN, 'hex'),
+      name: 'chat',
+      kind: 3,
+      startTimeUnixNano: '1700000000123456789',
+      endTimeUnixNano: '1700000000999999999',
+      attributes: [
+        { key: 's', value: { stringValue: 'x' } },
+        { key: 'i', value: { intValue: '-42' } },
+        { key: 'huge', value: { intValue: '9223372036854775807' } },
+        { key: 'd', value: { doubleValue: 1.5 } },
+        { key: 'b', value: { boolValue: true } },
+        { key: 'bytes', value: { bytesValue: Buffer.from([1, 2, 3]) } },
+        { key: 'arr', value: { arrayValue: { values: [{ stringValue: 'a' }, { intValue: 2 }] } } },
+        { key: 'kv', value: { kvlistValue: { values: [{ key: 'k', value: { boolValue: false } }] } } },
+      ],
+      status: { code: 2, message: 'bad' },
+    }]));
+    expect(d.rejected).toBe(0);
+    const s = d.items[0]!;
+    expect(s.traceId).toBe(TRACE);
+    expect(s.spanId).toBe(SPAN);
+    expect(s.parentSpanId).toBe('');
+    expect(s.startTimeUnixNano).toBe(1_700_000_000_123_456_789n);
+    expect(s.endTimeUnixNano).toBe(1_700_000_000_999_999_999n);
+    expect(s.attributes).toEqual({ s: 'x', i: -42, huge: 9223372036854775807n, d: 1.5, b: true, bytes: Buffer.from([1, 2, 3]), arr: ['a', 2], kv: { k: false } });
+    expect(s.resource).toEqual({ 'service.name': 'svc' });
+    expect(s.scope).toEqual({ name: 'sc', version: '1', attributes: {} });
+    expect([s.statusCode, s.statusMessage, s.kind]).toEqual([2, 'bad', 3]);
+  });
+
+  it('rejects bad items one by one and keeps the rest', () => {
+    const good = { traceId: Buffer.from(TRACE, 'hex'), spanId: Buffer.from(SPAN, 'hex'), name: 'ok' };
+    const d = decodeTracesProto(protoRequest([
+      good,
+      { ...good, traceId: Buffer.alloc(5, 1) },
+      { ...good, spanId: Buffer.alloc(8, 0) },
+      { ...good, kind: 9 },
+      { ...good, startTimeUnixNano: '18446744073709551615' },
+    ]));
+    expect(d.items.map((s) => s.name)).toEqual(['ok']);
+    expect(d.rejected).toBe(4);
+    expect(d.errors.join('\n')).toMatch(/traceId must be 16 bytes, got 5/);
+    expect(d.errors.join('\n')).toMatch(/spanId is all zeros/);
+    expect(d.errors.join('\n')).toMatch(/kind 9 is not a SpanKind/);
+    expect(d.errors.join('\n')).toMatch(/past year 2262/);
+    expect(partialSuccessOf(d)?.rejected).toBe(4);
+  });
+
+  it('raises a decode error naming the problem for bytes that are not protobuf', () => {
+    expect(() => decodeTracesProto(Buffer.from('this is not protobuf at all, just text'))).toThrow(OtlpDecodeError);
+    expect(() => decodeTracesProto(protoRequest([{ name: 'x'.repeat(100) }]).slice(0, 20))).toThrow(/malformed protobuf ExportTraceServiceRequest/);
+  });
+
+  it('encodes partial success in the response', () => {
+    const bytes = encodeTraceResponse({ rejected: 3, errorMessage: 'three bad' });
+    const r = decodeTraceResponse(bytes);
+    expect(Number(r.partialSuccess?.rejectedSpans)).toBe(3);
+    expect(r.partialSuccess?.errorMessage).toBe('three bad');
+    expect(encodeTraceResponse().length).toBe(0);
+    expect(traceResponseJson({ rejected: 2, errorMessage: 'e' })).toEqual({ partialSuccess: { rejectedSpans: '2', errorMessage: 'e' } });
+  });
+});
+
+describe('OTLP/JSON decoding', () => {
+  const body = (spans: unknown[]): string => JSON.stringify({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 's' }, spans }] }] });
+
+  it('follows the OTLP/JSON mapping: hex ids, int64 as strings, enums as numbers, snake_case accepted', () => {
+    const d = decodeTracesJson(body([
+      { traceId: TRACE.toUpperCase(), spanId: SPAN, name: 'a', kind: 2, startTimeUnixNano: '1700000000000000001', endTimeUnixNano: 1700000000, attributes: [{ key: 'n', value: { intValue: '7' } }, { key: 'f', value: { doubleValue: 'NaN' } }] },
+      { trace_id: TRACE, span_id: SPAN, name: 'b', kind: 'SPAN_KIND_CLIENT', start_time_unix_nano: '5', status: { code: 'STATUS_CODE_ERROR' } },
+    ]));
+    expect(d.rejected).toBe(0);
+    expect(d.items[0]!.traceId).toBe(TRACE);
+    expect(d.items[0]!.startTimeUnixNano).toBe(1_700_000_000_000_000_001n);
+    expect(d.items[0]!.attributes.n).toBe(7);
+    expect(Number.isNaN(d.items[0]!.attributes.f)).toBe(true);
+    expect([d.items[1]!.kind, d.items[1]!.statusCode, d.items[1]!.startTimeUnixNano]).toEqual([3, 2, 5n]);
+  });
+
+  it('names the field when ids are base64 instead of hex', () => {
+    const d = decodeTracesJson(body([{ traceId: Buffer.from(TRACE, 'hex').toString('base64'), spanId: SPAN }]));
+    expect(d.rejected).toBe(1);
+    expect(d.errors[0]).toMatch(/resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]\.traceId must be 32 hex characters/);
+  });
+
+  it('rejects over-deep values as an item, not the request', () => {
+    let v: unknown = { stringValue: 'leaf' };
+    for (let i = 0; i < 100; i++) v = { arrayValue: { values: [v] } };
+    const d = decodeTracesJson(body([{ traceId: TRACE, spanId: SPAN, attributes: [{ key: 'deep', value: v }] }, { traceId: TRACE, spanId: SPAN, name: 'fine' }]));
+    expect(d.rejected).toBe(1);
+    expect(d.errors[0]).toMatch(/nested deeper than 32 levels/);
+    expect(d.items.map((s) => s.name)).toEqual(['fine']);
+  });
+
+  it('refuses payloads that are not an OTLP JSON object', () => {
+    expect(() => decodeTracesJson('{"resourceSpans": [')).toThrow(/malformed JSON ExportTraceServiceRequest/);
+    expect(() => decodeTracesJson('[1,2]')).toThrow(/must be a JSON object/);
+    expect(() => decodeTracesJson('{"resourceSpans": 5}')).toThrow(/resourceSpans must be an array/);
+  });
+
+  it('decodes log records with bodies of any type', () => {
+    const d = decodeLogsJson(JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [
+      { timeUnixNano: '10', severityNumber: 9, severityText: 'INFO', body: { kvlistValue: { values: [{ key: 'content', value: { stringValue: 'hi' } }] } }, traceId: TRACE, spanId: SPAN, eventName: 'gen_ai.user.message' },
+      { observedTimeUnixNano: '11', body: { stringValue: 'plain' } },
+    ] }] }] }));
+    expect(d.rejected).toBe(0);
+    expect(d.items[0]!.body).toEqual({ content: 'hi' });
+    expect(d.items[0]!.eventName).toBe('gen_ai.user.message');
+    expect(d.items[1]!.traceId).toBe('');
+    expect(attrValueToString(d.items[0]!.body)).toBe('{"content":"hi"}');
+  });
+});
