@@ -6,6 +6,11 @@ import { startServer } from '../receiver/server.js';
 import { DEFAULT_DATA_DIR, Store, type StoreConfig } from '../store/index.js';
 import { CliError, defaultFormat, parseFormat, renderRows } from './output.js';
 import { runSql } from './sql-command.js';
+import { callServer, resolveTarget, withStore, type TargetFlags } from './target.js';
+import { renderTranscript } from './transcript.js';
+import { parseAgentRegex, parseSince } from '../receiver/training-api.js';
+import { loadRollout, queryTriplets, type TripletPage } from '../receiver/training-data.js';
+import { REWARD_POLICIES, type RewardPolicy, type Rollout, type Triplet } from '../receiver/triplets.js';
 
 function int(name: string, min: number, max: number) {
   return (v: string): number => {
@@ -135,6 +140,100 @@ withStoreOptions(
     storeExplicit: Boolean(o.data || o.clickhouseUrl),
   });
   process.stdout.write(renderRows(rows, format));
+});
+
+interface ReadFlags extends StoreFlags {
+  server?: string;
+  apiKey?: string;
+}
+
+function withReadOptions(cmd: Command): Command {
+  return withStoreOptions(
+    cmd
+      .option('--server <url>', 'read through this tracelight server (default: http://127.0.0.1:4318 when it is running)')
+      .addOption(new Option('--api-key <key>', 'API key for the server').env('TRACELIGHT_API_KEY')),
+  );
+}
+
+function targetFlags(o: ReadFlags): TargetFlags {
+  return { server: o.server, apiKey: o.apiKey, store: storeConfig(o), storeExplicit: Boolean(o.data || o.clickhouseUrl) };
+}
+
+function tripletRow(t: Triplet): Record<string, unknown> {
+  const last = t.prompt[t.prompt.length - 1];
+  const text = (parts: { type: string; content?: unknown; name?: unknown }[] | undefined): string =>
+    (parts ?? []).map((p) => (p.type === 'text' ? String(p.content ?? '') : p.type === 'tool_call' ? `→${String(p.name)}()` : `(${p.type})`)).join(' ');
+  return {
+    rollout: t.rollout_id,
+    step: t.step,
+    agent: t.agent,
+    model: t.model,
+    last_prompt_message: last ? `${last.role}: ${text(last.parts as { type: string }[])}` : '',
+    response: t.response ? text(t.response.parts as { type: string }[]) : '',
+    reward: t.reward,
+  };
+}
+
+withReadOptions(
+  program
+    .command('triplets')
+    .description('print (prompt, response, reward) triplets, one JSON object per line with --format jsonl')
+    .option('--rollout <id>', 'only this rollout')
+    .option('--agent <regex>', 'only calls whose agent name matches')
+    .option('--since <time>', 'only rollouts with calls since this ISO time or epoch ms')
+    .addOption(new Option('--policy <policy>', 'how rewards are assigned to calls').choices([...REWARD_POLICIES]).default('final'))
+    .addOption(new Option('--limit <n>', 'traces per page when paging (all pages are printed)').default(500).argParser(int('--limit', 1, 10_000)))
+    .option('--format <format>', 'jsonl | json | table (default: table on a terminal, else jsonl)'),
+).action(async (o: ReadFlags & { rollout?: string; agent?: string; since?: string; policy: RewardPolicy; limit: number; format?: string }) => {
+  const format = o.format ? parseFormat(o.format) : defaultFormat();
+  const agent = o.agent ? parseAgentRegex(o.agent) : undefined;
+  const sinceNs = o.since ? parseSince(o.since) : undefined;
+  const target = await resolveTarget(targetFlags(o));
+  const all: Triplet[] = [];
+  const drain = async (next: (cursor?: string) => Promise<TripletPage>): Promise<void> => {
+    let cursor: string | undefined;
+    do {
+      const page = await next(cursor);
+      // JSON lines stream page by page; the other formats need every row first.
+      if (format === 'jsonl') process.stdout.write(renderRows(page.triplets as unknown as Record<string, unknown>[], 'jsonl'));
+      else all.push(...page.triplets);
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+  };
+  if (target.kind === 'store') {
+    await withStore(target.config, (store) => drain((cursor) => queryTriplets(store.driver, { rollout: o.rollout, agent, sinceNs, policy: o.policy, limit: o.limit, cursor })));
+  } else {
+    await drain(async (cursor) => {
+      const qs = new URLSearchParams({ policy: o.policy, limit: String(o.limit) });
+      if (o.rollout) qs.set('rollout', o.rollout);
+      if (o.agent) qs.set('agent', o.agent);
+      if (o.since) qs.set('since', o.since);
+      if (cursor) qs.set('cursor', cursor);
+      return (await callServer<TripletPage>(target, 'GET', `/api/v1/triplets?${qs}`)).body;
+    });
+  }
+  if (format === 'json') process.stdout.write(renderRows(all as unknown as Record<string, unknown>[], 'json'));
+  if (format === 'table') process.stdout.write(renderRows(all.map(tripletRow), 'table'));
+});
+
+const rollouts = program.command('rollouts').description('look at rollouts');
+withReadOptions(
+  rollouts
+    .command('show')
+    .description('print a readable transcript of one rollout: its LLM calls, tool use and rewards')
+    .argument('<rollout-id>', 'a rollout id (tracelight.rollout.id, a conversation id, or a trace id)')
+    .option('--format <format>', 'text (default) | json'),
+).action(async (id: string, o: ReadFlags & { format?: string }) => {
+  if (o.format && o.format !== 'text' && o.format !== 'json') throw new CliError(`--format must be text or json, got "${o.format}"`);
+  const target = await resolveTarget(targetFlags(o));
+  let rollout: Rollout | null;
+  if (target.kind === 'store') rollout = await withStore(target.config, (store) => loadRollout(store.driver, id));
+  else {
+    const res = await callServer<Rollout>(target, 'GET', `/api/v1/rollouts/${encodeURIComponent(id)}/calls`);
+    rollout = res.status === 404 ? null : res.body;
+  }
+  if (!rollout) throw new CliError(`no LLM calls or rewards are stored for rollout ${id}`);
+  process.stdout.write(o.format === 'json' ? `${JSON.stringify(rollout, null, 2)}\n` : renderTranscript(rollout));
 });
 
 program.parseAsync(process.argv).catch((err: Error) => {

@@ -1,7 +1,7 @@
 // The tracelight server: OTLP/HTTP and the REST API on one port (4318), OTLP/gRPC on 4317, health and
 // Prometheus metrics. It owns the store (chDB allows one data directory per process).
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { Store, StoreError, ReadOnlySqlError, type StoreConfig } from '../store/index.js';
+import { BackpressureError, Store, StoreError, StoreUnavailableError, ReadOnlySqlError, type StoreConfig } from '../store/index.js';
 import { ApiKeys } from './auth.js';
 import { decompressBody } from './body-decompression.js';
 import { Ingestor } from './ingest.js';
@@ -9,6 +9,7 @@ import { ReceiverMetrics } from './metrics.js';
 import { encodingOf, GRPC_INVALID_ARGUMENT, registerOtlpHttp, sendOtlpError } from './otlp-http.js';
 import { startOtlpGrpc } from './otlp-grpc.js';
 import { registerQueryApi } from './query-api.js';
+import { registerTrainingApi } from './training-api.js';
 
 export interface ServerOptions {
   host: string;
@@ -83,6 +84,10 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
     else if (err.code === 'Z_DATA_ERROR' || err.code === 'Z_BUF_ERROR' || /unexpected end of file|incorrect header check/i.test(err.message)) {
       status = 400;
       message = `request body is not valid ${String(req.headers['content-encoding'] ?? '')} data: ${err.message}`;
+    } else if ((err as unknown) instanceof BackpressureError || (err as unknown) instanceof StoreUnavailableError) {
+      const e = err as unknown as BackpressureError;
+      status = e instanceof BackpressureError ? 429 : 503;
+      reply.header('Retry-After', String(e.retryAfterSeconds));
     } else if (err instanceof ReadOnlySqlError) {
       status = 400;
     } else if (err instanceof StoreError) {
@@ -96,6 +101,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
 
   registerOtlpHttp(app, ingestor, metrics);
   registerQueryApi(app, store);
+  registerTrainingApi(app, store);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     try {

@@ -111,6 +111,90 @@ ORDER BY (ServiceName, TimestampTime, Timestamp)
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`,
     ],
   },
+  {
+    id: 3,
+    name: 'genai_training_tables',
+    statements: [
+      // One row per LLM call span. Keyed by (trace_id, span_id) so an SDK retry that re-sends a batch
+      // collapses into one row; reads pick the newest row per key with LIMIT 1 BY, not FINAL.
+      `CREATE TABLE IF NOT EXISTS llm_calls (
+    trace_id String CODEC(ZSTD(1)),
+    span_id String CODEC(ZSTD(1)),
+    parent_span_id String CODEC(ZSTD(1)),
+    rollout_id String CODEC(ZSTD(1)),
+    attempt_id String CODEC(ZSTD(1)),
+    conversation_id String CODEC(ZSTD(1)),
+    start_time DateTime64(9) CODEC(Delta(8), ZSTD(1)),
+    end_time DateTime64(9) CODEC(Delta(8), ZSTD(1)),
+    agent LowCardinality(String),
+    service LowCardinality(String),
+    provider LowCardinality(String),
+    operation LowCardinality(String),
+    request_model LowCardinality(String),
+    response_model LowCardinality(String),
+    input String CODEC(ZSTD(3)),
+    output String CODEC(ZSTD(3)),
+    finish_reasons Array(LowCardinality(String)),
+    input_tokens Nullable(UInt32),
+    output_tokens Nullable(UInt32),
+    prompt_token_ids Array(UInt32) CODEC(ZSTD(1)),
+    response_token_ids Array(UInt32) CODEC(ZSTD(1)),
+    response_logprobs Array(Float32) CODEC(ZSTD(1)),
+    resources Map(LowCardinality(String), String),
+    tools String CODEC(ZSTD(3)),
+    conventions Array(LowCardinality(String)),
+    status LowCardinality(String),
+    error String,
+    inserted_at DateTime64(3) DEFAULT now64(3),
+    INDEX idx_rollout rollout_id TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_conversation conversation_id TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_start start_time TYPE minmax GRANULARITY 1
+) ENGINE = ReplacingMergeTree(inserted_at)
+PARTITION BY toYYYYMM(start_time)
+ORDER BY (trace_id, span_id)`,
+      // Message content that arrives apart from its span (OTLP log events, span events).
+      `CREATE TABLE IF NOT EXISTS llm_contents (
+    trace_id String CODEC(ZSTD(1)),
+    span_id String CODEC(ZSTD(1)),
+    time DateTime64(9) CODEC(Delta(8), ZSTD(1)),
+    seq UInt32,
+    convention LowCardinality(String),
+    input String CODEC(ZSTD(3)),
+    output String CODEC(ZSTD(3)),
+    inserted_at DateTime64(3) DEFAULT now64(3)
+) ENGINE = ReplacingMergeTree(inserted_at)
+PARTITION BY toYYYYMM(time)
+ORDER BY (trace_id, span_id, time, seq)`,
+      `CREATE TABLE IF NOT EXISTS rewards (
+    reward_id String,
+    rollout_id String,
+    attempt_id String,
+    trace_id String,
+    span_id String,
+    name LowCardinality(String),
+    value Float64,
+    label String,
+    explanation String CODEC(ZSTD(3)),
+    source LowCardinality(String),
+    is_primary Bool,
+    time DateTime64(9),
+    inserted_at DateTime64(3) DEFAULT now64(3),
+    INDEX idx_rollout rollout_id TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX idx_trace trace_id TYPE bloom_filter(0.01) GRANULARITY 1
+) ENGINE = ReplacingMergeTree(inserted_at)
+ORDER BY reward_id`,
+      // Rollout identity declared by any span of a trace, inherited by the trace's other spans at read time.
+      `CREATE TABLE IF NOT EXISTS trace_identities (
+    trace_id String,
+    rollout_id String,
+    attempt_id String,
+    time DateTime64(9),
+    inserted_at DateTime64(3) DEFAULT now64(3),
+    INDEX idx_rollout rollout_id TYPE bloom_filter(0.01) GRANULARITY 1
+) ENGINE = ReplacingMergeTree(inserted_at)
+ORDER BY (trace_id, rollout_id, attempt_id)`,
+    ],
+  },
 ];
 
 /** Tables the migrations runner itself keeps; created before any migration runs. */

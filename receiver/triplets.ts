@@ -1,0 +1,168 @@
+// Triplet assembly: LLM calls + late content + rewards → (prompt, response, reward) per call, grouped by
+// rollout. Assembly happens at read time over the stored rows, so a reward that arrives minutes later is
+// reflected the next time triplets are read, and re-sent data changes nothing (rows are keyed).
+import type { Message } from '../schemas/genai.js';
+import { cmpNs, type StoredCall, type StoredContent, type StoredIdentity, type StoredReward } from '../store/training-queries.js';
+
+export const REWARD_POLICIES = ['final', 'last-call', 'per-span'] as const;
+export type RewardPolicy = (typeof REWARD_POLICIES)[number];
+
+export interface ResolvedCall extends StoredCall {
+  /** The rollout this call belongs to after identity resolution (declared id, trace identity, conversation, trace). */
+  rollout: string;
+  attempt: string;
+}
+
+export interface Rollout {
+  rollout_id: string;
+  attempt_ids: string[];
+  trace_ids: string[];
+  calls: ResolvedCall[];
+  rewards: StoredReward[];
+}
+
+export interface Triplet {
+  rollout_id: string;
+  attempt_id: string;
+  trace_id: string;
+  span_id: string;
+  /** 0-based position of the call within its rollout. */
+  step: number;
+  agent: string;
+  model: string;
+  start_time_unix_nano: string;
+  prompt: Message[];
+  response: Message | null;
+  reward: number | null;
+  reward_name: string | null;
+  /** Every named reward of the rollout (latest value per name). */
+  rewards: Record<string, number>;
+  usage: { input_tokens: number | null; output_tokens: number | null };
+  finish_reason: string | null;
+  token_ids?: { prompt: number[]; response: number[] };
+  logprobs?: number[];
+  resources: Record<string, string>;
+}
+
+/** Fills calls whose content arrived separately (log events), then resolves rollout identity. */
+export function buildRollouts(calls: StoredCall[], contents: StoredContent[], identities: StoredIdentity[], rewards: StoredReward[]): Rollout[] {
+  const contentBySpan = new Map<string, StoredContent[]>();
+  for (const c of contents) {
+    const key = `${c.trace_id}/${c.span_id}`;
+    const list = contentBySpan.get(key);
+    if (list) list.push(c);
+    else contentBySpan.set(key, [c]);
+  }
+  const identityByTrace = new Map<string, StoredIdentity>();
+  for (const id of identities) if (!identityByTrace.has(id.trace_id)) identityByTrace.set(id.trace_id, id);
+
+  const resolved: ResolvedCall[] = calls.map((c) => {
+    const extra = contentBySpan.get(`${c.trace_id}/${c.span_id}`) ?? [];
+    const input = c.input.length > 0 ? c.input : extra.flatMap((e) => e.input);
+    const output = c.output.length > 0 ? c.output : extra.flatMap((e) => e.output);
+    const ident = identityByTrace.get(c.trace_id);
+    const rollout = c.rollout_id || ident?.rollout_id || c.conversation_id || c.trace_id;
+    const attempt = c.attempt_id || (ident && ident.rollout_id === rollout ? ident.attempt_id : '');
+    return { ...c, input, output, rollout, attempt };
+  });
+
+  const rolloutOfTrace = new Map<string, string>();
+  for (const id of identities) if (!rolloutOfTrace.has(id.trace_id)) rolloutOfTrace.set(id.trace_id, id.rollout_id);
+  for (const c of resolved) if (!rolloutOfTrace.has(c.trace_id)) rolloutOfTrace.set(c.trace_id, c.rollout);
+
+  const byRollout = new Map<string, Rollout>();
+  const get = (id: string): Rollout => {
+    let r = byRollout.get(id);
+    if (!r) {
+      r = { rollout_id: id, attempt_ids: [], trace_ids: [], calls: [], rewards: [] };
+      byRollout.set(id, r);
+    }
+    return r;
+  };
+  for (const c of resolved) {
+    const r = get(c.rollout);
+    r.calls.push(c);
+    if (!r.trace_ids.includes(c.trace_id)) r.trace_ids.push(c.trace_id);
+    if (c.attempt && !r.attempt_ids.includes(c.attempt)) r.attempt_ids.push(c.attempt);
+  }
+  for (const w of rewards) {
+    const rollout = w.rollout_id || rolloutOfTrace.get(w.trace_id) || w.trace_id;
+    if (!rollout) continue;
+    const r = byRollout.get(rollout);
+    if (r) r.rewards.push(w);
+  }
+  for (const r of byRollout.values()) {
+    r.calls.sort((a, b) => cmpNs(a.start_ns, b.start_ns) || cmpNs(a.end_ns, b.end_ns));
+    r.rewards.sort((a, b) => cmpNs(a.time_ns, b.time_ns));
+  }
+  return [...byRollout.values()];
+}
+
+/**
+ * The rollout's primary reward: one explicitly marked primary, else the latest reward that judges the
+ * rollout as a whole (not attached to one of its LLM calls), else the latest reward.
+ */
+export function primaryReward(r: Rollout): StoredReward | null {
+  const latest = (ws: StoredReward[]): StoredReward | null => ws[ws.length - 1] ?? null;
+  const marked = r.rewards.filter((w) => w.is_primary);
+  if (marked.length) return latest(marked);
+  const callSpans = new Set(r.calls.map((c) => c.span_id));
+  const whole = r.rewards.filter((w) => !callSpans.has(w.span_id));
+  return latest(whole) ?? latest(r.rewards);
+}
+
+export interface AssembleOptions {
+  policy: RewardPolicy;
+  /** Only calls whose agent matches. */
+  agent?: RegExp;
+}
+
+export function assembleTriplets(r: Rollout, opts: AssembleOptions): Triplet[] {
+  const calls = opts.agent ? r.calls.filter((c) => (opts.agent as RegExp).test(c.agent)) : r.calls;
+  const primary = primaryReward(r);
+  const named = primary ? r.rewards.filter((w) => w.name === primary.name) : [];
+  const latestByName: Record<string, number> = {};
+  for (const w of r.rewards) latestByName[w.name] = w.value;
+
+  const assigned = new Map<string, StoredReward>();
+  if (opts.policy === 'final' && primary) {
+    for (const c of calls) assigned.set(c.span_id, primary);
+  } else if (opts.policy === 'last-call') {
+    for (const w of named) {
+      let target: ResolvedCall | undefined;
+      for (const c of calls) if (cmpNs(c.end_ns, w.time_ns) <= 0 && !assigned.has(c.span_id)) target = c;
+      if (target) assigned.set(target.span_id, w);
+    }
+  } else if (opts.policy === 'per-span') {
+    for (const c of calls) {
+      const own = r.rewards.filter((w) => w.span_id === c.span_id);
+      const pick = own.filter((w) => w.name === primary?.name).pop() ?? own.pop();
+      if (pick) assigned.set(c.span_id, pick);
+    }
+  }
+
+  return calls.map((c, step) => {
+    const w = assigned.get(c.span_id) ?? null;
+    const t: Triplet = {
+      rollout_id: r.rollout_id,
+      attempt_id: c.attempt,
+      trace_id: c.trace_id,
+      span_id: c.span_id,
+      step,
+      agent: c.agent,
+      model: c.response_model || c.request_model,
+      start_time_unix_nano: c.start_ns,
+      prompt: c.input,
+      response: c.output[0] ?? null,
+      reward: w ? w.value : null,
+      reward_name: w ? w.name : null,
+      rewards: latestByName,
+      usage: { input_tokens: c.input_tokens, output_tokens: c.output_tokens },
+      finish_reason: c.finish_reasons[0] ?? c.output[0]?.finish_reason ?? null,
+      resources: c.resources,
+    };
+    if (c.prompt_token_ids.length || c.response_token_ids.length) t.token_ids = { prompt: c.prompt_token_ids, response: c.response_token_ids };
+    if (c.response_logprobs.length) t.logprobs = c.response_logprobs;
+    return t;
+  });
+}
