@@ -92,7 +92,28 @@ export function attrValueToString(value: AttrValue): string {
   if (typeof value === 'number') return formatDouble(value);
   if (typeof value === 'bigint' || typeof value === 'boolean') return String(value);
   if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  return jsonText(value);
+}
+
+/**
+ * JSON text of an array or map as pdata writes it (Go's encoding/json over `AsRaw()`): map keys sorted by
+ * their UTF-8 bytes whatever order the sender used, integers exact (also beyond 2^53), bytes as base64.
+ * Written by hand because a JS object cannot hold keys in that order (integer-like keys always come first).
+ */
+function jsonText(value: AttrValue): string {
+  if (value === null) return 'null';
+  if (typeof value === 'bigint') return value.toString();
+  if (Array.isArray(value)) return `[${value.map(jsonText).join(',')}]`;
+  if (typeof value === 'object' && !(value instanceof Uint8Array)) {
+    const keys = Object.keys(value).sort(compareUtf8);
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${jsonText(value[k] as AttrValue)}`).join(',')}}`;
+  }
   return JSON.stringify(toJsonValue(value));
+}
+
+/** Orders strings by their UTF-8 bytes (Go's string order), not by UTF-16 code units. */
+function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
 function formatDouble(n: number): string {
