@@ -2,22 +2,42 @@
 // HTTP and gRPC both call this, so back-pressure and partial success behave the same on both.
 import { partialSuccessOf, type Decoded, type PartialSuccess } from '../schemas/otlp-codec.js';
 import type { LogRecordRecord, SpanRecord } from '../schemas/telemetry.js';
-import { BackpressureError, StoreUnavailableError, type Store } from '../store/index.js';
+import { BackpressureError, DataRejectedError, StoreUnavailableError, type Store } from '../store/index.js';
+import type { NormalizedBatch } from '../schemas/genai.js';
 import type { ReceiverMetrics, Transport } from './metrics.js';
+import { normalizeLogs, normalizeSpans } from './normalize/index.js';
 
 export type IngestOutcome =
   | { ok: true; partial?: PartialSuccess }
-  | { ok: false; status: 429 | 503; retryAfterSeconds: number; message: string };
+  | { ok: false; status: 429 | 503; retryAfterSeconds: number; message: string }
+  | { ok: false; status: 400; message: string };
 
 export class Ingestor {
   constructor(private readonly store: Store, private readonly metrics: ReceiverMetrics) {}
 
   async traces(decoded: Decoded<SpanRecord>, transport: Transport): Promise<IngestOutcome> {
-    return this.ingest('spans', decoded, transport, () => this.store.writeTelemetry(decoded.items, []));
+    const normalized = this.normalize(() => normalizeSpans(decoded.items));
+    return this.ingest('spans', decoded, transport, () => this.store.writeTelemetry(decoded.items, [], normalized));
   }
 
   async logs(decoded: Decoded<LogRecordRecord>, transport: Transport): Promise<IngestOutcome> {
-    return this.ingest('logs', decoded, transport, () => this.store.writeTelemetry([], decoded.items));
+    const normalized = this.normalize(() => normalizeLogs(decoded.items));
+    return this.ingest('logs', decoded, transport, () => this.store.writeTelemetry([], decoded.items, normalized));
+  }
+
+  /** Training data is derived; a normalizer fault must never cost the raw telemetry, so it is counted, not thrown. */
+  private normalize(run: () => NormalizedBatch): NormalizedBatch | undefined {
+    try {
+      const n = run();
+      this.metrics.llmCalls.inc(n.calls.length);
+      this.metrics.rewards.inc(n.rewards.length);
+      this.metrics.unmatchedSpans.inc(n.unmatchedSpans);
+      return n;
+    } catch (err) {
+      this.metrics.normalizeErrors.inc();
+      process.emitWarning(`tracelight: normalizer failed on a batch (raw telemetry is still stored): ${(err as Error).message}`);
+      return undefined;
+    }
   }
 
   private async ingest(signal: 'spans' | 'logs', decoded: Decoded<unknown>, transport: Transport, write: () => Promise<void>): Promise<IngestOutcome> {
@@ -28,6 +48,10 @@ export class Ingestor {
     try {
       await write();
     } catch (err) {
+      if (err instanceof DataRejectedError) {
+        this.metrics.rejected.inc({ ...labels, reason: 'refused_by_store' }, n);
+        return { ok: false, status: 400, message: err.message };
+      }
       if (err instanceof BackpressureError || err instanceof StoreUnavailableError) {
         const backpressure = err instanceof BackpressureError;
         this.metrics.rejected.inc({ ...labels, reason: backpressure ? 'backpressure' : 'store_unavailable' }, n);

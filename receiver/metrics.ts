@@ -15,6 +15,10 @@ export class ReceiverMetrics {
   readonly batchRows = new Histogram({ name: 'tracelight_store_batch_rows', help: 'Rows per insert batch.', labelNames: ['table'], buckets: [1, 10, 100, 500, 1000, 5000, 10000, 20000, 50000], registers: [this.registry] });
   readonly insertSeconds = new Histogram({ name: 'tracelight_store_insert_seconds', help: 'Latency of one batch insert.', labelNames: ['table'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
   readonly storeErrors = new Counter({ name: 'tracelight_store_errors_total', help: 'Failed batch inserts.', labelNames: ['table'], registers: [this.registry] });
+  readonly llmCalls = new Counter({ name: 'tracelight_llm_calls_total', help: 'LLM calls recognised in received spans (any GenAI convention).', registers: [this.registry] });
+  readonly rewards = new Counter({ name: 'tracelight_rewards_total', help: 'Rewards recognised in received spans and logs.', registers: [this.registry] });
+  readonly unmatchedSpans = new Counter({ name: 'tracelight_unmatched_spans_total', help: 'Spans that matched no GenAI convention (stored raw only).', registers: [this.registry] });
+  readonly normalizeErrors = new Counter({ name: 'tracelight_normalize_errors_total', help: 'Batches whose normalization failed (raw telemetry still stored).', registers: [this.registry] });
   readonly queueRows = new Gauge({ name: 'tracelight_ingest_queue_rows', help: 'Rows buffered waiting for the store.', registers: [this.registry] });
   readonly queueBytes = new Gauge({ name: 'tracelight_ingest_queue_bytes', help: 'Bytes buffered waiting for the store.', registers: [this.registry] });
 

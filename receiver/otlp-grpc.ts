@@ -59,6 +59,7 @@ export async function startOtlpGrpc(opts: GrpcReceiverOptions, ingestor: Ingesto
       }
       ingest(decoded).then(
         (outcome) => {
+          if (!outcome.ok && outcome.status === 400) return fail(grpc.status.INVALID_ARGUMENT, outcome.message, '400');
           if (!outcome.ok) {
             // UNAVAILABLE is retryable for every OTLP exporter; RESOURCE_EXHAUSTED only with RetryInfo.
             const md = new grpc.Metadata();

@@ -66,6 +66,7 @@ export function registerOtlpHttp(app: FastifyInstance, ingestor: Ingestor, metri
       const outcome = await spec.ingest(decoded);
       if (!outcome.ok) {
         metrics.requests.inc({ signal: spec.signal, transport: 'http', code: String(outcome.status) });
+        if (outcome.status === 400) return sendOtlpError(reply, encoding, 400, GRPC_INVALID_ARGUMENT, outcome.message);
         reply.header('Retry-After', String(outcome.retryAfterSeconds));
         return sendOtlpError(reply, encoding, outcome.status, outcome.status === 429 ? GRPC_RESOURCE_EXHAUSTED : GRPC_UNAVAILABLE, outcome.message);
       }

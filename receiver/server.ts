@@ -1,7 +1,7 @@
 // The tracelight server: OTLP/HTTP and the REST API on one port (4318), OTLP/gRPC on 4317, health and
 // Prometheus metrics. It owns the store (chDB allows one data directory per process).
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { BackpressureError, Store, StoreError, StoreUnavailableError, ReadOnlySqlError, type StoreConfig } from '../store/index.js';
+import { BackpressureError, DataRejectedError, Store, StoreError, StoreUnavailableError, ReadOnlySqlError, type StoreConfig } from '../store/index.js';
 import { ApiKeys } from './auth.js';
 import { decompressBody } from './body-decompression.js';
 import { Ingestor } from './ingest.js';
@@ -51,7 +51,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
   const keys = new ApiKeys(opts.apiKeys);
   const ingestor = new Ingestor(store, metrics);
 
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.maxBodyBytes, forceCloseConnections: true });
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.maxBodyBytes, forceCloseConnections: 'idle' });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(['application/x-protobuf', 'application/protobuf'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
@@ -88,7 +88,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
       const e = err as unknown as BackpressureError;
       status = e instanceof BackpressureError ? 429 : 503;
       reply.header('Retry-After', String(e.retryAfterSeconds));
-    } else if (err instanceof ReadOnlySqlError) {
+    } else if (err instanceof ReadOnlySqlError || (err as unknown) instanceof DataRejectedError) {
       status = 400;
     } else if (err instanceof StoreError) {
       status = err.code === undefined ? 503 : 400;

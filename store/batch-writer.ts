@@ -3,7 +3,7 @@
 // an OTLP request only once its data is durable. Memory is bounded: past maxBufferedBytes new writes are
 // refused (BackpressureError → 429), and while the store is failing they are refused too
 // (StoreUnavailableError → 503) so clients back off and retry instead of piling up here.
-import type { Driver } from './driver.js';
+import { StoreError, type Driver } from './driver.js';
 
 export interface BatchWriterOptions {
   /** Insert when this many rows are pending for a table. */
@@ -36,6 +36,11 @@ export class BackpressureError extends Error {
   constructor(message: string, readonly retryAfterSeconds: number) {
     super(message);
   }
+}
+
+/** The engine refused the rows themselves (not retryable as they are). */
+export class DataRejectedError extends Error {
+  override name = 'DataRejectedError';
 }
 
 export class StoreUnavailableError extends Error {
@@ -161,29 +166,53 @@ export class BatchWriter {
     }
     q.pendingRows -= rows;
     q.pendingBytes -= bytes;
-    const body = Buffer.from(batch.map((e) => e.lines.join('\n')).join('\n'));
-    const started = performance.now();
-    q.inFlight = this.driver
-      .insertJsonEachRow(table, body)
-      .then(
-        () => {
-          this.recovered();
-          this.observer.batchWritten?.(table, rows, bytes, (performance.now() - started) / 1000);
-          for (const e of batch) e.resolve();
-        },
-        (err: Error) => {
-          this.failed(err);
-          this.observer.batchFailed?.(table, rows, err);
-          const refusal = new StoreUnavailableError(`the store could not write this batch: ${err.message}`, this.retryAfterSeconds(), { cause: err });
-          for (const e of batch) e.reject(refusal);
-        },
-      )
+    q.inFlight = this.writeBatch(table, batch, rows, bytes)
       .finally(() => {
         this.bufferedRows -= rows;
         this.bufferedBytes -= bytes;
         q.inFlight = null;
         this.schedule(table, q);
       });
+  }
+
+  private insert(table: string, entries: Entry[]): Promise<void> {
+    return this.driver.insertJsonEachRow(table, Buffer.from(entries.map((e) => e.lines.join('\n')).join('\n')));
+  }
+
+  private async writeBatch(table: string, batch: Entry[], rows: number, bytes: number): Promise<void> {
+    const started = performance.now();
+    try {
+      await this.insert(table, batch);
+      this.recovered();
+      this.observer.batchWritten?.(table, rows, bytes, (performance.now() - started) / 1000);
+      for (const e of batch) e.resolve();
+      return;
+    } catch (err) {
+      this.observer.batchFailed?.(table, rows, err as Error);
+      if (!(err instanceof StoreError && err.code !== undefined && batch.length > 1)) {
+        this.failed(err as Error);
+        const refusal = new StoreUnavailableError(`the store could not write this batch: ${(err as Error).message}`, this.retryAfterSeconds(), { cause: err });
+        for (const e of batch) e.reject(refusal);
+        return;
+      }
+    }
+    // The engine refused the data itself: one request's rows must not sink the other requests of the
+    // batch, so each is written alone and only the ones the engine still refuses are rejected.
+    let refused = 0;
+    for (const e of batch) {
+      try {
+        await this.insert(table, [e]);
+        e.resolve();
+      } catch (err) {
+        refused++;
+        if (err instanceof StoreError && err.code !== undefined) e.reject(new DataRejectedError(`the store refused this data: ${err.message}`, { cause: err }));
+        else {
+          this.failed(err as Error);
+          e.reject(new StoreUnavailableError(`the store could not write this data: ${(err as Error).message}`, this.retryAfterSeconds(), { cause: err }));
+        }
+      }
+    }
+    if (refused < batch.length) this.recovered();
   }
 
   private failed(err: Error): void {

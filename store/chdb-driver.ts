@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Session } from 'chdb';
-import { parseJsonEachRow, StoreError, type Driver, type QueryOptions, type QueryParams } from './driver.js';
+import { INSERT_SETTINGS, parseJsonEachRow, StoreError, type Driver, type QueryOptions, type QueryParams } from './driver.js';
 
 interface ChdbErrorShape {
   message: string;
@@ -64,7 +64,7 @@ export class ChdbDriver implements Driver {
   async insertJsonEachRow(table: string, rows: Buffer): Promise<void> {
     if (rows.length === 0) return;
     try {
-      await this.session.insert({ table, values: rows, format: 'JSONEachRow' });
+      await this.session.insert({ table, values: rows, format: 'JSONEachRow', settings: { ...INSERT_SETTINGS } });
     } catch (err) {
       throw wrap(err);
     }

@@ -22,6 +22,14 @@ export interface Driver {
   close(): Promise<void>;
 }
 
+/**
+ * Settings for every telemetry insert. otel_traces / otel_logs are partitioned by day (the Collector
+ * exporter's DDL), and ClickHouse refuses an insert block touching more than 100 partitions by default: one
+ * request replaying a few months of spans (or a batch mixing such requests) would fail the whole batch and
+ * mark the store failing for every client. Spread-out timestamps are valid data, so the limit is lifted.
+ */
+export const INSERT_SETTINGS: Readonly<Record<string, string>> = { max_partitions_per_insert_block: '0' };
+
 export class StoreError extends Error {
   override name = 'StoreError';
   constructor(message: string, readonly code?: number, options?: { cause?: unknown }) {

@@ -1,16 +1,15 @@
 // Encodes normalized GenAI records as JSONEachRow lines for tracelight's training tables.
 import type { LlmCall, LlmContent, NormalizedBatch, Reward, TraceIdentity } from '../schemas/genai.js';
+import { jsonLine } from './json-line.js';
 
 export function llmCallRow(c: LlmCall): string {
-  return JSON.stringify({
+  return jsonLine({
     trace_id: c.trace_id,
     span_id: c.span_id,
     parent_span_id: c.parent_span_id,
     rollout_id: c.rollout_id,
     attempt_id: c.attempt_id,
     conversation_id: c.conversation_id,
-    start_time: c.start_time_unix_nano.toString(),
-    end_time: c.end_time_unix_nano.toString(),
     agent: c.agent,
     service: c.service,
     provider: c.provider,
@@ -30,23 +29,22 @@ export function llmCallRow(c: LlmCall): string {
     conventions: c.conventions,
     status: c.status,
     error: c.error,
-  });
+  }, { start_time: c.start_time_unix_nano, end_time: c.end_time_unix_nano });
 }
 
 export function llmContentRow(c: LlmContent): string {
-  return JSON.stringify({
+  return jsonLine({
     trace_id: c.trace_id,
     span_id: c.span_id,
-    time: c.time_unix_nano.toString(),
     seq: c.seq,
     convention: c.convention,
     input: JSON.stringify(c.input),
     output: JSON.stringify(c.output),
-  });
+  }, { time: c.time_unix_nano });
 }
 
 export function rewardRow(r: Reward): string {
-  return JSON.stringify({
+  return jsonLine({
     reward_id: r.reward_id,
     rollout_id: r.rollout_id,
     attempt_id: r.attempt_id,
@@ -58,12 +56,11 @@ export function rewardRow(r: Reward): string {
     explanation: r.explanation,
     source: r.source,
     is_primary: r.primary,
-    time: r.time_unix_nano.toString(),
-  });
+  }, { time: r.time_unix_nano });
 }
 
 export function traceIdentityRow(t: TraceIdentity): string {
-  return JSON.stringify({ trace_id: t.trace_id, rollout_id: t.rollout_id, attempt_id: t.attempt_id, time: t.time_unix_nano.toString() });
+  return jsonLine({ trace_id: t.trace_id, rollout_id: t.rollout_id, attempt_id: t.attempt_id }, { time: t.time_unix_nano });
 }
 
 export function genaiBatches(n: NormalizedBatch): { table: string; lines: string[] }[] {

@@ -1,6 +1,6 @@
 export { Store, openDriver, DEFAULT_DATA_DIR, type StoreConfig } from './store.js';
 export type { Driver, QueryParams, QueryOptions } from './driver.js';
 export { StoreError } from './driver.js';
-export { BackpressureError, StoreUnavailableError, type BatchWriterOptions, type BatchObserver } from './batch-writer.js';
+export { BackpressureError, DataRejectedError, StoreUnavailableError, type BatchWriterOptions, type BatchObserver } from './batch-writer.js';
 export { ReadOnlySqlError, checkReadOnlySql } from './read-only-sql.js';
 export { migrate } from './migrate.js';

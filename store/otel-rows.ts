@@ -7,6 +7,7 @@ import {
   type LogRecordRecord,
   type SpanRecord,
 } from '../schemas/telemetry.js';
+import { jsonLine } from './json-line.js';
 
 function serviceName(resource: Record<string, unknown>): string {
   const v = resource['service.name'];
@@ -15,8 +16,7 @@ function serviceName(resource: Record<string, unknown>): string {
 
 export function spanRow(s: SpanRecord): string {
   const duration = s.endTimeUnixNano > s.startTimeUnixNano ? s.endTimeUnixNano - s.startTimeUnixNano : 0n;
-  return JSON.stringify({
-    Timestamp: s.startTimeUnixNano.toString(),
+  return jsonLine({
     TraceId: s.traceId,
     SpanId: s.spanId,
     ParentSpanId: s.parentSpanId,
@@ -31,21 +31,19 @@ export function spanRow(s: SpanRecord): string {
     Duration: duration.toString(),
     StatusCode: STATUS_CODE_NAMES[s.statusCode] ?? '',
     StatusMessage: s.statusMessage,
-    'Events.Timestamp': s.events.map((e) => e.timeUnixNano.toString()),
     'Events.Name': s.events.map((e) => e.name),
     'Events.Attributes': s.events.map((e) => attributesToStringMap(e.attributes)),
     'Links.TraceId': s.links.map((l) => l.traceId),
     'Links.SpanId': s.links.map((l) => l.spanId),
     'Links.TraceState': s.links.map((l) => l.traceState),
     'Links.Attributes': s.links.map((l) => attributesToStringMap(l.attributes)),
-  });
+  }, { Timestamp: s.startTimeUnixNano, 'Events.Timestamp': s.events.map((e) => e.timeUnixNano) });
 }
 
 export function logRow(r: LogRecordRecord): string {
   // The Collector exporter falls back to the observed time when the event time is unset.
   const ts = r.timeUnixNano !== 0n ? r.timeUnixNano : r.observedTimeUnixNano;
-  return JSON.stringify({
-    Timestamp: ts.toString(),
+  return jsonLine({
     TraceId: r.traceId,
     SpanId: r.spanId,
     TraceFlags: r.flags & 0xff,
@@ -61,5 +59,5 @@ export function logRow(r: LogRecordRecord): string {
     ScopeAttributes: attributesToStringMap(r.scope.attributes),
     LogAttributes: attributesToStringMap(r.attributes),
     EventName: r.eventName,
-  });
+  }, { Timestamp: ts });
 }

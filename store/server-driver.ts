@@ -1,7 +1,7 @@
 // A ClickHouse server (or cluster, or ClickHouse Cloud) over its HTTP interface, through the official client.
 import { Readable } from 'node:stream';
-import { ClickHouseError, createClient, type ClickHouseClient } from '@clickhouse/client';
-import { StoreError, type Driver, type QueryOptions, type QueryParams } from './driver.js';
+import { ClickHouseError, ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import { INSERT_SETTINGS, StoreError, type Driver, type QueryOptions, type QueryParams } from './driver.js';
 
 export interface ServerDriverOptions {
   url: string;
@@ -50,6 +50,8 @@ export class ServerDriver implements Driver {
       database,
       request_timeout: opts.requestTimeoutMs ?? 30_000,
       compression: { request: false, response: true },
+      // Failures reach the caller as StoreError (and /metrics); the client's own console logging would repeat them.
+      log: { level: ClickHouseLogLevel.OFF },
     });
   }
 
@@ -79,7 +81,7 @@ export class ServerDriver implements Driver {
     if (rows.length === 0) return;
     if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(table)) throw new StoreError(`invalid table name ${JSON.stringify(table)}`);
     try {
-      const res = await this.client.exec({ query: `INSERT INTO ${table} FORMAT JSONEachRow`, values: Readable.from([rows]) });
+      const res = await this.client.exec({ query: `INSERT INTO ${table} FORMAT JSONEachRow`, values: Readable.from([rows]), clickhouse_settings: { ...INSERT_SETTINGS } });
       res.stream.resume();
     } catch (err) {
       throw wrap(err);

@@ -8,6 +8,8 @@ import { logRow, spanRow } from './otel-rows.js';
 import { checkReadOnlySql } from './read-only-sql.js';
 import { ServerDriver } from './server-driver.js';
 import type { LogRecordRecord, SpanRecord } from '../schemas/telemetry.js';
+import type { NormalizedBatch, Reward } from '../schemas/genai.js';
+import { genaiBatches, rewardRow } from './genai-rows.js';
 
 export interface StoreConfig {
   /** Embedded data directory (default `./.tracelight`); ignored when clickhouseUrl is set. */
@@ -57,12 +59,21 @@ export class Store {
     }
   }
 
-  /** Resolves once the spans and log records are durably written. */
-  writeTelemetry(spans: readonly SpanRecord[], logs: readonly LogRecordRecord[]): Promise<void> {
+  /**
+   * Resolves once the spans and log records, and the training records normalized from them, are durably
+   * written: an OTLP request is acknowledged only when all of its data is in the store.
+   */
+  writeTelemetry(spans: readonly SpanRecord[], logs: readonly LogRecordRecord[], normalized?: NormalizedBatch): Promise<void> {
     return this.writer.write([
       { table: 'otel_traces', lines: spans.map(spanRow) },
       { table: 'otel_logs', lines: logs.map(logRow) },
+      ...(normalized ? genaiBatches(normalized) : []),
     ]);
+  }
+
+  /** Writes training records that do not come from OTLP (rewards posted through the API). */
+  writeRewards(rewards: readonly Reward[]): Promise<void> {
+    return this.writer.write([{ table: 'rewards', lines: rewards.map(rewardRow) }]);
   }
 
   /** Runs a user-supplied read-only statement; the engine's readonly setting backs the syntactic check. */

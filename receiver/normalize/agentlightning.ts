@@ -1,0 +1,75 @@
+// Agent Lightning (Python `agentlightning`, microsoft/agent-lightning) LLM spans.
+//
+// Its tracer (AgentOps-based) patches the OpenAI instrumentation so the `openai.chat.completion` span, which
+// carries OpenLLMetry-style `gen_ai.prompt.{i}.*` / `gen_ai.completion.{i}.*` content, also carries the vLLM
+// token ids: `prompt_token_ids` (int[]), `response_token_ids` (int[]), and `logprobs.content` (JSON text of
+// OpenAI's `choices[0].logprobs.content`: [{token, logprob, bytes, top_logprobs}]).
+// Its LLM proxy is LiteLLM: a `litellm_request` span (OpenLLMetry-style content, sometimes the same
+// `prompt_token_ids` / `response_token_ids`) with a child `raw_gen_ai_request` span whose raw provider fields are
+// `llm.<provider>.<field>` strings, e.g. `llm.hosted_vllm.prompt_token_ids` = "[1, 2]" and
+// `llm.hosted_vllm.response_token_ids` = "[[3, 4]]" (one list per choice). The raw span is not a second call:
+// its token ids are merged into the parent call (index.ts).
+// Rewards (`agentlightning.annotation` spans) are read in rewards.ts; rollout ids in identity.ts.
+
+import type { SpanRecord } from '../../schemas/telemetry.js';
+import type { CallDraft } from './draft.js';
+import { setNumbers } from './draft.js';
+import { isRecord, num, numList, parseJson } from './util.js';
+import type { Attrs } from './util.js';
+
+export const RAW_REQUEST_SPAN_NAME = 'raw_gen_ai_request';
+
+export function claimsAgentLightning(attrs: Attrs): boolean {
+  return attrs['prompt_token_ids'] !== undefined || attrs['response_token_ids'] !== undefined;
+}
+
+function firstList(value: unknown): number[] | null {
+  // response_token_ids is usually one flat list; the proxy's raw form is a list per choice.
+  const flat = numList(value);
+  if (flat) return flat;
+  let arr: unknown = value;
+  if (typeof value === 'string') arr = parseJson(value);
+  if (Array.isArray(arr) && arr.length > 0) return numList(arr[0]);
+  return null;
+}
+
+/** OpenAI `logprobs.content` JSON → one logprob per generated token. */
+export function logprobsFromContent(value: unknown): number[] | null {
+  if (typeof value !== 'string') return null;
+  const parsed = parseJson(value);
+  if (!Array.isArray(parsed)) return null;
+  const out: number[] = [];
+  for (const item of parsed) {
+    const lp = isRecord(item) ? num(item.logprob) : null;
+    if (lp === null) return null;
+    out.push(lp);
+  }
+  return out;
+}
+
+export function applyAgentLightning(_span: SpanRecord, attrs: Attrs, d: CallDraft): void {
+  setNumbers(d, 'prompt_token_ids', numList(attrs['prompt_token_ids']));
+  setNumbers(d, 'response_token_ids', firstList(attrs['response_token_ids']));
+  setNumbers(d, 'response_logprobs', logprobsFromContent(attrs['logprobs.content']));
+}
+
+export interface RawTokenIds {
+  prompt: number[] | null;
+  response: number[] | null;
+}
+
+/** Token ids on a LiteLLM `raw_gen_ai_request` span (`llm.<provider>.prompt_token_ids` ...), or null. */
+export function rawRequestTokenIds(span: SpanRecord): RawTokenIds | null {
+  if (span.name !== RAW_REQUEST_SPAN_NAME) return null;
+  let prompt: number[] | null = null;
+  let response: number[] | null = null;
+  const attrs = span.attributes ?? {};
+  for (const key in attrs) {
+    if (!key.startsWith('llm.')) continue;
+    if (prompt === null && key.endsWith('.prompt_token_ids')) prompt = numList(attrs[key]);
+    else if (response === null && key.endsWith('.response_token_ids')) response = firstList(attrs[key]);
+  }
+  if (prompt === null) prompt = numList(attrs['prompt_token_ids']);
+  if (response === null) response = firstList(attrs['response_token_ids']);
+  return prompt || response ? { prompt, response } : null;
+}

@@ -1,0 +1,274 @@
+// Normalizers: one OTLP batch (spans or log records) → LLM calls, separately-arriving content, rewards and
+// rollout identities (schemas/genai.ts). Pure and synchronous; they never throw: a span that cannot be read is
+// counted as unmatched, a malformed attribute only loses what it held.
+//
+// A span is an LLM call when some convention claims it (cheap key lookups first; JSON is parsed only for
+// claimed spans) and nothing marks it as a non-inference operation. Each claiming convention then fills the
+// fields still empty, most precise first, so a span that carries several conventions is one call.
+
+import type { Convention, LlmCall, LlmContent, NormalizedBatch, Reward } from '../../schemas/genai.js';
+import type { LogRecordRecord, SpanRecord } from '../../schemas/telemetry.js';
+import { applyAgentLightning, claimsAgentLightning, rawRequestTokenIds } from './agentlightning.js';
+import type { RawTokenIds } from './agentlightning.js';
+import { newDraft } from './draft.js';
+import type { CallDraft } from './draft.js';
+import {
+  AgentResolver,
+  IdentityCollector,
+  readConversationId,
+  readResourceVersions,
+  readRolloutIdentity,
+  serviceName,
+} from './identity.js';
+import { applyLlmProxy, claimsLlmProxy } from './llm-proxy.js';
+import { applyOpenInference, claimsOpenInference } from './openinference.js';
+import { applyOpenLLMetry, claimsOpenLLMetry, isNonInferenceRequestType } from './openllmetry.js';
+import {
+  EVENT_EVALUATION_RESULT,
+  EVENT_OPERATION_DETAILS,
+  NON_INFERENCE_OPERATIONS,
+  applyOtelGenAI,
+  applyOtelGenAILegacy,
+  claimsOtelGenAI,
+  claimsOtelGenAILegacy,
+  isPerMessageEvent,
+  looksLikeLegacyGenAICall,
+  perMessageEventMessage,
+  readCommonGenAI,
+  readMessageAttributes,
+} from './otel-genai.js';
+import { ResponseIdIndex, rewardFromLog, rewardsFromSpan } from './rewards.js';
+import { str, structured } from './util.js';
+import type { Attrs } from './util.js';
+import { applyVercelAI, vercelRole } from './vercel-ai.js';
+
+export { EVENT_EVALUATION_RESULT, EVENT_OPERATION_DETAILS } from './otel-genai.js';
+export { PROXY_PROMPT_TOKEN_IDS, PROXY_RESPONSE_LOGPROBS, PROXY_RESPONSE_TOKEN_IDS } from './llm-proxy.js';
+
+type Reader = (span: SpanRecord, attrs: Attrs, d: CallDraft) => void;
+
+/** Readers in precedence order: the first to provide a field wins it. */
+const READERS: ReadonlyArray<readonly [Convention, Reader]> = [
+  ['otel-genai', applyOtelGenAI],
+  ['llm-proxy', applyLlmProxy],
+  ['vercel-ai', applyVercelAI],
+  ['openinference', applyOpenInference],
+  ['openllmetry', applyOpenLLMetry],
+  ['otel-genai-legacy', applyOtelGenAILegacy],
+  ['agentlightning', applyAgentLightning],
+];
+
+/** The conventions that claim a span as an LLM call ([] when it is not one). */
+export function detectConventions(span: SpanRecord): Convention[] {
+  const attrs = span.attributes ?? {};
+  const vercel = vercelRole(span, attrs);
+  if (vercel === 'wrapper' || vercel === 'other') return [];
+  const op = attrs['gen_ai.operation.name'];
+  if (typeof op === 'string' && NON_INFERENCE_OPERATIONS.has(op)) return [];
+  if (isNonInferenceRequestType(attrs)) return [];
+  const kind = attrs['openinference.span.kind'];
+  if (typeof kind === 'string' && kind !== 'LLM' && attrs['gen_ai.operation.name'] === undefined) return [];
+
+  const claims = new Set<Convention>();
+  if (claimsOtelGenAI(span, attrs)) claims.add('otel-genai');
+  if (claimsLlmProxy(attrs)) claims.add('llm-proxy');
+  if (vercel === 'call') claims.add('vercel-ai');
+  if (claimsOpenInference(attrs)) claims.add('openinference');
+  if (claimsOpenLLMetry(attrs)) claims.add('openllmetry');
+  if (claimsOtelGenAILegacy(span, attrs)) claims.add('otel-genai-legacy');
+  if (claimsAgentLightning(attrs)) claims.add('agentlightning');
+  if (claims.size === 0 && looksLikeLegacyGenAICall(attrs)) claims.add('otel-genai-legacy');
+  return READERS.map((r) => r[0]).filter((c) => claims.has(c));
+}
+
+const STATUS: ReadonlyArray<LlmCall['status']> = ['unset', 'ok', 'error'];
+
+function buildCall(span: SpanRecord, conventions: Convention[], agents: AgentResolver): LlmCall {
+  const attrs = span.attributes ?? {};
+  const resource = span.resource ?? {};
+  const d = newDraft();
+  readCommonGenAI(attrs, d);
+  for (const [convention, read] of READERS) {
+    if (!conventions.includes(convention)) continue;
+    try {
+      read(span, attrs, d);
+    } catch {
+      // A reader that trips over odd input loses only its own fields.
+    }
+  }
+  const identity = readRolloutIdentity(attrs, resource);
+  const output = d.output ?? [];
+  let finish = d.finish_reasons;
+  if (finish === null) {
+    finish = [];
+    for (const m of output) if (m.finish_reason) finish.push(m.finish_reason);
+  }
+  const service = serviceName(resource);
+  const status = STATUS[span.statusCode] ?? 'unset';
+  return {
+    trace_id: span.traceId,
+    span_id: span.spanId,
+    parent_span_id: span.parentSpanId,
+    rollout_id: identity.rollout_id,
+    attempt_id: identity.attempt_id,
+    conversation_id: readConversationId(attrs, resource),
+    start_time_unix_nano: span.startTimeUnixNano,
+    end_time_unix_nano: span.endTimeUnixNano,
+    agent: agents.resolve(span) || service,
+    service,
+    provider: d.provider,
+    operation: d.operation || 'chat',
+    request_model: d.request_model,
+    response_model: d.response_model,
+    input: [...(d.system ?? []), ...(d.input ?? [])],
+    output,
+    finish_reasons: finish,
+    input_tokens: d.input_tokens,
+    output_tokens: d.output_tokens,
+    prompt_token_ids: d.prompt_token_ids ?? [],
+    response_token_ids: d.response_token_ids ?? [],
+    response_logprobs: d.response_logprobs ?? [],
+    resources: readResourceVersions(attrs, resource),
+    tools: d.tools ?? [],
+    conventions,
+    status,
+    error: status === 'error' ? span.statusMessage || str(attrs['error.type']) : '',
+  };
+}
+
+function emptyBatch(): NormalizedBatch {
+  return { calls: [], contents: [], rewards: [], identities: [], unmatchedSpans: 0 };
+}
+
+export function normalizeSpans(spans: readonly SpanRecord[]): NormalizedBatch {
+  const out = emptyBatch();
+  const identities = new IdentityCollector();
+  const agents = new AgentResolver(spans);
+  const responses = new ResponseIdIndex(spans);
+  const callsBySpan = new Map<string, LlmCall>();
+  const rawTokenSpans: Array<{ span: SpanRecord; ids: RawTokenIds }> = [];
+
+  for (const span of spans) {
+    try {
+      const attrs = span.attributes ?? {};
+      const identity = readRolloutIdentity(attrs, span.resource ?? {});
+      identities.add(span.traceId, identity, span.startTimeUnixNano);
+      let matched = false;
+
+      const rewards: Reward[] = rewardsFromSpan(span, identity, responses);
+      if (rewards.length > 0) {
+        out.rewards.push(...rewards);
+        matched = true;
+      }
+
+      const conventions = detectConventions(span);
+      if (conventions.length > 0) {
+        const call = buildCall(span, conventions, agents);
+        out.calls.push(call);
+        callsBySpan.set(`${span.traceId}/${span.spanId}`, call);
+        matched = true;
+      } else {
+        const ids = rawRequestTokenIds(span);
+        if (ids) {
+          rawTokenSpans.push({ span, ids });
+          matched = true;
+        }
+      }
+      if (!matched) out.unmatchedSpans++;
+    } catch {
+      out.unmatchedSpans++;
+    }
+  }
+
+  // LiteLLM raw request spans: their token ids belong to the parent `litellm_request` call.
+  for (const { span, ids } of rawTokenSpans) {
+    try {
+      const parent = callsBySpan.get(`${span.traceId}/${span.parentSpanId}`);
+      if (parent) {
+        if (parent.prompt_token_ids.length === 0 && ids.prompt) parent.prompt_token_ids = ids.prompt;
+        if (parent.response_token_ids.length === 0 && ids.response) parent.response_token_ids = ids.response;
+        continue;
+      }
+      // The parent call is not in this batch: keep the token ids as a call of their own.
+      const call = buildCall(span, ['agentlightning'], agents);
+      call.prompt_token_ids = ids.prompt ?? [];
+      call.response_token_ids = ids.response ?? [];
+      out.calls.push(call);
+    } catch {
+      out.unmatchedSpans++;
+    }
+  }
+
+  out.identities = identities.list();
+  return out;
+}
+
+/** The GenAI event name of a log record: the OTLP `event_name` field, else the older `event.name` attribute. */
+function logEventName(rec: LogRecordRecord): string {
+  return rec.eventName || str(rec.attributes?.['event.name']);
+}
+
+export function normalizeLogs(logs: readonly LogRecordRecord[]): NormalizedBatch {
+  const out = emptyBatch();
+  const identities = new IdentityCollector();
+  const seqBySpan = new Map<string, number>();
+
+  const nextSeq = (rec: LogRecordRecord): number => {
+    const key = `${rec.traceId}/${rec.spanId}`;
+    const seq = seqBySpan.get(key) ?? 0;
+    seqBySpan.set(key, seq + 1);
+    return seq;
+  };
+
+  for (const rec of logs) {
+    try {
+      const name = logEventName(rec);
+      if (!name.startsWith('gen_ai.')) continue;
+      const attrs = rec.attributes ?? {};
+      const identity = readRolloutIdentity(attrs, rec.resource ?? {});
+      identities.add(rec.traceId, identity, rec.timeUnixNano || rec.observedTimeUnixNano);
+
+      if (name === EVENT_EVALUATION_RESULT) {
+        const reward = rewardFromLog(rec, identity);
+        if (reward) out.rewards.push(reward);
+        continue;
+      }
+      if (!rec.traceId || !rec.spanId) continue;
+      const time = rec.timeUnixNano || rec.observedTimeUnixNano;
+
+      if (name === EVENT_OPERATION_DETAILS) {
+        // Message attributes on the record; a body carrying the same keys is accepted too.
+        let set = readMessageAttributes(attrs);
+        if (set.input.length === 0 && set.output.length === 0 && set.system.length === 0) {
+          const body = structured(rec.body);
+          if (body && typeof body === 'object' && !Array.isArray(body)) set = readMessageAttributes(body as Attrs);
+        }
+        if (set.input.length === 0 && set.output.length === 0 && set.system.length === 0) continue;
+        out.contents.push(content(rec, nextSeq(rec), time, [...set.system, ...set.input], set.output));
+        continue;
+      }
+      if (isPerMessageEvent(name)) {
+        const m = perMessageEventMessage(name, structured(rec.body));
+        // Without content capture the events still arrive, with empty bodies: nothing to keep.
+        if (!m || m.message.parts.length === 0) continue;
+        out.contents.push(content(rec, nextSeq(rec), time, m.output ? [] : [m.message], m.output ? [m.message] : []));
+      }
+    } catch {
+      // A record that cannot be read is skipped; it is still stored raw in otel_logs.
+    }
+  }
+  out.identities = identities.list();
+  return out;
+}
+
+function content(rec: LogRecordRecord, seq: number, time: bigint, input: LlmContent['input'], output: LlmContent['output']): LlmContent {
+  return {
+    trace_id: rec.traceId,
+    span_id: rec.spanId,
+    seq,
+    time_unix_nano: time,
+    input,
+    output,
+    convention: 'otel-genai-events',
+  };
+}

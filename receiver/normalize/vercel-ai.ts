@@ -1,0 +1,102 @@
+// Vercel AI SDK (`ai` package, `experimental_telemetry`), v3.3 – v6.
+//
+// Spans: `ai.generateText` / `ai.streamText` / `ai.generateObject` / `ai.streamObject` wrap a whole call (with
+// tool round trips); each provider request is a child `ai.generateText.doGenerate` / `ai.streamText.doStream` /
+// `ai.generateObject.doGenerate` / `ai.streamObject.doStream` span. Only the provider-request spans are LLM
+// calls: the wrappers repeat their children's content and summed usage, so counting them would double count.
+// The operation is read from `ai.operationId` (the span name is `ai.generateText.doGenerate` through v6, but
+// may follow the OTel `{operation} {model}` form in releases that adopt the GenAI conventions).
+//
+// Provider-request attributes: `ai.prompt.messages` (JSON: [{role, content: string | [{type: 'text', text} |
+// {type: 'tool-call', toolCallId, toolName, input|args} | {type: 'tool-result', toolCallId, toolName,
+// output|result} | {type: 'reasoning', text} | {type: 'file', ...}]}]), `ai.prompt.tools` (string[], each a JSON
+// tool), `ai.response.text`, `ai.response.reasoning`, `ai.response.toolCalls` (JSON: [{toolCallId, toolName,
+// input|args}]), `ai.response.object` (JSON text), `ai.response.finishReason`, `ai.response.model`,
+// `ai.model.id`, `ai.model.provider`, `ai.usage.promptTokens` / `completionTokens` (≤ v4) and
+// `ai.usage.inputTokens` / `outputTokens` (v5+), `ai.telemetry.functionId`, `ai.telemetry.metadata.*`, plus
+// `gen_ai.*` duplicates (read by the common reader first). v3 used `ai.result.*` and `ai.finishReason`.
+// Releases that emit the OTel GenAI attributes (`gen_ai.operation.name`, `gen_ai.input.messages`, ...) are
+// read by the OTel GenAI reader on the same span, so the span is still one call.
+
+import type { Message, MessagePart } from '../../schemas/genai.js';
+import type { SpanRecord } from '../../schemas/telemetry.js';
+import type { CallDraft } from './draft.js';
+import { setFinish, setMessages, setStr, setTokens, setTools } from './draft.js';
+import { parseArgs, textPart, toMessages, toolCallPart } from './messages.js';
+import { int, isRecord, str, structured, structuredOnly } from './util.js';
+import type { Attrs } from './util.js';
+
+const OUTER_OPERATIONS: ReadonlySet<string> = new Set(['ai.generateText', 'ai.streamText', 'ai.generateObject', 'ai.streamObject']);
+const CALL_OPERATIONS: ReadonlySet<string> = new Set([
+  'ai.generateText.doGenerate',
+  'ai.streamText.doStream',
+  'ai.generateObject.doGenerate',
+  'ai.streamObject.doStream',
+]);
+
+export type VercelRole = 'call' | 'wrapper' | 'other' | 'none';
+
+/** How the Vercel AI SDK classifies this span ('none' when it is not an AI SDK span). */
+export function vercelRole(span: SpanRecord, attrs: Attrs): VercelRole {
+  let op = attrs['ai.operationId'];
+  if (typeof op !== 'string' || op === '') {
+    if (!span.name.startsWith('ai.')) return 'none';
+    op = span.name;
+  }
+  if (CALL_OPERATIONS.has(op)) return 'call';
+  if (OUTER_OPERATIONS.has(op)) return 'wrapper';
+  return op.startsWith('ai.') ? 'other' : 'none';
+}
+
+function toolCallParts(value: unknown, into: MessagePart[]): void {
+  if (!Array.isArray(value)) return;
+  for (const tc of value) {
+    if (!isRecord(tc)) continue;
+    into.push(toolCallPart(str(tc.toolCallId), str(tc.toolName), parseArgs(tc.input !== undefined ? tc.input : tc.args)));
+  }
+}
+
+export function applyVercelAI(_span: SpanRecord, attrs: Attrs, d: CallDraft): void {
+  setStr(d, 'operation', 'chat');
+  setStr(d, 'provider', str(attrs['ai.model.provider']));
+  setStr(d, 'request_model', str(attrs['ai.model.id']));
+  setStr(d, 'response_model', str(attrs['ai.response.model']));
+  setTokens(
+    d,
+    int(attrs['ai.usage.inputTokens'] ?? attrs['ai.usage.promptTokens']),
+    int(attrs['ai.usage.outputTokens'] ?? attrs['ai.usage.completionTokens']),
+  );
+
+  const promptMessages = attrs['ai.prompt.messages'];
+  if (promptMessages !== undefined) setMessages(d, 'input', toMessages(structuredOnly(promptMessages), 'user'));
+
+  const parts: MessagePart[] = [];
+  const reasoning = str(attrs['ai.response.reasoning']);
+  if (reasoning) parts.push({ type: 'reasoning', content: reasoning });
+  const text = attrs['ai.response.text'] ?? attrs['ai.result.text'];
+  if (typeof text === 'string' && text !== '') parts.push(textPart(text));
+  const object = attrs['ai.response.object'] ?? attrs['ai.result.object'];
+  if (typeof object === 'string' && object !== '') parts.push(textPart(object));
+  const toolCalls = attrs['ai.response.toolCalls'] ?? attrs['ai.result.toolCalls'];
+  if (toolCalls !== undefined) toolCallParts(structuredOnly(toolCalls), parts);
+  const finish = str(attrs['ai.response.finishReason']) || str(attrs['ai.finishReason']);
+  if (parts.length > 0) {
+    const msg: Message = { role: 'assistant', parts };
+    if (finish) msg.finish_reason = finish;
+    setMessages(d, 'output', [msg]);
+  }
+  if (finish) setFinish(d, [finish]);
+
+  const tools = attrs['ai.prompt.tools'];
+  if (Array.isArray(tools)) {
+    const defs: unknown[] = [];
+    for (const t of tools) {
+      const def = structured(t);
+      if (def !== undefined) defs.push(def);
+    }
+    setTools(d, defs);
+  } else if (typeof tools === 'string') {
+    const defs = structuredOnly(tools);
+    if (Array.isArray(defs)) setTools(d, defs.map((t) => (typeof t === 'string' ? (structured(t) ?? t) : t)));
+  }
+}
