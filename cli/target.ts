@@ -49,16 +49,7 @@ export async function callServer<T>(t: { url: string; apiKey?: string }, method:
 }
 
 export async function withStore<T>(config: StoreConfig, fn: (store: Store) => Promise<T>): Promise<T> {
-  let store: Store;
-  try {
-    store = await Store.open(config);
-  } catch (err) {
-    const msg = (err as Error).message;
-    if (/lock|another .*instance|already/i.test(msg)) {
-      throw new CliError(`the data directory is in use by another process (a running "tracelight serve"?); go through it with --server URL (${msg})`);
-    }
-    throw err;
-  }
+  const store = await Store.open(config);
   try {
     return await fn(store);
   } finally {

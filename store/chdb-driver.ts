@@ -1,6 +1,6 @@
 // Embedded ClickHouse through chDB. chDB allows one data directory per process, so the serving
 // process owns the store and every other tool reaches it through that process's API.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Session } from 'chdb';
 import { INSERT_SETTINGS, parseJsonEachRow, StoreError, type Driver, type QueryOptions, type QueryParams } from './driver.js';
@@ -20,6 +20,28 @@ function cleanMessage(msg: string): string {
   return msg.split('\n')[0]?.replace(/\s*\(version [^)]*\)\s*$/, '') ?? msg;
 }
 
+/**
+ * The pid of another live process holding the data directory, read from the `status` file ClickHouse
+ * writes there. Checked first so the user gets one clear message instead of the engine's lock error.
+ */
+function liveOwner(dir: string): number | null {
+  let text: string;
+  try {
+    text = readFileSync(resolve(dir, 'status'), 'utf8');
+  } catch {
+    return null;
+  }
+  const pid = Number(/^PID:\s*(\d+)/m.exec(text)?.[1]);
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (err) {
+    // EPERM: alive but not ours to signal; ESRCH: a stale file left by a killed process.
+    return (err as NodeJS.ErrnoException).code === 'EPERM' ? pid : null;
+  }
+}
+
 export class ChdbDriver implements Driver {
   readonly kind = 'embedded' as const;
   readonly location: string;
@@ -29,12 +51,20 @@ export class ChdbDriver implements Driver {
   constructor(dataDir: string) {
     this.location = resolve(dataDir);
     mkdirSync(this.location, { recursive: true });
+    const owner = liveOwner(this.location);
+    if (owner !== null) {
+      throw new StoreError(`the embedded store at ${this.location} is in use by process ${owner} (a running "tracelight serve"?); go through that server instead (e.g. --server http://127.0.0.1:4318)`);
+    }
     try {
       this.session = new Session(this.location);
     } catch (err) {
       const msg = (err as Error).message;
-      if (/one active data directory|lock/i.test(msg)) {
-        throw new StoreError(`the embedded store at ${this.location} is already open in this process: ${msg}`);
+      if (/one active data directory/i.test(msg)) {
+        throw new StoreError(`this process already has another embedded store open (chDB allows one data directory per process): ${msg}`);
+      }
+      // ClickHouse locks <dir>/status; chDB reports a lost lock as a failed connection.
+      if (/lock|another server instance|failed to create connection/i.test(msg)) {
+        throw new StoreError(`the embedded store at ${this.location} is in use by another process (a running "tracelight serve"?); go through that server instead (e.g. --server http://127.0.0.1:4318)`);
       }
       throw wrap(err);
     }
