@@ -1,0 +1,247 @@
+// `tracelight rollouts enqueue | list | cancel` and the queue half of `rollouts show`: through a running
+// server (which owns the queue), or directly on the store when none runs (the next `serve` picks the
+// changes up when it reloads the queue).
+import { readFile } from 'node:fs/promises';
+import { Option, type Command } from 'commander';
+import {
+  EnqueueItem,
+  describeIssue,
+  ListQuery,
+  MAX_ENQUEUE_BATCH,
+  RETRYABLE_ATTEMPT_STATUSES,
+  ROLLOUT_MODES,
+  type RolloutView,
+} from '../schemas/rollouts.js';
+import { RolloutQueue, resourceStoreResolver, toRolloutView, type EnqueueResult } from '../receiver/rollout-queue.js';
+import { ResourceStore, RolloutStore, type Store } from '../store/index.js';
+import { CliError, defaultFormat, parseFormat, renderRows } from './output.js';
+import { callServer, resolveTarget, withStore, type Target, type TargetFlags } from './target.js';
+
+export interface RolloutCommandWiring<F> {
+  /** Adds --server, --api-key and the store options. */
+  withReadOptions(cmd: Command): Command;
+  targetFlags(o: F): TargetFlags;
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new CliError(`${what} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** A JSON array of inputs, or JSON lines (one input per line). */
+export function parseInputsFile(text: string, file: string): unknown[] {
+  const trimmed = text.trim();
+  if (trimmed === '') throw new CliError(`${file} holds no inputs`);
+  if (trimmed.startsWith('[')) {
+    const v = parseJson(trimmed, file);
+    if (Array.isArray(v)) {
+      if (v.length === 0) throw new CliError(`${file} holds an empty array`);
+      return v;
+    }
+  }
+  return text
+    .split('\n')
+    .map((l, i) => ({ l: l.trim(), i }))
+    .filter(({ l }) => l !== '')
+    .map(({ l, i }) => parseJson(l, `${file} line ${i + 1}`));
+}
+
+function seconds(flag: string) {
+  return (v: string): number | null => {
+    if (v === 'none' || v === 'off') return null;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new CliError(`${flag} must be a number of seconds above 0, or "none"`);
+    return n;
+  };
+}
+
+/** Queue state of one rollout, or null when the queue does not know it. */
+export async function queueStateFromServer(target: { url: string; apiKey?: string }, id: string): Promise<RolloutView | null> {
+  const res = await callServer<RolloutView>(target, 'GET', `/api/v1/rollouts/${encodeURIComponent(id)}`);
+  return res.status === 404 || !res.body || typeof res.body.status !== 'string' ? null : res.body;
+}
+
+export async function queueStateFromStore(store: Store, id: string): Promise<RolloutView | null> {
+  const r = await new RolloutStore(store.driver).get(id);
+  return r ? toRolloutView(r) : null;
+}
+
+const clip = (s: string, n = 300): string => (s.length > n ? `${s.slice(0, n)}… (${s.length - n} more characters)` : s);
+
+/** The queue half of `rollouts show`: status, config, resources and attempts. */
+export function renderQueueState(v: RolloutView): string {
+  const t = v.timings;
+  const c = v.config;
+  const secs = (x: number | null): string => (x === null ? 'none' : `${x} s`);
+  const out = [
+    `queue status ${v.status}${v.mode ? `  mode ${v.mode}` : ''}  attempts ${v.attempt_count} of ${c.max_attempts}`,
+    `  enqueued ${t.enqueued_at}${t.started_at ? `  started ${t.started_at}` : ''}${t.ended_at ? `  ended ${t.ended_at}` : ''}  (queued ${t.queued_seconds} s${t.run_seconds !== null ? `, ran ${t.run_seconds} s` : ''})`,
+    `  config timeout ${secs(c.timeout_seconds)}, unresponsive ${secs(c.unresponsive_seconds)}, retry on ${c.retry_on.join(', ') || 'nothing'}`,
+  ];
+  const res = Object.entries(v.resources);
+  if (res.length) out.push(`  resources ${res.map(([n, p]) => `${n}=${p.ref}${String(p.ref) === String(p.version) ? '' : ` (v${p.version})`}`).join(', ')}`);
+  out.push(`  input ${clip(JSON.stringify(v.input))}`);
+  if (Object.keys(v.metadata).length) out.push(`  metadata ${clip(JSON.stringify(v.metadata))}`);
+  for (const a of v.attempts) {
+    out.push(`  attempt ${a.sequence} ${a.attempt_id}  worker ${a.worker_id}  ${a.status}  started ${a.started_at}${a.ended_at ? `  ended ${a.ended_at}` : ''}${a.last_heartbeat_at ? `  last heartbeat ${a.last_heartbeat_at}` : ''}`);
+    if (a.error) out.push(`    error: ${clip(a.error)}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+function summary(v: RolloutView): Record<string, unknown> {
+  const last = v.attempts.at(-1);
+  return {
+    rollout_id: v.rollout_id,
+    status: v.status,
+    mode: v.mode ?? '',
+    attempts: v.attempt_count,
+    worker: last?.worker_id ?? '',
+    enqueued_at: v.timings.enqueued_at,
+    ended_at: v.timings.ended_at ?? '',
+    input: JSON.stringify(v.input),
+  };
+}
+
+/** Runs fn on a queue over the store (no deadline sweeps: a CLI process only enqueues, cancels and reads). */
+async function withQueue<T>(target: Extract<Target, { kind: 'store' }>, fn: (q: RolloutQueue) => Promise<T>): Promise<T> {
+  return withStore(target.config, async (store) => {
+    const q = new RolloutQueue(store, { sweep: false, resources: resourceStoreResolver(new ResourceStore(store.driver)) });
+    await q.start();
+    try {
+      return await fn(q);
+    } finally {
+      await q.close();
+    }
+  });
+}
+
+/** Turns the queue's domain errors into one-line CLI errors. */
+async function cliErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const name = (err as Error).name;
+    if (name === 'RolloutValidationError' || name === 'RolloutNotFoundError' || name === 'RolloutConflictError') throw new CliError((err as Error).message);
+    throw err;
+  }
+}
+
+interface EnqueueFlags {
+  input?: string;
+  file?: string;
+  mode?: string;
+  resource?: string[];
+  timeoutSeconds?: number | null;
+  unresponsiveSeconds?: number | null;
+  maxAttempts?: number;
+  retryOn?: string;
+  metadata?: string;
+  format?: string;
+}
+
+export function registerRolloutQueueCommands<F extends object>(rollouts: Command, w: RolloutCommandWiring<F>): void {
+  w.withReadOptions(
+    rollouts
+      .command('enqueue')
+      .description('queue rollouts for workers to claim (POST /api/v1/rollouts); prints their ids')
+      .option('--input <json>', 'one rollout input (any JSON)')
+      .option('--file <path>', 'many inputs: a JSON array, or JSON lines (one input per line)')
+      .addOption(new Option('--mode <mode>', 'train, val or test').choices([...ROLLOUT_MODES]))
+      .option('--resource <name=ref...>', 'a resource the worker gets, by version number or label (repeatable)')
+      .addOption(new Option('--timeout-seconds <s>', 'an attempt must finish this soon after its claim ("none": no limit; default 600)').argParser(seconds('--timeout-seconds')))
+      .addOption(new Option('--unresponsive-seconds <s>', 'an attempt silent this long is unresponsive ("none": no limit; default 120)').argParser(seconds('--unresponsive-seconds')))
+      .addOption(
+        new Option('--max-attempts <n>', 'attempts in all, retries included (default 1)').argParser((v) => {
+          const n = Number(v);
+          if (!Number.isInteger(n) || n < 1 || n > 100) throw new CliError('--max-attempts must be an integer from 1 to 100');
+          return n;
+        }),
+      )
+      .option('--retry-on <statuses>', `comma-separated attempt outcomes that retry: ${RETRYABLE_ATTEMPT_STATUSES.join(', ')} (default timeout,unresponsive)`)
+      .option('--metadata <json>', 'a JSON object stored with each rollout')
+      .option('--format <format>', 'jsonl | json | table (default: table on a terminal, else jsonl)'),
+  ).action(async (o: F & EnqueueFlags) => {
+    const format = o.format ? parseFormat(o.format) : defaultFormat();
+    if ((o.input === undefined) === (o.file === undefined)) throw new CliError('give the input with --input JSON, or many with --file F (a JSON array or JSON lines)');
+    const inputs = o.input !== undefined ? [parseJson(o.input, '--input')] : parseInputsFile(await readFile(o.file as string, 'utf8').catch((err: Error) => Promise.reject(new CliError(`cannot read ${o.file}: ${err.message}`))), o.file as string);
+    const resources: Record<string, string | number> = {};
+    for (const r of o.resource ?? []) {
+      const i = r.indexOf('=');
+      if (i <= 0 || i === r.length - 1) throw new CliError(`--resource must look like name=version or name=label, got "${r}"`);
+      const ref = r.slice(i + 1);
+      resources[r.slice(0, i)] = /^\d+$/.test(ref) ? Number(ref) : ref;
+    }
+    const config: Record<string, unknown> = {};
+    if (o.timeoutSeconds !== undefined) config.timeout_seconds = o.timeoutSeconds;
+    if (o.unresponsiveSeconds !== undefined) config.unresponsive_seconds = o.unresponsiveSeconds;
+    if (o.maxAttempts !== undefined) config.max_attempts = o.maxAttempts;
+    if (o.retryOn !== undefined) config.retry_on = o.retryOn.split(',').map((s) => s.trim()).filter(Boolean);
+    const metadata = o.metadata !== undefined ? parseJson(o.metadata, '--metadata') : undefined;
+    const items = inputs.map((input, i) => {
+      const raw = {
+        input,
+        ...(o.mode ? { mode: o.mode } : {}),
+        ...(Object.keys(resources).length ? { resources } : {}),
+        ...(Object.keys(config).length ? { config } : {}),
+        ...(metadata !== undefined ? { metadata } : {}),
+      };
+      const parsed = EnqueueItem.safeParse(raw);
+      if (!parsed.success) throw new CliError(`invalid rollout${inputs.length > 1 ? ` ${i + 1}` : ''}: ${describeIssue(parsed.error)}`);
+      return parsed.data;
+    });
+    const target = await resolveTarget(w.targetFlags(o));
+    const created: EnqueueResult[] = [];
+    for (let start = 0; start < items.length; start += MAX_ENQUEUE_BATCH) {
+      const chunk = items.slice(start, start + MAX_ENQUEUE_BATCH);
+      if (target.kind === 'store') created.push(...(await cliErrors(() => withQueue(target, (q) => q.enqueue(chunk, true)))));
+      else created.push(...(await callServer<EnqueueResult[]>(target, 'POST', '/api/v1/rollouts', chunk)).body);
+    }
+    process.stdout.write(renderRows(created as unknown as Record<string, unknown>[], format));
+  });
+
+  w.withReadOptions(
+    rollouts
+      .command('list')
+      .description('list queued, running and finished rollouts, newest first')
+      .option('--status <statuses>', 'only these statuses (comma-separated: queuing, preparing, running, succeeded, failed, cancelled, requeuing)')
+      .addOption(new Option('--mode <mode>', 'only this mode').choices([...ROLLOUT_MODES]))
+      .option('--limit <n>', 'at most this many (default 100)', '100')
+      .option('--format <format>', 'jsonl | json | table (default: table on a terminal, else jsonl)'),
+  ).action(async (o: F & { status?: string; mode?: string; limit: string; format?: string }) => {
+    const format = o.format ? parseFormat(o.format) : defaultFormat();
+    const query: Record<string, string> = { limit: o.limit };
+    if (o.status !== undefined) query.status = o.status;
+    if (o.mode !== undefined) query.mode = o.mode;
+    const q = ListQuery.safeParse(query);
+    if (!q.success) throw new CliError(describeIssue(q.error).replace(/^(status|limit)(\.\d+)?:/, '--$1:'));
+    const target = await resolveTarget(w.targetFlags(o));
+    let views: RolloutView[];
+    if (target.kind === 'store') {
+      views = await withStore(target.config, async (store) => (await new RolloutStore(store.driver).list({ statuses: q.data.status, mode: q.data.mode, limit: q.data.limit })).map((r) => toRolloutView(r)));
+    } else {
+      views = (await callServer<{ rollouts: RolloutView[] }>(target, 'GET', `/api/v1/rollouts?${new URLSearchParams(query)}`)).body.rollouts;
+    }
+    process.stdout.write(renderRows(format === 'table' ? views.map(summary) : (views as unknown as Record<string, unknown>[]), format));
+  });
+
+  w.withReadOptions(
+    rollouts
+      .command('cancel')
+      .description('cancel a rollout that is not finished (its running attempt ends; the worker learns it on its next heartbeat)')
+      .argument('<rollout-id>', 'the rollout id enqueue printed'),
+  ).action(async (id: string, o: F) => {
+    const target = await resolveTarget(w.targetFlags(o));
+    let view: RolloutView;
+    if (target.kind === 'store') view = await cliErrors(() => withQueue(target, (q) => q.cancel(id)));
+    else {
+      const res = await callServer<RolloutView & { error?: string }>(target, 'POST', `/api/v1/rollouts/${encodeURIComponent(id)}/cancel`);
+      if (res.status === 404) throw new CliError(res.body.error ?? `no rollout ${id}`);
+      view = res.body;
+    }
+    process.stdout.write(`rollout ${view.rollout_id} cancelled\n`);
+  });
+}

@@ -1,0 +1,694 @@
+// The rollout queue (Agent Lightning's LightningStore rollout/attempt API). The serving process owns it:
+// its authoritative state lives here, in memory — a FIFO of claimable rollouts, the rollouts themselves,
+// the attempts waiting for heartbeats — and every change is persisted to ClickHouse (store/rollouts.ts)
+// before it is acknowledged.
+//
+// Why two workers never hold the same attempt: a claim takes the next rollout id off the FIFO
+// synchronously (one event loop, so no two claims can take the same id), and every change of a rollout runs
+// under that rollout's lock: build the next state, write it, and only then make it the state in memory.
+// A failed write changes nothing (a claim puts its rollout back at the head of the FIFO) and the request
+// gets 503 to retry. A rollout completes exactly once because completing requires the attempt to be the
+// rollout's current, active one, checked under the same lock.
+//
+// Deadlines: a sweep every `sweepIntervalMs` (1 s) finds attempts past `timeout_seconds` (since the claim)
+// or `unresponsive_seconds` (since the last heartbeat, or span carrying the attempt id) and ends them; the
+// rollout is requeued (a new attempt on the next claim) when `retry_on` names the outcome and attempts are
+// left, else it fails. After a restart the queue reloads every unfinished rollout from the store, in
+// queue order; attempts that were running keep their timeout deadline, and their unresponsive clock
+// restarts at the reload (workers could not heartbeat while the server was down).
+import { randomUUID } from 'node:crypto';
+import type { Reward } from '../schemas/genai.js';
+import {
+  ACTIVE_ATTEMPT_STATUSES,
+  CLAIMABLE_ROLLOUT_STATUSES,
+  FINAL_ROLLOUT_STATUSES,
+  QueueClosedError,
+  rolloutConfig,
+  RolloutConflictError,
+  RolloutNotFoundError,
+  RolloutValidationError,
+  type AttemptRecord,
+  type AttemptStatus,
+  type AttemptView,
+  type ClaimedRollout,
+  type EnqueueItem,
+  type PinnedResource,
+  type RolloutMode,
+  type RolloutRecord,
+  type RolloutStatus,
+  type RolloutView,
+} from '../schemas/rollouts.js';
+import { ResourceNotFoundError } from '../schemas/resources.js';
+import { KeyedMutex, RolloutStore, type BatchWriterOptions, type ResourceStore, type Store } from '../store/index.js';
+import type { ActivityListener } from './activity.js';
+
+export interface ResolvedResource {
+  name: string;
+  version: number;
+  kind: string;
+  content: unknown;
+}
+
+/**
+ * Where rollouts' resources come from. `ref` is a version number or a label; a name, version or label that
+ * does not exist throws ResourceNotFoundError (schemas/resources.ts) with a message saying which.
+ */
+export interface ResourceResolver {
+  resolve(name: string, ref: number | string): Promise<ResolvedResource>;
+}
+
+/** The versioned resources of store/resources.ts as a resolver. */
+export function resourceStoreResolver(resources: ResourceStore): ResourceResolver {
+  return {
+    async resolve(name, ref) {
+      const v = await resources.resolve(name, typeof ref === 'number' ? { version: ref } : { label: ref });
+      return { name: v.name, version: v.version, kind: v.kind, content: v.content };
+    },
+  };
+}
+
+export interface QueueOptions {
+  /** How often attempt deadlines are checked, in ms. */
+  sweepIntervalMs: number;
+  /** False: deadlines are never checked (the CLI's direct mode, which only enqueues, reads and cancels). */
+  sweep: boolean;
+  /** Finished rollouts kept in memory for fast reads and waits; older ones are read from the store. */
+  finishedCacheSize: number;
+  /** Null: rollouts cannot name resources. */
+  resources: ResourceResolver | null;
+  /** The queue's own batch writer (default: a 2 ms interval). */
+  writer?: Partial<BatchWriterOptions>;
+}
+
+export const DEFAULT_QUEUE_OPTIONS: QueueOptions = {
+  sweepIntervalMs: 1000,
+  sweep: true,
+  finishedCacheSize: 10_000,
+  resources: null,
+};
+
+export interface EnqueueResult {
+  rollout_id: string;
+  status: RolloutStatus;
+}
+
+export interface AttemptResult {
+  rollout_id: string;
+  attempt_id: string;
+  attempt_status: AttemptStatus;
+  /** The rollout's status after the change. */
+  status: RolloutStatus;
+}
+
+export interface WaitResult {
+  rollouts: RolloutView[];
+  /** True when every rollout is final (else the time ran out). */
+  all_final: boolean;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** The API's shape of a rollout; `heartbeatOf` supplies heartbeats newer than the persisted ones. */
+export function toRolloutView(r: RolloutRecord, heartbeatOf: (a: AttemptRecord) => number | null = (a) => a.last_heartbeat_at, now = Date.now()): RolloutView {
+  const attempts: AttemptView[] = r.attempts.map((a) => {
+    const hb = heartbeatOf(a);
+    return {
+      attempt_id: a.attempt_id,
+      sequence: a.sequence,
+      worker_id: a.worker_id,
+      status: a.status,
+      started_at: iso(a.started_at),
+      ended_at: a.ended_at === null ? null : iso(a.ended_at),
+      last_heartbeat_at: hb === null ? null : iso(hb),
+      error: a.error === '' ? null : a.error,
+    };
+  });
+  const final = FINAL_ROLLOUT_STATUSES.has(r.status);
+  const firstClaim = r.started_at ?? (final ? (r.ended_at ?? r.updated_at) : now);
+  return {
+    rollout_id: r.rollout_id,
+    status: r.status,
+    input: r.input,
+    mode: r.mode,
+    resources: r.resources,
+    config: r.config,
+    metadata: r.metadata,
+    attempt_count: r.attempts.length,
+    latest_attempt_id: r.attempts[r.attempts.length - 1]?.attempt_id ?? null,
+    attempts,
+    timings: {
+      enqueued_at: iso(r.enqueued_at),
+      started_at: r.started_at === null ? null : iso(r.started_at),
+      ended_at: r.ended_at === null ? null : iso(r.ended_at),
+      updated_at: iso(r.updated_at),
+      queued_seconds: Math.max(0, firstClaim - r.enqueued_at) / 1000,
+      run_seconds: r.started_at === null ? null : Math.max(0, (r.ended_at ?? now) - r.started_at) / 1000,
+    },
+  };
+}
+
+/** A FIFO of rollout ids with O(1) shift and unshift. */
+class Fifo {
+  private items: string[] = [];
+  private head = 0;
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  push(id: string): void {
+    this.items.push(id);
+  }
+
+  unshift(id: string): void {
+    if (this.head > 0) this.items[--this.head] = id;
+    else this.items.unshift(id);
+  }
+
+  shift(): string | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const id = this.items[this.head++];
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return id;
+  }
+}
+
+const RESOURCE_CACHE_SIZE = 1000;
+
+export class RolloutQueue implements ActivityListener {
+  readonly db: RolloutStore;
+  private readonly opts: QueueOptions;
+  /** Every unfinished rollout, and the most recently finished ones. */
+  private readonly rollouts = new Map<string, RolloutRecord>();
+  /** Finished rollouts in memory, oldest first (evicted beyond finishedCacheSize). */
+  private readonly finished = new Set<string>();
+  private readonly fifo = new Fifo();
+  /** attempt id → rollout id, for attempts that are preparing or running. */
+  private readonly active = new Map<string, string>();
+  /** attempt id → last heartbeat (ms); persisted with the attempt's next change, not on every beat. */
+  private readonly heartbeats = new Map<string, number>();
+  private readonly expiring = new Set<string>();
+  private readonly locks = new KeyedMutex();
+  /** Long-polling claims, in arrival order (a Set keeps insertion order). */
+  private readonly claimWaiters = new Set<() => void>();
+  private readonly finalWatchers = new Set<(rolloutId: string) => void>();
+  /** Pending waits, released at stop. */
+  private readonly waits = new Set<() => void>();
+  /** Resource versions are immutable: (name, version) → content, kept for claims. */
+  private readonly resourceCache = new Map<string, ResolvedResource>();
+  private clock = 0;
+  private loadedAt = 0;
+  private sweeper: NodeJS.Timeout | null = null;
+  private state: 'new' | 'open' | 'stopping' | 'closed' = 'new';
+
+  constructor(private readonly store: Store, opts: Partial<QueueOptions> = {}) {
+    this.opts = { ...DEFAULT_QUEUE_OPTIONS, ...opts };
+    this.db = new RolloutStore(store.driver, this.opts.writer);
+  }
+
+  /** Reloads every unfinished rollout from the store and starts checking deadlines. */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new Error('the rollout queue was started already');
+    const [live, maxVersion] = await Promise.all([this.db.loadLive(), this.db.maxVersion()]);
+    this.clock = Math.max(this.clock, maxVersion);
+    this.loadedAt = Date.now();
+    for (const r of live) {
+      this.rollouts.set(r.rollout_id, r);
+      for (const a of r.attempts) if (ACTIVE_ATTEMPT_STATUSES.has(a.status)) this.active.set(a.attempt_id, r.rollout_id);
+      if (CLAIMABLE_ROLLOUT_STATUSES.has(r.status)) this.fifo.push(r.rollout_id);
+    }
+    this.state = 'open';
+    if (this.opts.sweep) {
+      this.sweeper = setInterval(() => this.sweep(), this.opts.sweepIntervalMs);
+      this.sweeper.unref();
+    }
+  }
+
+  /** Stops deadlines and answers every waiting claim (nothing) and wait (states so far); changes still go through. */
+  stop(): void {
+    if (this.state === 'new' || this.state === 'open') this.state = 'stopping';
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
+    for (const w of [...this.claimWaiters]) w();
+    for (const w of [...this.waits]) w();
+  }
+
+  /** Stops, then writes everything still buffered. */
+  async close(): Promise<void> {
+    this.stop();
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    await this.db.close();
+  }
+
+  get stats(): { live: number; claimable: number; active_attempts: number; waiting_claims: number } {
+    return { live: this.rollouts.size - this.finished.size, claimable: this.fifo.size, active_attempts: this.active.size, waiting_claims: this.claimWaiters.size };
+  }
+
+  // ---- enqueue ---------------------------------------------------------------------------------------------
+
+  /** `indexed`: name items as `[i]` in error messages (the request body was an array). */
+  async enqueue(items: readonly EnqueueItem[], indexed = false): Promise<EnqueueResult[]> {
+    if (this.state !== 'open') throw new QueueClosedError('the rollout queue is shutting down; retry against the restarted server');
+    const pinned = await this.pinResources(items, indexed);
+    const now = Date.now();
+    const records: RolloutRecord[] = items.map((it, i) => ({
+      rollout_id: `ro-${randomUUID()}`,
+      status: 'queuing',
+      input: it.input,
+      mode: it.mode ?? null,
+      resources: pinned[i] ?? {},
+      config: rolloutConfig(it.config),
+      metadata: it.metadata ?? {},
+      attempts: [],
+      queue_seq: this.tick(),
+      enqueued_at: now,
+      started_at: null,
+      ended_at: null,
+      updated_at: now,
+      version: this.tick(),
+    }));
+    await this.db.write(records, []);
+    for (const r of records) this.commit(r);
+    return records.map((r) => ({ rollout_id: r.rollout_id, status: r.status }));
+  }
+
+  /** Resolves every (name, ref) once and pins it to a version, so all attempts of a rollout see the same resources. */
+  private async pinResources(items: readonly EnqueueItem[], indexed: boolean): Promise<Record<string, PinnedResource>[]> {
+    const resolved = new Map<string, Promise<ResolvedResource>>();
+    const out: Record<string, PinnedResource>[] = [];
+    for (const [i, it] of items.entries()) {
+      const pins: Record<string, PinnedResource> = {};
+      for (const [name, ref] of Object.entries(it.resources ?? {})) {
+        const where = `${indexed ? `[${i}].` : ''}resources.${name}`;
+        if (!this.opts.resources) throw new RolloutValidationError(`${where}: this server has no resource store, so rollouts cannot name resources`);
+        const r = typeof ref === 'string' && /^\d+$/.test(ref) ? Number(ref) : ref;
+        const key = `${name}\u0000${typeof r}\u0000${r}`;
+        let p = resolved.get(key);
+        if (!p) {
+          p = this.opts.resources.resolve(name, r);
+          p.catch(() => undefined);
+          resolved.set(key, p);
+        }
+        let v: ResolvedResource;
+        try {
+          v = await p;
+        } catch (err) {
+          if (err instanceof ResourceNotFoundError) throw new RolloutValidationError(`${where}: ${err.message}`);
+          throw err;
+        }
+        this.cacheResource(v);
+        pins[name] = { ref, version: v.version };
+      }
+      out.push(pins);
+    }
+    return out;
+  }
+
+  private cacheResource(v: ResolvedResource): void {
+    const key = `${v.name}\u0000${v.version}`;
+    this.resourceCache.delete(key);
+    this.resourceCache.set(key, v);
+    if (this.resourceCache.size > RESOURCE_CACHE_SIZE) {
+      const oldest = this.resourceCache.keys().next().value;
+      if (oldest !== undefined) this.resourceCache.delete(oldest);
+    }
+  }
+
+  private async contentOf(r: RolloutRecord): Promise<ClaimedRollout['resources']> {
+    const out: ClaimedRollout['resources'] = {};
+    for (const [name, pin] of Object.entries(r.resources)) {
+      let v = this.resourceCache.get(`${name}\u0000${pin.version}`);
+      if (!v) {
+        if (!this.opts.resources) throw new Error(`rollout ${r.rollout_id} names resource "${name}" but this server has no resource store`);
+        v = await this.opts.resources.resolve(name, pin.version);
+        this.cacheResource(v);
+      }
+      out[name] = { version: v.version, kind: v.kind, content: v.content };
+    }
+    return out;
+  }
+
+  // ---- claim -----------------------------------------------------------------------------------------------
+
+  /**
+   * The next claimable rollout, as a new attempt held by `workerId`; null when none is queued within
+   * `waitMs` (long poll) or the signal aborts (the client went away).
+   */
+  async claim(workerId: string, waitMs = 0, signal?: AbortSignal): Promise<ClaimedRollout | null> {
+    if (this.state !== 'open') return null;
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      if (signal?.aborted || this.state !== 'open') {
+        if (this.fifo.size > 0) this.wake(); // a wake-up meant for this claim goes to the next one
+        return null;
+      }
+      const got = await this.claimNext(workerId);
+      if (got) return got;
+      const left = deadline - Date.now();
+      if (left <= 0) return null;
+      await this.waitForWork(left, signal);
+    }
+  }
+
+  private async claimNext(workerId: string): Promise<ClaimedRollout | null> {
+    for (;;) {
+      const id = this.fifo.shift();
+      if (id === undefined) return null;
+      const claimed = await this.locks.run(id, () => this.claimOne(id, workerId));
+      if (claimed) return claimed;
+    }
+  }
+
+  private async claimOne(rolloutId: string, workerId: string): Promise<ClaimedRollout | null> {
+    const r = this.rollouts.get(rolloutId);
+    if (!r || !CLAIMABLE_ROLLOUT_STATUSES.has(r.status)) return null; // cancelled while queued
+    try {
+      const resources = await this.contentOf(r);
+      const now = Date.now();
+      const attempt: AttemptRecord = {
+        rollout_id: rolloutId,
+        attempt_id: `at-${randomUUID()}`,
+        sequence: r.attempts.length + 1,
+        worker_id: workerId,
+        status: 'preparing',
+        started_at: now,
+        ended_at: null,
+        last_heartbeat_at: null,
+        error: '',
+        version: this.tick(),
+      };
+      const next: RolloutRecord = { ...r, status: 'preparing', attempts: [...r.attempts, attempt], started_at: r.started_at ?? now, updated_at: now, version: this.tick() };
+      await this.db.write([next], [attempt]);
+      this.commit(next);
+      return {
+        rollout_id: rolloutId,
+        attempt_id: attempt.attempt_id,
+        sequence: attempt.sequence,
+        input: r.input,
+        mode: r.mode,
+        resources,
+        config: r.config,
+        metadata: r.metadata,
+      };
+    } catch (err) {
+      // Nothing changed: the rollout goes back to the head of the queue for the next claim.
+      this.fifo.unshift(rolloutId);
+      this.wake();
+      throw err;
+    }
+  }
+
+  private waitForWork(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        this.claimWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
+      this.claimWaiters.add(done);
+    });
+  }
+
+  /** Wakes as many waiting claims (oldest first) as there are queued rollouts. */
+  private wake(): void {
+    let n = this.fifo.size;
+    for (const w of this.claimWaiters) {
+      if (n-- <= 0) break;
+      w();
+    }
+  }
+
+  // ---- heartbeats ------------------------------------------------------------------------------------------
+
+  async heartbeat(rolloutId: string, attemptId: string): Promise<AttemptResult> {
+    const found = await this.find(rolloutId);
+    const r = this.rollouts.get(rolloutId) ?? found;
+    const a = this.currentAttempt(r, attemptId, 'heartbeat');
+    if (this.active.has(attemptId)) this.heartbeats.set(attemptId, Date.now());
+    if (a.status === 'preparing') await this.markRunning(rolloutId, attemptId);
+    const now = this.rollouts.get(rolloutId) ?? r;
+    const a2 = this.currentAttempt(now, attemptId, 'heartbeat'); // it may have ended meanwhile
+    return { rollout_id: rolloutId, attempt_id: attemptId, attempt_status: a2.status, status: now.status };
+  }
+
+  wantsActivity(): boolean {
+    return this.active.size > 0;
+  }
+
+  /** Spans (or log records) carrying these attempt ids arrived: each counts as a heartbeat. */
+  onActivity(attemptIds: ReadonlySet<string>): void {
+    const now = Date.now();
+    for (const id of attemptIds) {
+      const rolloutId = this.active.get(id);
+      if (rolloutId === undefined) continue;
+      this.heartbeats.set(id, now);
+      const a = this.rollouts.get(rolloutId)?.attempts.at(-1);
+      if (a?.attempt_id === id && a.status === 'preparing') {
+        // Not awaited: ingest stays fast. A failed write leaves the attempt preparing until the next beat.
+        this.markRunning(rolloutId, id).catch(() => undefined);
+      }
+    }
+  }
+
+  private async markRunning(rolloutId: string, attemptId: string): Promise<void> {
+    await this.locks.run(rolloutId, async () => {
+      const r = this.rollouts.get(rolloutId);
+      const a = r?.attempts.at(-1);
+      if (!r || !a || a.attempt_id !== attemptId || a.status !== 'preparing') return;
+      const now = Date.now();
+      const a2: AttemptRecord = { ...a, status: 'running', last_heartbeat_at: this.lastHeartbeat(a) ?? now, version: this.tick() };
+      const next: RolloutRecord = { ...r, status: 'running', attempts: [...r.attempts.slice(0, -1), a2], updated_at: now, version: this.tick() };
+      await this.db.write([next], [a2]);
+      this.commit(next);
+    });
+  }
+
+  // ---- completion, cancellation, deadlines ----------------------------------------------------------------
+
+  async complete(rolloutId: string, attemptId: string, body: { status: 'succeeded' | 'failed'; reward?: number; error?: string }): Promise<AttemptResult> {
+    await this.find(rolloutId);
+    return this.locks.run(rolloutId, async () => {
+      const r = await this.find(rolloutId);
+      const a = this.currentAttempt(r, attemptId, 'complete');
+      const now = Date.now();
+      const next = this.finish(r, a, body.status, body.error ?? '', now);
+      const a2 = next.attempts.at(-1) as AttemptRecord;
+      const writes = [this.db.write([next], [a2])];
+      if (body.reward !== undefined) {
+        const reward: Reward = {
+          reward_id: `rollout-complete:${attemptId}`,
+          rollout_id: rolloutId,
+          attempt_id: attemptId,
+          trace_id: '',
+          span_id: '',
+          name: 'reward',
+          value: body.reward,
+          label: '',
+          explanation: '',
+          source: 'rollout-complete',
+          time_unix_nano: BigInt(now) * 1_000_000n,
+          primary: true,
+        };
+        writes.push(this.store.writeRewards([reward]));
+      }
+      await Promise.all(writes);
+      this.commit(next);
+      return { rollout_id: rolloutId, attempt_id: attemptId, attempt_status: a2.status, status: next.status };
+    });
+  }
+
+  async cancel(rolloutId: string): Promise<RolloutView> {
+    await this.find(rolloutId);
+    return this.locks.run(rolloutId, async () => {
+      const r = await this.find(rolloutId);
+      if (FINAL_ROLLOUT_STATUSES.has(r.status)) {
+        throw new RolloutConflictError(`rollout ${rolloutId} is already ${r.status}; only a queuing, requeuing, preparing or running rollout can be cancelled`);
+      }
+      const now = Date.now();
+      const last = r.attempts.at(-1);
+      let attempts = r.attempts;
+      const changed: AttemptRecord[] = [];
+      if (last && ACTIVE_ATTEMPT_STATUSES.has(last.status)) {
+        const a2: AttemptRecord = { ...last, status: 'failed', ended_at: now, last_heartbeat_at: this.lastHeartbeat(last), error: 'cancelled', version: this.tick() };
+        attempts = [...r.attempts.slice(0, -1), a2];
+        changed.push(a2);
+      }
+      const next: RolloutRecord = { ...r, status: 'cancelled', attempts, ended_at: now, updated_at: now, version: this.tick() };
+      await this.db.write([next], changed);
+      this.commit(next);
+      return this.view(next);
+    });
+  }
+
+  /** The rollout after its current attempt ends with `status`: retried when its config allows, else final. */
+  private finish(r: RolloutRecord, a: AttemptRecord, status: Exclude<AttemptStatus, 'preparing' | 'running'>, error: string, now: number): RolloutRecord {
+    const a2: AttemptRecord = { ...a, status, ended_at: now, last_heartbeat_at: this.lastHeartbeat(a), error, version: this.tick() };
+    let next: RolloutStatus;
+    if (status === 'succeeded') next = 'succeeded';
+    else if ((r.config.retry_on as string[]).includes(status) && r.attempts.length < r.config.max_attempts) next = 'requeuing';
+    else next = 'failed';
+    return {
+      ...r,
+      status: next,
+      attempts: r.attempts.map((x) => (x.attempt_id === a.attempt_id ? a2 : x)),
+      ended_at: FINAL_ROLLOUT_STATUSES.has(next) ? now : null,
+      updated_at: now,
+      queue_seq: next === 'requeuing' ? this.tick() : r.queue_seq,
+      version: this.tick(),
+    };
+  }
+
+  private overdue(r: RolloutRecord, a: AttemptRecord, now: number): { status: 'timeout' | 'unresponsive'; error: string } | null {
+    const { timeout_seconds: timeout, unresponsive_seconds: unresponsive } = r.config;
+    if (timeout !== null && now - a.started_at >= timeout * 1000) {
+      return { status: 'timeout', error: `attempt did not finish within timeout_seconds=${timeout} of its claim` };
+    }
+    const since = Math.max(this.lastHeartbeat(a) ?? a.started_at, this.loadedAt);
+    if (unresponsive !== null && now - since >= unresponsive * 1000) {
+      return { status: 'unresponsive', error: `no heartbeat (or span carrying the attempt id) for unresponsive_seconds=${unresponsive}` };
+    }
+    return null;
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [attemptId, rolloutId] of this.active) {
+      if (this.expiring.has(attemptId)) continue;
+      const r = this.rollouts.get(rolloutId);
+      const a = r?.attempts.at(-1);
+      if (!r || !a || a.attempt_id !== attemptId || !this.overdue(r, a, now)) continue;
+      this.expiring.add(attemptId);
+      this.expire(rolloutId, attemptId)
+        .catch((err: Error) => process.emitWarning(`tracelight: could not end overdue attempt ${attemptId} (retrying): ${err.message}`))
+        .finally(() => this.expiring.delete(attemptId));
+    }
+  }
+
+  private async expire(rolloutId: string, attemptId: string): Promise<void> {
+    await this.locks.run(rolloutId, async () => {
+      const r = this.rollouts.get(rolloutId);
+      const a = r?.attempts.at(-1);
+      if (!r || !a || a.attempt_id !== attemptId || !ACTIVE_ATTEMPT_STATUSES.has(a.status)) return;
+      const now = Date.now();
+      const verdict = this.overdue(r, a, now); // a heartbeat may have come in meanwhile
+      if (!verdict) return;
+      const next = this.finish(r, a, verdict.status, verdict.error, now);
+      await this.db.write([next], [next.attempts.at(-1) as AttemptRecord]);
+      this.commit(next);
+    });
+  }
+
+  // ---- reads -----------------------------------------------------------------------------------------------
+
+  async get(rolloutId: string): Promise<RolloutView> {
+    return this.view(await this.find(rolloutId));
+  }
+
+  async list(q: { statuses?: readonly RolloutStatus[]; mode?: RolloutMode; limit: number }): Promise<RolloutView[]> {
+    const rows = await this.db.list(q);
+    return rows.map((r) => this.view(this.rollouts.get(r.rollout_id) ?? r));
+  }
+
+  /** The rollouts' states once all are final, or when `timeoutMs` has passed (or the signal aborts). */
+  async wait(rolloutIds: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<WaitResult> {
+    const ids = [...new Set(rolloutIds)];
+    const stored = new Map((await this.db.getMany(ids.filter((id) => !this.rollouts.has(id)))).map((r) => [r.rollout_id, r]));
+    const current = (id: string): RolloutRecord | undefined => this.rollouts.get(id) ?? stored.get(id);
+    const unknown = ids.find((id) => current(id) === undefined);
+    if (unknown !== undefined) throw new RolloutNotFoundError(`no rollout ${unknown}`);
+    const pending = new Set(ids.filter((id) => !FINAL_ROLLOUT_STATUSES.has((current(id) as RolloutRecord).status)));
+    if (pending.size > 0 && timeoutMs > 0 && this.state === 'open' && !signal?.aborted) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          this.finalWatchers.delete(watch);
+          this.waits.delete(done);
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        const watch = (id: string): void => {
+          if (pending.delete(id) && pending.size === 0) done();
+        };
+        const timer = setTimeout(done, timeoutMs);
+        this.finalWatchers.add(watch);
+        this.waits.add(done);
+        signal?.addEventListener('abort', done, { once: true });
+      });
+    }
+    // A rollout that finished meanwhile may have left memory since; the store has it.
+    const gone = ids.filter((id) => !this.rollouts.has(id) && !stored.has(id));
+    for (const r of await this.db.getMany(gone)) stored.set(r.rollout_id, r);
+    const rollouts = ids.map((id) => this.view(current(id) as RolloutRecord));
+    return { rollouts, all_final: rollouts.every((r) => FINAL_ROLLOUT_STATUSES.has(r.status)) };
+  }
+
+  // ---- internals -------------------------------------------------------------------------------------------
+
+  private async find(rolloutId: string): Promise<RolloutRecord> {
+    const r = this.rollouts.get(rolloutId) ?? (await this.db.get(rolloutId));
+    if (!r) throw new RolloutNotFoundError(`no rollout ${rolloutId}`);
+    return r;
+  }
+
+  /** The attempt if it is the rollout's current, active one; else 404 (no such attempt) or 409 (it ended). */
+  private currentAttempt(r: RolloutRecord, attemptId: string, action: 'heartbeat' | 'complete'): AttemptRecord {
+    const a = r.attempts.find((x) => x.attempt_id === attemptId);
+    if (!a) throw new RolloutNotFoundError(`rollout ${r.rollout_id} has no attempt ${attemptId}`);
+    const latest = r.attempts.at(-1) as AttemptRecord;
+    const verb = action === 'complete' ? 'cannot be completed' : 'cannot send heartbeats';
+    if (r.status === 'cancelled') throw new RolloutConflictError(`rollout ${r.rollout_id} was cancelled; attempt ${attemptId} ${verb} (stop working on it)`);
+    if (!ACTIVE_ATTEMPT_STATUSES.has(a.status)) {
+      const now = latest.attempt_id !== a.attempt_id ? `; the rollout is ${r.status} with attempt ${latest.attempt_id} (${latest.status})` : `; the rollout is ${r.status}`;
+      throw new RolloutConflictError(`attempt ${attemptId} of rollout ${r.rollout_id} is already ${a.status} and ${verb}${now}`);
+    }
+    if (latest.attempt_id !== a.attempt_id) throw new RolloutConflictError(`attempt ${attemptId} is not the current attempt of rollout ${r.rollout_id} (that is ${latest.attempt_id})`);
+    return a;
+  }
+
+  private lastHeartbeat(a: AttemptRecord): number | null {
+    const mem = this.heartbeats.get(a.attempt_id);
+    if (mem === undefined) return a.last_heartbeat_at;
+    return a.last_heartbeat_at === null ? mem : Math.max(mem, a.last_heartbeat_at);
+  }
+
+  private view(r: RolloutRecord): RolloutView {
+    return toRolloutView(r, (a) => (ACTIVE_ATTEMPT_STATUSES.has(a.status) ? this.lastHeartbeat(a) : a.last_heartbeat_at));
+  }
+
+  /** Makes a written state the state in memory: queue, attempt index, finished cache, watchers. */
+  private commit(next: RolloutRecord): void {
+    const id = next.rollout_id;
+    const prev = this.rollouts.get(id);
+    this.rollouts.set(id, next);
+    for (const a of next.attempts) {
+      if (ACTIVE_ATTEMPT_STATUSES.has(a.status)) this.active.set(a.attempt_id, id);
+      else if (this.active.delete(a.attempt_id)) this.heartbeats.delete(a.attempt_id);
+    }
+    if (CLAIMABLE_ROLLOUT_STATUSES.has(next.status) && !(prev && CLAIMABLE_ROLLOUT_STATUSES.has(prev.status))) {
+      this.fifo.push(id);
+      this.wake();
+    }
+    if (FINAL_ROLLOUT_STATUSES.has(next.status)) {
+      this.finished.add(id);
+      for (const w of [...this.finalWatchers]) w(id);
+      while (this.finished.size > this.opts.finishedCacheSize) {
+        const oldest = this.finished.values().next().value as string;
+        this.finished.delete(oldest);
+        this.rollouts.delete(oldest);
+      }
+    }
+  }
+
+  /** A microsecond hybrid clock: increasing across changes and restarts, near wall-clock time. */
+  private tick(): number {
+    this.clock = Math.max(this.clock + 1, Date.now() * 1000);
+    return this.clock;
+  }
+}
