@@ -58,7 +58,7 @@ export function buildRollouts(calls: StoredCall[], contents: StoredContent[], id
 
   const resolved: ResolvedCall[] = calls.map((c) => {
     const extra = contentBySpan.get(`${c.trace_id}/${c.span_id}`) ?? [];
-    const input = c.input.length > 0 ? c.input : extra.flatMap((e) => e.input);
+    const input = mergeInput(c.input, extra.flatMap((e) => e.input));
     const output = c.output.length > 0 ? c.output : extra.flatMap((e) => e.output);
     const ident = identityByTrace.get(c.trace_id);
     const rollout = c.rollout_id || ident?.rollout_id || c.conversation_id || c.trace_id;
@@ -96,6 +96,19 @@ export function buildRollouts(calls: StoredCall[], contents: StoredContent[], id
     r.rewards.sort((a, b) => cmpNs(a.time_ns, b.time_ns));
   }
   return [...byRollout.values()];
+}
+
+/**
+ * A call's prompt from what its span carried and what arrived as log events. The span's messages win when it
+ * carries the conversation itself. A span that carries only system instructions (@opentelemetry/instrumentation-
+ * openai puts Responses API `instructions` in `gen_ai.system_instructions` on the span and the input items in a
+ * `gen_ai.client.inference.operation.details` log record) takes the logged messages, keeping its system message
+ * in front unless the log repeats one.
+ */
+function mergeInput(own: Message[], logged: Message[]): Message[] {
+  if (logged.length === 0 || own.some((m) => m.role !== 'system')) return own;
+  if (own.length === 0 || logged.some((m) => m.role === 'system')) return logged;
+  return [...own, ...logged];
 }
 
 /**

@@ -9,12 +9,20 @@
 // `llm.<provider>.<field>` strings, e.g. `llm.hosted_vllm.prompt_token_ids` = "[1, 2]" and
 // `llm.hosted_vllm.response_token_ids` = "[[3, 4]]" (one list per choice). The raw span is not a second call:
 // its token ids are merged into the parent call (index.ts).
+// AgentOps (the default tracer, `AgentOpsTracer`) writes OpenLLMetry-style `gen_ai.prompt.{i}.*` /
+// `gen_ai.completion.{i}.*` content (with `gen_ai.request.type`, `gen_ai.system` "OpenAI",
+// `gen_ai.usage.prompt_tokens`), but the tool calls a completion returns are not on the LLM span: each is a child
+// span `tool_call.<name>` with `tool.name`, `tool.parameters` (the raw argument JSON), `tool.call.id`,
+// `tool.call.type`, and the LLM span keeps only `gen_ai.completion.0.role` / `.finish_reason`. index.ts puts those
+// calls back into the parent call's output message.
 // Rewards (`agentlightning.annotation` spans) are read in rewards.ts; rollout ids in identity.ts.
 
+import type { MessagePart } from '../../schemas/genai.js';
 import type { SpanRecord } from '../../schemas/telemetry.js';
 import type { CallDraft } from './draft.js';
 import { setNumbers } from './draft.js';
-import { isRecord, num, numList, parseJson } from './util.js';
+import { parseArgs, toolCallPart } from './messages.js';
+import { isRecord, num, numList, parseJson, str } from './util.js';
 import type { Attrs } from './util.js';
 
 export const RAW_REQUEST_SPAN_NAME = 'raw_gen_ai_request';
@@ -72,4 +80,13 @@ export function rawRequestTokenIds(span: SpanRecord): RawTokenIds | null {
   if (prompt === null) prompt = numList(attrs['prompt_token_ids']);
   if (response === null) response = firstList(attrs['response_token_ids']);
   return prompt || response ? { prompt, response } : null;
+}
+
+/** The tool call an AgentOps `tool_call.<name>` child span records for its parent LLM span, or null. */
+export function agentOpsToolCall(span: SpanRecord): MessagePart | null {
+  if (!span.name.startsWith('tool_call.') || !span.parentSpanId) return null;
+  const attrs = span.attributes ?? {};
+  const name = str(attrs['tool.name']);
+  if (!name || attrs['tool.call.id'] === undefined) return null;
+  return toolCallPart(str(attrs['tool.call.id']), name, parseArgs(attrs['tool.parameters']));
 }

@@ -76,9 +76,17 @@ export function serviceName(resource: Attrs): string {
   return str(resource['service.name']);
 }
 
-/** The agent name a span declares itself: `gen_ai.agent.name`, else `agent.name` (OpenInference, OpenAI Agents). */
+/**
+ * The agent name a span declares itself: `gen_ai.agent.name`, else `agent.name` (OpenInference, OpenAI Agents),
+ * else the `graph.node.id` of an OpenInference AGENT span (@arizeai/openinference-instrumentation-openai-agents
+ * names each agent's span that way and sets no `agent.name`).
+ */
 export function ownAgentName(attrs: Attrs): string {
-  return str(attrs['gen_ai.agent.name']) || str(attrs['agent.name']);
+  return (
+    str(attrs['gen_ai.agent.name']) ||
+    str(attrs['agent.name']) ||
+    (attrs['openinference.span.kind'] === 'AGENT' ? str(attrs['graph.node.id']) : '')
+  );
 }
 
 /** Collects one TraceIdentity per (trace, rollout, attempt) in a batch, keeping the earliest time. */

@@ -6,9 +6,9 @@
 // claimed spans) and nothing marks it as a non-inference operation. Each claiming convention then fills the
 // fields still empty, most precise first, so a span that carries several conventions is one call.
 
-import type { Convention, LlmCall, LlmContent, NormalizedBatch, Reward } from '../../schemas/genai.js';
+import type { Convention, LlmCall, LlmContent, MessagePart, NormalizedBatch, Reward } from '../../schemas/genai.js';
 import type { LogRecordRecord, SpanRecord } from '../../schemas/telemetry.js';
-import { applyAgentLightning, claimsAgentLightning, rawRequestTokenIds } from './agentlightning.js';
+import { agentOpsToolCall, applyAgentLightning, claimsAgentLightning, rawRequestTokenIds } from './agentlightning.js';
 import type { RawTokenIds } from './agentlightning.js';
 import { newDraft } from './draft.js';
 import type { CallDraft } from './draft.js';
@@ -147,6 +147,7 @@ export function normalizeSpans(spans: readonly SpanRecord[]): NormalizedBatch {
   const responses = new ResponseIdIndex(spans);
   const callsBySpan = new Map<string, LlmCall>();
   const rawTokenSpans: Array<{ span: SpanRecord; ids: RawTokenIds }> = [];
+  const toolCallSpans: Array<{ span: SpanRecord; part: MessagePart }> = [];
 
   for (const span of spans) {
     try {
@@ -169,8 +170,12 @@ export function normalizeSpans(spans: readonly SpanRecord[]): NormalizedBatch {
         matched = true;
       } else {
         const ids = rawRequestTokenIds(span);
+        const toolCall = ids ? null : agentOpsToolCall(span);
         if (ids) {
           rawTokenSpans.push({ span, ids });
+          matched = true;
+        } else if (toolCall) {
+          toolCallSpans.push({ span, part: toolCall });
           matched = true;
         }
       }
@@ -197,6 +202,22 @@ export function normalizeSpans(spans: readonly SpanRecord[]): NormalizedBatch {
     } catch {
       out.unmatchedSpans++;
     }
+  }
+
+  // AgentOps tool-call spans: the tool calls their parent LLM call returned (agentlightning.ts).
+  for (const { span, part } of toolCallSpans) {
+    const parent = callsBySpan.get(`${span.traceId}/${span.parentSpanId}`);
+    if (!parent) {
+      out.unmatchedSpans++;
+      continue;
+    }
+    let message = parent.output[0];
+    if (!message) {
+      message = { role: 'assistant', parts: [] };
+      parent.output.push(message);
+    }
+    const id = (part as { id?: string }).id;
+    if (!message.parts.some((p) => p.type === 'tool_call' && (p as { id?: string }).id === id)) message.parts.push(part);
   }
 
   out.identities = identities.list();

@@ -55,10 +55,12 @@ export function contentPart(p: unknown): MessagePart | null {
     case 'reasoning':
     case 'thinking':
       return { type: 'reasoning', content: str(p.content ?? p.text ?? p.thinking) };
+    // The id that links a call to its result. @opentelemetry/instrumentation-openai (Responses API) sends the
+    // output item's id as `id` and the linking id as `call_id` (what `function_call_output` refers to).
     case 'tool_call':
-      return toolCallPart(str(p.id), str(p.name), parseArgs(p.arguments));
+      return toolCallPart(str(p.call_id) || str(p.id), str(p.name), parseArgs(p.arguments));
     case 'tool_call_response':
-      return toolResponsePart(str(p.id), p.response !== undefined ? p.response : (p.result ?? null));
+      return toolResponsePart(str(p.call_id) || str(p.id), p.response !== undefined ? p.response : (p.result ?? null));
     case 'tool-call': // Vercel AI SDK (v4: args, v5+: input)
       return toolCallPart(str(p.toolCallId), str(p.toolName), parseArgs(p.input !== undefined ? p.input : p.args));
     case 'tool-result': // Vercel AI SDK (v4: result, v5+: output {type, value})

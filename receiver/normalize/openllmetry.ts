@@ -3,7 +3,8 @@
 // which copy the same keys):
 //   gen_ai.prompt.{i}.role | .content | .name | .tool_call_id | .tool_calls.{k}.id | .name | .arguments
 //   gen_ai.completion.{i}.role | .content | .finish_reason | .tool_calls.{k}.* | .function_call.name | .arguments
-//   llm.request.type (chat | completion | embedding | rerank), gen_ai.system ("OpenAI", "openai", ...),
+//   llm.request.type (chat | completion | embedding | rerank; AgentOps, Agent Lightning's tracer, writes the same
+//   values as gen_ai.request.type), gen_ai.system ("OpenAI", "openai", ...),
 //   gen_ai.request.model, gen_ai.response.model, gen_ai.usage.prompt_tokens / completion_tokens (newer releases:
 //   input_tokens / output_tokens), llm.usage.total_tokens, llm.request.functions.{i}.name | .description |
 //   .parameters (Python) / .arguments (JS), traceloop.association.properties.*.
@@ -19,6 +20,11 @@ import type { Attrs } from './util.js';
 
 const REQUEST_TYPES_NOT_INFERENCE: ReadonlySet<string> = new Set(['embedding', 'embeddings', 'rerank']);
 
+/** `llm.request.type`, or AgentOps' `gen_ai.request.type` with the same values. */
+function requestType(attrs: Attrs): string {
+  return str(attrs['llm.request.type']) || str(attrs['gen_ai.request.type']);
+}
+
 export function claimsOpenLLMetry(attrs: Attrs): boolean {
   return (
     attrs['llm.request.type'] !== undefined ||
@@ -32,8 +38,7 @@ export function claimsOpenLLMetry(attrs: Attrs): boolean {
 
 /** `llm.request.type` values that are not a model inference. */
 export function isNonInferenceRequestType(attrs: Attrs): boolean {
-  const t = attrs['llm.request.type'];
-  return typeof t === 'string' && REQUEST_TYPES_NOT_INFERENCE.has(t);
+  return REQUEST_TYPES_NOT_INFERENCE.has(requestType(attrs));
 }
 
 function contentParts(content: unknown, into: MessagePart[]): void {
@@ -85,7 +90,7 @@ function traceloopMessages(attrs: Attrs, prefix: string, defaultRole: string): M
 }
 
 export function applyOpenLLMetry(_span: SpanRecord, attrs: Attrs, d: CallDraft): void {
-  const reqType = str(attrs['llm.request.type']);
+  const reqType = requestType(attrs);
   setStr(d, 'operation', reqType === 'completion' ? 'text_completion' : reqType);
   setTokens(d, int(attrs['llm.usage.prompt_tokens']), int(attrs['llm.usage.completion_tokens']));
   setMessages(d, 'input', traceloopMessages(attrs, 'gen_ai.prompt.', 'user'));

@@ -403,6 +403,32 @@ describe('GenAI content from OTLP logs', () => {
     });
   });
 
+  it('links Responses API tool calls and results by call_id (JS instrumentation-openai sends the item id as id)', () => {
+    const rec = log({
+      spanId: 'c0000000000000ca',
+      eventName: 'gen_ai.client.inference.operation.details',
+      attributes: {
+        'gen_ai.provider.name': 'openai',
+        'gen_ai.input.messages': [
+          { role: 'user', parts: [{ type: 'text', content: 'What is 3 + 4?' }] },
+          { role: 'assistant', parts: [{ type: 'tool_call', name: 'calculator', arguments: '{"expression":"3 + 4"}', call_id: 'call_1' }] },
+          { role: 'user', parts: [{ type: 'tool_call_response', response: '7', call_id: 'call_1' }] },
+        ],
+        'gen_ai.output.messages': [
+          { role: 'assistant', parts: [{ type: 'tool_call', id: 'fc_9', name: 'calculator', arguments: '{"expression":"7 * 6"}', call_id: 'call_2' }], finish_reason: 'tool_call' },
+        ],
+      },
+    });
+    const content = only(normalizeLogs([rec]).contents);
+    expect(content.input.slice(1)).toEqual([
+      { role: 'assistant', parts: [{ type: 'tool_call', id: 'call_1', name: 'calculator', arguments: { expression: '3 + 4' } }] },
+      { role: 'user', parts: [{ type: 'tool_call_response', id: 'call_1', response: '7' }] },
+    ]);
+    expect(content.output).toEqual([
+      { role: 'assistant', parts: [{ type: 'tool_call', id: 'call_2', name: 'calculator', arguments: { expression: '7 * 6' } }], finish_reason: 'tool_call' },
+    ]);
+  });
+
   it('skips content that cannot be joined to a span', () => {
     const batch = normalizeLogs([log({ traceId: '', spanId: '', eventName: 'gen_ai.user.message', body: { content: 'orphan' } })]);
     expect(batch.contents).toEqual([]);
@@ -451,6 +477,7 @@ describe('OpenInference', () => {
       'llm.input_messages.3.message.content': 'rainy, 57°F',
       'llm.output_messages.0.message.role': 'assistant',
       'llm.output_messages.0.message.content': 'It is rainy in Paris.',
+      'llm.finish_reason': 'stop',
       'llm.token_count.prompt': 95,
       'llm.token_count.completion': 8,
       'llm.token_count.total': 103,
@@ -469,7 +496,7 @@ describe('OpenInference', () => {
       conversation_id: 'sess-26bcd3d2',
       input_tokens: 95,
       output_tokens: 8,
-      finish_reasons: [],
+      finish_reasons: ['stop'],
       conventions: ['openinference'],
     });
     expect(c.input).toEqual([
@@ -484,7 +511,7 @@ describe('OpenInference', () => {
       { role: 'assistant', parts: [{ type: 'tool_call', id: 'call_62136355', name: 'get_weather', arguments: { location: 'Paris' } }] },
       { role: 'tool', parts: [{ type: 'tool_call_response', id: 'call_62136355', response: 'rainy, 57°F' }] },
     ]);
-    expect(c.output).toEqual([text('assistant', 'It is rainy in Paris.')]);
+    expect(c.output).toEqual([text('assistant', 'It is rainy in Paris.')]); // llm.finish_reason is span-level only
     expect(c.tools).toEqual([{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }]);
   });
 
@@ -651,11 +678,17 @@ describe('OpenLLMetry (Traceloop legacy attributes)', () => {
       name: 'openai.embeddings',
       attributes: { 'gen_ai.system': 'OpenAI', 'llm.request.type': 'embedding', 'gen_ai.request.model': 'text-embedding-3-small' },
     });
-    const batch = normalizeSpans([completion, embedding]);
+    // AgentOps writes the request type as gen_ai.request.type, with input content on embedding spans.
+    const agentOpsEmbedding = span({
+      spanId: 'f0000000000000f5',
+      name: 'openai.embeddings',
+      attributes: { 'gen_ai.system': 'OpenAI', 'gen_ai.request.type': 'embedding', 'gen_ai.request.model': 'text-embedding-3-small', 'gen_ai.prompt.0.content': 'cat' },
+    });
+    const batch = normalizeSpans([completion, embedding, agentOpsEmbedding]);
     const c = only(batch.calls);
     expect(c.operation).toBe('text_completion');
     expect(c.finish_reasons).toEqual(['length']);
-    expect(batch.unmatchedSpans).toBe(1);
+    expect(batch.unmatchedSpans).toBe(2);
   });
 });
 
@@ -903,7 +936,7 @@ describe('Agent Lightning', () => {
     resource: aglResource,
     attributes: {
       'gen_ai.system': 'OpenAI',
-      'llm.request.type': 'chat',
+      'gen_ai.request.type': 'chat', // AgentOps' key for OpenLLMetry's llm.request.type
       'gen_ai.request.model': 'Qwen/Qwen2.5-1.5B-Instruct',
       'gen_ai.response.model': 'Qwen/Qwen2.5-1.5B-Instruct',
       'gen_ai.response.id': 'chatcmpl-agl-1',
@@ -957,6 +990,53 @@ describe('Agent Lightning', () => {
     expect(c.output).toEqual([{ role: 'assistant', parts: [{ type: 'text', content: '5' }], finish_reason: 'stop' }]);
     expect(batch.identities).toEqual([{ trace_id: TRACE, rollout_id: 'ro-7f3a', attempt_id: 'at-1', time_unix_nano: T0 }]);
     expect(batch.unmatchedSpans).toBe(1); // the rollout root: identity only
+  });
+
+  it('puts the tool calls AgentOps records as tool_call.<name> child spans into the call output', () => {
+    // AgentOps 0.4.21: the LLM span keeps only the completion role and finish reason; each returned tool call is a
+    // child span with tool.name / tool.parameters / tool.call.id.
+    const toolLlm = span({
+      spanId: '2000000000000012',
+      parentSpanId: '2000000000000001',
+      name: 'openai.chat.completion',
+      resource: aglResource,
+      attributes: {
+        'gen_ai.request.type': 'chat',
+        'gen_ai.system': 'OpenAI',
+        'gen_ai.request.model': 'sim-small',
+        'gen_ai.prompt.0.role': 'user',
+        'gen_ai.prompt.0.content': 'What is (3 + 4) * 6?',
+        'gen_ai.request.functions.0.name': 'calculator',
+        'gen_ai.completion.0.finish_reason': 'tool_calls',
+        'gen_ai.completion.0.role': 'assistant',
+      },
+    });
+    const toolSpan = (id: string, callId: string, args: string) =>
+      span({
+        spanId: id,
+        parentSpanId: '2000000000000012',
+        name: 'tool_call.calculator',
+        kind: 1,
+        scope: 'agentops.instrumentation.providers.openai.wrappers.chat',
+        resource: aglResource,
+        attributes: { 'tool.name': 'calculator', 'tool.parameters': args, 'tool.call.id': callId, 'tool.call.type': 'function' },
+      });
+    const batch = normalizeSpans([toolSpan('2000000000000013', 'call_a', '{"expression":"3 + 4"}'), toolSpan('2000000000000014', 'call_b', '{"expression":"1 + 1"}'), toolLlm]);
+    expect(batch.calls).toHaveLength(1);
+    expect(only(batch.calls).output).toEqual([
+      {
+        role: 'assistant',
+        parts: [
+          { type: 'tool_call', id: 'call_a', name: 'calculator', arguments: { expression: '3 + 4' } },
+          { type: 'tool_call', id: 'call_b', name: 'calculator', arguments: { expression: '1 + 1' } },
+        ],
+        finish_reason: 'tool_calls',
+      },
+    ]);
+    expect(only(batch.calls).operation).toBe('chat');
+    expect(batch.unmatchedSpans).toBe(0);
+    // Without its parent in the batch, a tool-call span is nothing on its own.
+    expect(normalizeSpans([toolSpan('2000000000000015', 'call_c', '{}')])).toMatchObject({ calls: [], unmatchedSpans: 1 });
   });
 
   it('turns an annotation span into one reward per dimension, pointing at the span it was emitted under', () => {
@@ -1262,6 +1342,20 @@ describe('identity', () => {
     const b = callFor(batch, '8000000000000004');
     expect([b.agent, b.conversation_id]).toEqual(['critic', 'conv-2']);
     expect(callFor(batch, '8000000000000005').agent).toBe('svc'); // falls back to service.name
+  });
+
+  it('names the agent after an OpenInference AGENT span (graph.node.id, OpenAI Agents SDK bridge)', () => {
+    const agent = span({ spanId: '9000000000000001', name: 'calculator-agent', kind: 1, attributes: { 'openinference.span.kind': 'AGENT', 'graph.node.id': 'calculator-agent' } });
+    const turn = span({ spanId: '9000000000000002', parentSpanId: '9000000000000001', name: 'turn', kind: 1, attributes: { 'openinference.span.kind': 'CHAIN' } });
+    const llm = span({
+      spanId: '9000000000000003',
+      parentSpanId: '9000000000000002',
+      name: 'response',
+      attributes: { 'openinference.span.kind': 'LLM', 'llm.model_name': 'm', 'llm.input_messages.0.message.role': 'user', 'llm.input_messages.0.message.content': 'hi' },
+    });
+    const tool = span({ spanId: '9000000000000004', name: 'calculator', attributes: { 'openinference.span.kind': 'TOOL', 'graph.node.id': 'not-an-agent' } });
+    const batch = normalizeSpans([agent, turn, llm, tool]);
+    expect(only(batch.calls).agent).toBe('calculator-agent');
   });
 });
 

@@ -78,6 +78,22 @@ describe('triplet assembly', () => {
     expect(t!.reward).toBeNull();
   });
 
+  it('joins a span that carries only system instructions with the messages logged for it', () => {
+    // @opentelemetry/instrumentation-openai, Responses API: `instructions` on the span, the input items in a log record.
+    const sys = { role: 'system', parts: [{ type: 'text', content: 'be brief' }] };
+    const user = { role: 'user', parts: [{ type: 'text', content: 'hi' }] };
+    const bare = call(0, { input: [sys], output: [] });
+    const logged = (input: StoredContent['input']): StoredContent[] => [
+      { trace_id: T, span_id: bare.span_id, time_ns: '1001', seq: 0, input, output: [] },
+      { trace_id: T, span_id: bare.span_id, time_ns: '1040', seq: 1, input: [], output: [{ role: 'assistant', parts: [{ type: 'text', content: 'hello' }] }] },
+    ];
+    const prompt = (contents: StoredContent[], c = bare) => assembleTriplets(buildRollouts([c], contents, [], [])[0]!, { policy: 'final' })[0]!.prompt;
+    expect(prompt(logged([sys, user]))).toEqual([sys, user]); // the log repeats the system message: kept once
+    expect(prompt(logged([user]))).toEqual([sys, user]);
+    // A span that carries the conversation itself keeps it.
+    expect(prompt(logged([user]), call(0, { input: [sys, { role: 'user', parts: [{ type: 'text', content: 'own' }] }] }))[1]!.parts).toEqual([{ type: 'text', content: 'own' }]);
+  });
+
   it('filters calls by agent name', () => {
     const [r] = buildRollouts([call(0, { agent: 'planner' }), call(1, { agent: 'solver' })], [], [], [reward('w', 1, 9_000)]);
     expect(assembleTriplets(r!, { policy: 'final', agent: /^solv/ }).map((t) => [t.agent, t.step])).toEqual([['solver', 0]]);
