@@ -1,0 +1,217 @@
+// One APO run, start to end: read the start prompt, load the examples, search, and — only when the search
+// succeeded — write what it found.
+//
+// What a run writes, and when (the failure contract):
+// - OFFLINE REPLAY writes nothing until the search has finished: then every candidate becomes a version of the
+//   resource (parent = the version it was edited from, author = the run id, metrics = its train/validation
+//   scores), and the winner gets the `candidate` label. A run that fails (the optimizer endpoint errs or
+//   answers garbage, the agent's model errs, a grader throws) writes no version and moves no label.
+// - ACTIVE evaluation runs the real agent, and a rollout can only pin a stored version, so each candidate is
+//   written (parent, author, metrics {round}) the first time it is evaluated; its scores are in the run's
+//   record. A failed active run moves no label, so nothing any agent fetches changes.
+// - `production` moves only with --promote (`promote.always`) or when the winner beats production on
+//   validation by `promote.min_improvement`.
+import type { NewVersion, ResourceVersion } from '../../schemas/resources.js';
+import { ActiveEvaluator } from './active.js';
+import { ConfigError, type ApoConfig } from './config.js';
+import { loadData } from './dataset.js';
+import { mean, Scorer, type Evaluator } from './evaluation.js';
+import type { GradeFn } from './graders.js';
+import { loadGrader } from './graders.js';
+import { OpenAIOptimizer, type OptimizerModel } from './optimizer.js';
+import type { ResourcePort, RolloutQueuePort, TrainingDataPort } from './ports.js';
+import { ReplayEvaluator } from './replay.js';
+import { beamSearch, type SearchResult } from './search.js';
+import { contentWith, promptShape, shapeText } from './template.js';
+import type { Candidate, CandidateSummary, EmitFn } from './types.js';
+
+export interface ApoDeps {
+  resources: ResourcePort;
+  queue?: RolloutQueuePort;
+  data?: TrainingDataPort;
+  /** Injected in tests; otherwise built from config.optimizer. */
+  optimizer?: OptimizerModel;
+  grader?: GradeFn;
+  emit: EmitFn;
+  runId: string;
+  job: string;
+  /** Relative paths in the config (data files, grader modules) are read from here. */
+  baseDir: string;
+  /** The data window: calls recorded in [sinceNs, untilNs). */
+  window: { sinceNs: string; untilNs: string };
+  /** --promote */
+  promote?: boolean;
+}
+
+export interface WrittenVersion {
+  candidate: string;
+  version: number;
+  parent: number | null;
+}
+
+export interface ApoResult {
+  status: 'succeeded' | 'skipped';
+  reason?: string;
+  baseline: number | null;
+  best: number | null;
+  rollouts: number;
+  startVersion: number;
+  bestVersion: number | null;
+  promoted: boolean;
+  labels: Record<string, number>;
+  written: WrittenVersion[];
+  metrics: Record<string, number>;
+  summaries: CandidateSummary[];
+  curve: SearchResult['curve'];
+  stopReason: string;
+  startText: string;
+  bestText: string;
+}
+
+function candidateMetrics(s: CandidateSummary): Record<string, number> {
+  const m: Record<string, number> = { 'apo.round': s.round };
+  if (s.train !== null) {
+    m['train.reward'] = s.train;
+    m['train.n'] = s.train_n;
+  }
+  if (s.validation !== null) m['validation.reward'] = s.validation;
+  return m;
+}
+
+export async function runApo(cfg: ApoConfig, deps: ApoDeps): Promise<ApoResult> {
+  const sel = typeof cfg.start === 'number' || /^\d+$/.test(cfg.start) ? { version: Number(cfg.start) } : { label: cfg.start };
+  let start: ResourceVersion;
+  try {
+    start = await deps.resources.resolve(cfg.resource, sel);
+  } catch (err) {
+    throw new ConfigError(`resource: cannot read ${cfg.resource} (${'label' in sel ? `label ${sel.label}` : `version ${sel.version}`}): ${(err as Error).message}`);
+  }
+  if (start.kind !== 'prompt_template') throw new ConfigError(`resource: ${cfg.resource} is a ${start.kind}, APO optimizes prompt_template resources`);
+  const shape = promptShape(start.content, cfg.message);
+  const startText = shapeText(shape);
+
+  const { train, validation } = await loadData(cfg.data, { baseDir: deps.baseDir, data: deps.data, template: startText, window: deps.window });
+  const skipped = (reason: string): ApoResult => ({
+    status: 'skipped', reason, baseline: null, best: null, rollouts: 0, startVersion: start.version, bestVersion: null, promoted: false, labels: {}, written: [], metrics: { train_examples: train.length, validation_examples: validation.length }, summaries: [], curve: [], stopReason: reason, startText, bestText: startText,
+  });
+  if (train.length < cfg.data.min_examples) return skipped(`${train.length} train example${train.length === 1 ? '' : 's'} (data.min_examples is ${cfg.data.min_examples})`);
+  if (validation.length === 0) return skipped('no validation example');
+
+  deps.emit({ event: 'run_started', run_id: deps.runId, job: deps.job, resource: cfg.resource, start_version: start.version, mode: cfg.evaluation.mode, train: train.length, validation: validation.length, budget: cfg.budget.rollouts });
+
+  const optimizer = deps.optimizer ?? new OpenAIOptimizer(cfg.optimizer);
+  const startCandidate: Candidate = { id: 'c0', text: startText, parentId: null, round: 0, version: start.version };
+  const byId = new Map<string, Candidate>([[startCandidate.id, startCandidate]]);
+  const written: WrittenVersion[] = [];
+  const newVersion = (c: Candidate, metrics: Record<string, number>): NewVersion => ({
+    kind: 'prompt_template',
+    content: contentWith(shape, c.text),
+    parent: (c.parentId ? byId.get(c.parentId)?.version : undefined) ?? start.version,
+    metrics,
+    labels: [],
+    author: deps.runId,
+  });
+
+  let evaluator: Evaluator;
+  if (cfg.evaluation.mode === 'active') {
+    if (!deps.queue || !deps.data) throw new ConfigError('evaluation.mode: active evaluation needs the rollout queue and the store');
+    const pinning = new Map<string, Promise<number>>();
+    evaluator = new ActiveEvaluator({
+      resource: cfg.resource,
+      queue: deps.queue,
+      data: deps.data,
+      config: cfg.evaluation,
+      metadata: { run_id: deps.runId },
+      pin: (c) => {
+        if (c.version !== undefined) return Promise.resolve(c.version);
+        let p = pinning.get(c.id);
+        if (!p) {
+          byId.set(c.id, c);
+          p = deps.resources.createVersion(cfg.resource, newVersion(c, { 'apo.round': c.round })).then((v) => {
+            c.version = v.version;
+            written.push({ candidate: c.id, version: v.version, parent: v.parent });
+            return v.version;
+          });
+          pinning.set(c.id, p);
+        }
+        return p;
+      },
+    });
+  } else {
+    const grade = deps.grader ?? (await loadGrader(cfg.evaluation.grader, deps.baseDir));
+    evaluator = new ReplayEvaluator(shape, { model: cfg.evaluation.model, grade, role: cfg.evaluation.role, concurrency: cfg.evaluation.concurrency });
+  }
+
+  const scorer = new Scorer(evaluator, cfg.budget.rollouts, (c, outs, set, spent) =>
+    deps.emit({ event: 'evaluated', candidate: c.id, examples: outs.length, mean: mean(outs), set, rollouts: spent }),
+  );
+  const result = await beamSearch({ start: startCandidate, train, validation, scorer, evaluator, optimizer, search: cfg.search, emit: deps.emit });
+  for (const c of result.candidates) byId.set(c.id, c);
+
+  // ---- success: write (replay) and label ----
+  const summaries = new Map(result.summaries.map((s) => [s.id, s]));
+  for (const c of result.candidates) {
+    if (c.version !== undefined) continue;
+    const v = await deps.resources.createVersion(cfg.resource, newVersion(c, candidateMetrics(summaries.get(c.id) as CandidateSummary)));
+    c.version = v.version;
+    written.push({ candidate: c.id, version: v.version, parent: v.parent });
+  }
+  const bestVersion = result.best.version as number;
+  const labels: Record<string, number> = {};
+  await deps.resources.moveLabel(cfg.resource, cfg.candidate_label, bestVersion, deps.runId);
+  labels[cfg.candidate_label] = bestVersion;
+
+  let promoted = false;
+  if (result.best.id !== startCandidate.id) {
+    let wins = deps.promote === true || cfg.promote.always;
+    if (!wins && cfg.promote.min_improvement !== undefined) {
+      // "Beats production": the start prompt's score when it is production, else production's own.
+      let productionScore = result.baseline;
+      const production = await deps.resources.resolve(cfg.resource, { label: cfg.promote.label }).catch(() => null);
+      if (production && production.version !== start.version) {
+        const prodCandidate: Candidate = { id: 'production', text: shapeText(promptShape(production.content, cfg.message)), parentId: null, round: 0, version: production.version };
+        productionScore = mean(await scorer.score(prodCandidate, validation, { set: 'validation' }).catch(() => []));
+      }
+      wins = result.bestValidation >= productionScore + cfg.promote.min_improvement;
+    }
+    if (wins) {
+      await deps.resources.moveLabel(cfg.resource, cfg.promote.label, bestVersion, deps.runId);
+      labels[cfg.promote.label] = bestVersion;
+      promoted = true;
+    }
+  }
+  deps.emit({ event: 'resources_written', resource: cfg.resource, versions: written, labels });
+
+  const metrics: Record<string, number> = {
+    baseline: result.baseline,
+    best: result.bestValidation,
+    improvement: result.bestValidation - result.baseline,
+    rollouts: scorer.spent,
+    cache_hits: scorer.cacheHits,
+    candidates: result.candidates.length,
+    rejected_children: result.rejected,
+    rounds: result.rounds,
+    optimizer_calls: optimizer.calls,
+    train_examples: train.length,
+    validation_examples: validation.length,
+    start_version: start.version,
+    best_version: bestVersion,
+  };
+  return {
+    status: 'succeeded',
+    baseline: result.baseline,
+    best: result.bestValidation,
+    rollouts: scorer.spent,
+    startVersion: start.version,
+    bestVersion,
+    promoted,
+    labels,
+    written,
+    metrics,
+    summaries: result.summaries.map((s) => ({ ...s, version: byId.get(s.id)?.version })),
+    curve: result.curve,
+    stopReason: result.stopReason,
+    startText,
+    bestText: result.best.text,
+  };
+}

@@ -1,0 +1,83 @@
+// One run of a training job, recorded in job_runs: a row when it starts (status running) and one when it ends
+// (succeeded, skipped or failed, with metrics, the resources written, the error). The run reads the data
+// recorded since the job's watermark (the end of the window of its last successful run) up to its own start
+// (less data.grace_seconds, so telemetry still on its way is left for the next run);
+// only a successful run advances the watermark, so a failed or skipped run's data is read again next time.
+import { randomBytes } from 'node:crypto';
+import { JobRunStore, type JobRun } from '../../store/job-runs.js';
+import { runApo, type ApoDeps, type ApoResult } from '../apo/run.js';
+import type { ApoEvent, EmitFn } from '../apo/types.js';
+import type { JobDefinition } from './spec.js';
+
+export type JobPorts = Omit<ApoDeps, 'emit' | 'runId' | 'job' | 'baseDir' | 'window' | 'promote'>;
+
+export interface RunJobOptions {
+  trigger: 'manual' | 'schedule' | 'demo';
+  promote?: boolean;
+  emit?: EmitFn;
+  /** Overrides the run id (tests). */
+  runId?: string;
+}
+
+export interface JobOutcome {
+  run: JobRun;
+  result: ApoResult | null;
+  error: Error | null;
+}
+
+export function newRunId(job: string, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${job.replace(/[^A-Za-z0-9._-]+/g, '-')}-${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+export async function runJob(job: JobDefinition, runs: JobRunStore, ports: JobPorts, opts: RunJobOptions): Promise<JobOutcome> {
+  const emit: EmitFn = opts.emit ?? (() => undefined);
+  const started = Date.now();
+  const runId = opts.runId ?? newRunId(job.name, new Date(started));
+  const since = await runs.watermark(job.name);
+  const until = `${BigInt(Math.max(0, started - Math.round(job.config.data.grace_seconds * 1000))) * 1_000_000n}`;
+  const run: JobRun = {
+    run_id: runId,
+    job: job.name,
+    algorithm: job.algorithm,
+    trigger: opts.trigger,
+    status: 'running',
+    config: job.raw,
+    started_at: started,
+    ended_at: null,
+    window_start_ns: since,
+    window_end_ns: until,
+    metrics: {},
+    resources: null,
+    error: '',
+  };
+  await runs.write(run);
+
+  let result: ApoResult | null = null;
+  let error: Error | null = null;
+  try {
+    result = await runApo(job.config, { ...ports, emit, runId, job: job.name, baseDir: job.baseDir, window: { sinceNs: since, untilNs: until }, promote: opts.promote });
+    run.status = result.status === 'skipped' ? 'skipped' : 'succeeded';
+    run.metrics = result.metrics;
+    run.resources = { resource: job.config.resource, versions: result.written, labels: result.labels };
+    if (result.status === 'skipped') run.error = `skipped: ${result.reason ?? ''}`;
+  } catch (err) {
+    error = err instanceof Error ? err : new Error(String(err));
+    run.status = 'failed';
+    run.error = error.message;
+  }
+  run.ended_at = Date.now();
+  await runs.write(run);
+  const finished: ApoEvent = {
+    event: 'run_finished',
+    run_id: runId,
+    status: run.status as 'succeeded' | 'failed' | 'skipped',
+    rollouts: result?.rollouts ?? 0,
+    ...(result?.baseline != null ? { baseline: result.baseline } : {}),
+    ...(result?.best != null ? { best: result.best } : {}),
+    ...(result?.bestVersion != null ? { best_version: result.bestVersion, promoted: result.promoted } : {}),
+    ...(run.error ? { error: run.error } : {}),
+  };
+  emit(finished);
+  return { run, result, error };
+}

@@ -1,0 +1,78 @@
+// Training jobs as configured: a single APO config (`tracelight train apo --config FILE`), or a `jobs:` list
+// with cron schedules (`tracelight serve --config FILE`):
+//
+//   jobs:
+//     - name: nightly-apo
+//       schedule: "0 3 * * *"      # cron, 5 fields (or 6 with seconds)
+//       apo: ./apo.yaml            # the APO config: a file (relative to this one) or the object inline
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { Cron } from 'croner';
+import { z } from 'zod';
+import { ConfigError, describeIssues, parseApoConfig, readConfigFile, type ApoConfig } from '../apo/config.js';
+
+export interface JobDefinition {
+  name: string;
+  algorithm: 'apo';
+  schedule: string | null;
+  config: ApoConfig;
+  /** Where relative paths in the config are read from. */
+  baseDir: string;
+  /** The config as written (recorded with each run). */
+  raw: unknown;
+}
+
+const JobEntry = z.strictObject({
+  name: z.string().min(1, 'must not be empty').max(200).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be letters, digits and ._:-'),
+  schedule: z.string().min(1, 'must be a cron expression'),
+  apo: z.union([z.string().min(1), z.record(z.string(), z.unknown())], { error: 'must be an APO config (a file path or the object)' }),
+});
+
+const JobsFile = z.looseObject({
+  jobs: z.array(JobEntry, { error: 'must be a list of jobs' }).min(1, 'must hold at least one job'),
+});
+
+/** Checks a cron expression; returns an error message, or null when it is valid. */
+export function cronError(expr: string): string | null {
+  try {
+    const c = new Cron(expr, { paused: true });
+    const next = c.nextRun();
+    c.stop();
+    return next ? null : 'it never fires';
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** A job from one APO config (train apo --config FILE). */
+export function apoJobFromFile(path: string): JobDefinition {
+  const raw = readConfigFile(path);
+  const config = parseApoConfig(raw, path);
+  return { name: config.name ?? `apo:${config.resource}`, algorithm: 'apo', schedule: null, config, baseDir: dirname(resolve(path)), raw };
+}
+
+/** The `jobs:` of a serve config file. */
+export function jobsFromFile(path: string): JobDefinition[] {
+  const raw = readConfigFile(path);
+  const parsed = JobsFile.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(`${path}: ${describeIssues(parsed.error)}`);
+  const baseDir = dirname(resolve(path));
+  const names = new Set<string>();
+  return parsed.data.jobs.map((j, i) => {
+    const where = `jobs[${i}]`;
+    if (names.has(j.name)) throw new ConfigError(`${path}: ${where}.name: "${j.name}" is used twice`);
+    names.add(j.name);
+    const err = cronError(j.schedule);
+    if (err) throw new ConfigError(`${path}: ${where}.schedule: invalid cron expression "${j.schedule}": ${err}`);
+    let apoRaw: unknown = j.apo;
+    let apoDir = baseDir;
+    let label = `${path}: ${where}.apo`;
+    if (typeof j.apo === 'string') {
+      const file = isAbsolute(j.apo) ? j.apo : resolve(baseDir, j.apo);
+      apoRaw = readConfigFile(file);
+      apoDir = dirname(file);
+      label = file;
+    }
+    const config = parseApoConfig(apoRaw, label);
+    return { name: j.name, algorithm: 'apo', schedule: j.schedule, config, baseDir: apoDir, raw: apoRaw };
+  });
+}

@@ -1,0 +1,141 @@
+// `tracelight train apo --config FILE`: one APO run, recorded in job_runs; `tracelight train runs`: the record.
+// The run happens in this process, which opens the store; ACTIVE evaluation also serves the rollout queue
+// here (on --port) for the workers that run the agent.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ConfigError } from '../algorithms/apo/config.js';
+import { runJob, type JobPorts } from '../algorithms/jobs/run-job.js';
+import { apoJobFromFile, jobsFromFile } from '../algorithms/jobs/spec.js';
+import { Scheduler } from '../algorithms/jobs/scheduler.js';
+import { startServer, type RunningServer } from '../receiver/server.js';
+import { JobRunStore } from '../store/job-runs.js';
+import { Store, type StoreConfig } from '../store/index.js';
+import { inProcessQueue, resourcePort, trainingDataPort } from './apo-ports.js';
+import { progress, type ProgressFormat } from './apo-progress.js';
+import { CliError, defaultFormat, parseFormat, renderRows } from './output.js';
+import { runSql } from './sql-command.js';
+import { resolveTarget, type TargetFlags } from './target.js';
+
+export interface TrainWiring {
+  withStoreOptions(cmd: Command): Command;
+  storeConfig(o: Record<string, unknown>): StoreConfig;
+  targetFlags(o: Record<string, unknown>): TargetFlags;
+}
+
+function port(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('--port must be an integer from 0 to 65535');
+  return n;
+}
+
+function progressFormat(v: string | undefined): ProgressFormat {
+  if (v === undefined || v === 'text') return 'text';
+  if (v === 'jsonl') return 'jsonl';
+  throw new CliError(`--format must be text or jsonl, got "${v}"`);
+}
+
+/** Reads a config, turning its errors into one clear CLI line. */
+function load<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(`invalid config: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Ports for a server running in this process. */
+export function portsFor(server: RunningServer): JobPorts {
+  return { resources: resourcePort(server.store.driver), data: trainingDataPort(server.store.driver), queue: inProcessQueue(server.queue) };
+}
+
+/** `serve --config FILE`: the file's jobs on their schedules, in the serving process. */
+export function startJobScheduler(server: RunningServer, file: string, log: (line: string) => void): Scheduler {
+  const jobs = load(() => jobsFromFile(file));
+  const scheduler = new Scheduler(jobs, new JobRunStore(server.store.driver), portsFor(server), {
+    onStart: (job) => log(`job ${job.name}: starting`),
+    onOverlap: (job) => log(`job ${job.name}: still running, this tick is skipped`),
+    onFinish: (job, o) =>
+      log(`job ${job.name}: run ${o.run.run_id} ${o.run.status}${o.run.error ? ` (${o.run.error})` : ''}${o.result?.best != null ? `, validation ${o.result.baseline?.toFixed(3)} → ${o.result.best.toFixed(3)}` : ''}`),
+    onError: (job, err) => log(`job ${job.name}: ${err.message}`),
+  });
+  scheduler.start();
+  return scheduler;
+}
+
+/** Validates a serve config before the server starts (so a bad file fails fast). */
+export function checkJobsFile(file: string): number {
+  return load(() => jobsFromFile(file)).length;
+}
+
+export function registerTrainCommands(program: Command, w: TrainWiring): void {
+  const train = program.command('train').description('run a training job now (apo), and look at past runs');
+
+  w.withStoreOptions(
+    train
+      .command('apo')
+      .description('automatic prompt optimization of a prompt_template resource (beam search with textual gradients)')
+      .requiredOption('--config <file>', 'the job: YAML or JSON (see README, "Training: automatic prompt optimization")')
+      .option('--promote', 'move the production label to the winner (default: only the candidate label, unless the config\'s promotion rule holds)')
+      .option('--format <format>', 'text (progress; default) | jsonl (one JSON object per event)')
+      .addOption(new Option('--host <host>', 'ACTIVE evaluation: address the rollout queue listens on').default('127.0.0.1'))
+      .addOption(new Option('--port <port>', 'ACTIVE evaluation: port of the rollout queue and OTLP/HTTP for the workers').default(4318).argParser(port)),
+  ).action(async (o: Record<string, unknown> & { config: string; promote?: boolean; format?: string; host: string; port: number }) => {
+    const format = progressFormat(o.format);
+    const job = load(() => apoJobFromFile(o.config));
+    const cfg = w.storeConfig(o);
+    const flags = w.targetFlags(o);
+    if (!cfg.clickhouseUrl) {
+      const target = await resolveTarget({ ...flags, storeExplicit: false });
+      if (target.kind === 'server') {
+        throw new CliError(
+          `a tracelight server at ${target.url} owns the embedded store: run this job inside it (\`tracelight serve --config FILE\` with a jobs: entry), or stop it first`,
+        );
+      }
+    }
+    const p = progress(format);
+    let server: RunningServer | null = null;
+    let store: Store | null = null;
+    let ports: JobPorts;
+    if (job.config.evaluation.mode === 'active') {
+      server = await startServer({ host: o.host, port: o.port, grpcPort: null, store: cfg });
+      ports = portsFor(server);
+      if (format === 'text') process.stdout.write(`rollout queue and OTLP/HTTP at ${server.httpUrl}: workers running the agent connect here (OTEL_EXPORTER_OTLP_ENDPOINT=${server.httpUrl})\n`);
+    } else {
+      store = await Store.open(cfg);
+      ports = { resources: resourcePort(store.driver), data: trainingDataPort(store.driver) };
+    }
+    const driver = (server?.store ?? (store as Store)).driver;
+    let outcome;
+    try {
+      outcome = await runJob(job, new JobRunStore(driver), ports, { trigger: 'manual', promote: o.promote === true, emit: p.emit });
+    } finally {
+      p.done();
+      await server?.close();
+      await store?.close();
+    }
+    if (outcome.run.status === 'failed') throw new CliError(`run ${outcome.run.run_id} failed: ${outcome.run.error}`);
+  });
+
+  w.withStoreOptions(
+    train
+      .command('runs')
+      .description('past runs of training jobs (job_runs): status, window, metrics, error')
+      .option('--job <name>', 'only this job')
+      .option('--limit <n>', 'most recent runs', '20')
+      .option('--server <url>', 'read through this tracelight server (default: http://127.0.0.1:4318 when it is running)')
+      .addOption(new Option('--api-key <key>', 'API key for the server').env('TRACELIGHT_API_KEY'))
+      .option('--format <format>', 'jsonl | json | table (default: table on a terminal, else jsonl)'),
+  ).action(async (o: Record<string, unknown> & { job?: string; limit: string; format?: string }) => {
+    const format = o.format ? parseFormat(o.format) : defaultFormat();
+    const rows = await runSql(
+      `SELECT run_id, job, status, trigger, started_at, ended_at,
+              metrics['baseline'] AS baseline, metrics['best'] AS best, metrics['rollouts'] AS rollouts,
+              toString(toUnixTimestamp64Nano(window_start)) AS window_start_ns, toString(toUnixTimestamp64Nano(window_end)) AS window_end_ns, error
+       FROM (SELECT * FROM job_runs WHERE ({job:String} = '' OR job = {job:String}) ORDER BY version DESC LIMIT 1 BY job, run_id)
+       ORDER BY started_at DESC, run_id DESC LIMIT {limit:UInt32}`,
+      { job: o.job ?? '', limit: String(Number(o.limit) || 20) },
+      w.targetFlags(o),
+    );
+    process.stdout.write(renderRows(rows, format));
+  });
+}
