@@ -8,6 +8,11 @@ import { CliError, defaultFormat, parseFormat, renderRows } from './output.js';
 import { runSql } from './sql-command.js';
 import { callServer, resolveTarget, withStore, type TargetFlags } from './target.js';
 import { renderTranscript } from './transcript.js';
+import { queueStateFromServer, queueStateFromStore, registerRolloutQueueCommands, renderQueueState } from './rollouts-command.js';
+import type { RolloutView } from '../schemas/rollouts.js';
+import { registerResourcesCommands } from './resources-command.js';
+import { checkJobsFile, registerTrainCommands, startJobScheduler } from './train-command.js';
+import { registerDemoCommand } from './demo-command.js';
 import { parseAgentRegex, parseSince } from '../receiver/training-api.js';
 import { loadRollout, queryTriplets, type TripletPage } from '../receiver/training-data.js';
 import { REWARD_POLICIES, type RewardPolicy, type Rollout, type Triplet } from '../receiver/triplets.js';
@@ -54,6 +59,8 @@ function describeStore(cfg: StoreConfig): string {
 const program = new Command('tracelight')
   .description('Train AI agents from their OpenTelemetry traces.')
   .version('0.1.0')
+  // Program options (--version) only before the subcommand, so `resources get --version N` is the subcommand's.
+  .enablePositionalOptions()
   .showHelpAfterError('(run with --help for usage)')
   .configureOutput({ outputError: (str, write) => write(str) });
 
@@ -70,8 +77,10 @@ withStoreOptions(
     .addOption(new Option('--batch-rows <n>', 'insert when this many rows are buffered for a table').default(20000).argParser(int('--batch-rows', 1, 1_000_000)))
     .addOption(new Option('--batch-interval-ms <ms>', 'insert at most this long after the first buffered row').default(50).argParser(int('--batch-interval-ms', 1, 60_000)))
     .addOption(new Option('--max-buffer-mb <mb>', 'refuse with 429 beyond this much buffered data').default(128).argParser(int('--max-buffer-mb', 1, 16_384)))
-    .option('--log', 'log every request (JSON lines on stdout)'),
-).action(async (o: StoreFlags & { host: string; port: number; grpcPort: number; grpc: boolean; apiKey?: string[]; maxBodyMb: number; batchRows: number; batchIntervalMs: number; maxBufferMb: number; log?: boolean }) => {
+    .option('--log', 'log every request (JSON lines on stdout)')
+    .option('--config <file>', 'run the training jobs of this file (jobs: with cron schedules; see README)'),
+).action(async (o: StoreFlags & { host: string; port: number; grpcPort: number; grpc: boolean; apiKey?: string[]; maxBodyMb: number; batchRows: number; batchIntervalMs: number; maxBufferMb: number; log?: boolean; config?: string }) => {
+  const jobCount = o.config ? checkJobsFile(o.config) : 0;
   const store = storeConfig(o);
   store.batch = { maxBatchRows: o.batchRows, flushIntervalMs: o.batchIntervalMs, maxBufferedBytes: o.maxBufferMb * 1024 * 1024 };
   const server = await startServer({
@@ -90,14 +99,16 @@ withStoreOptions(
     `  REST API   ${server.httpUrl}/api/v1/   metrics ${server.httpUrl}/metrics`,
     `  store      ${describeStore(store)}`,
     `  auth       ${o.apiKey?.length || process.env.TRACELIGHT_API_KEYS ? 'API key required' : 'off'}`,
+    ...(o.config ? [`  jobs       ${jobCount} from ${o.config}`] : []),
   ];
   process.stdout.write(lines.join('\n') + '\n');
+  const scheduler = o.config ? startJobScheduler(server, o.config, (l) => process.stdout.write(`tracelight: ${l}\n`)) : null;
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`${signal}: draining buffered data into the store…\n`);
-    server.close().then(
+    (scheduler?.stop() ?? Promise.resolve()).then(() => server.close()).then(
       () => process.exit(0),
       (err: Error) => {
         process.stderr.write(`tracelight: error while stopping: ${err.message}\n`);
@@ -216,25 +227,33 @@ withReadOptions(
   if (format === 'table') process.stdout.write(renderRows(all.map(tripletRow), 'table'));
 });
 
-const rollouts = program.command('rollouts').description('look at rollouts');
+const rollouts = program.command('rollouts').description('the rollout queue (enqueue, list, cancel) and rollout transcripts (show)');
 withReadOptions(
   rollouts
     .command('show')
-    .description('print a readable transcript of one rollout: its LLM calls, tool use and rewards')
+    .description('print one rollout: its queue status and attempts (when it was queued), then a readable transcript of its LLM calls, tool use and rewards')
     .argument('<rollout-id>', 'a rollout id (tracelight.rollout.id, a conversation id, or a trace id)')
     .option('--format <format>', 'text (default) | json'),
 ).action(async (id: string, o: ReadFlags & { format?: string }) => {
   if (o.format && o.format !== 'text' && o.format !== 'json') throw new CliError(`--format must be text or json, got "${o.format}"`);
   const target = await resolveTarget(targetFlags(o));
   let rollout: Rollout | null;
-  if (target.kind === 'store') rollout = await withStore(target.config, (store) => loadRollout(store.driver, id));
+  let queued: RolloutView | null;
+  if (target.kind === 'store') [rollout, queued] = await withStore(target.config, (store) => Promise.all([loadRollout(store.driver, id), queueStateFromStore(store, id)]));
   else {
     const res = await callServer<Rollout>(target, 'GET', `/api/v1/rollouts/${encodeURIComponent(id)}/calls`);
     rollout = res.status === 404 ? null : res.body;
+    queued = await queueStateFromServer(target, id);
   }
-  if (!rollout) throw new CliError(`no LLM calls or rewards are stored for rollout ${id}`);
-  process.stdout.write(o.format === 'json' ? `${JSON.stringify(rollout, null, 2)}\n` : renderTranscript(rollout));
+  if (!rollout && !queued) throw new CliError(`no LLM calls or rewards are stored for rollout ${id}, and the rollout queue has no such rollout`);
+  if (o.format === 'json') process.stdout.write(`${JSON.stringify(queued ? { ...(rollout ?? { rollout_id: id }), queue: queued } : rollout, null, 2)}\n`);
+  else process.stdout.write((queued ? `${renderQueueState(queued)}\n` : '') + (rollout ? renderTranscript(rollout) : 'no LLM calls or rewards are stored for this rollout yet\n'));
 });
+registerRolloutQueueCommands(rollouts, { withReadOptions, targetFlags });
+
+registerResourcesCommands(program, withReadOptions, targetFlags);
+registerTrainCommands(program, { withStoreOptions, storeConfig: (o) => storeConfig(o as StoreFlags), targetFlags: (o) => targetFlags(o as ReadFlags) });
+registerDemoCommand(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`tracelight: ${err.message.split('\n')[0]}\n`);

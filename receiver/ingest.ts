@@ -6,6 +6,7 @@ import { BackpressureError, DataRejectedError, StoreUnavailableError, type Store
 import type { NormalizedBatch } from '../schemas/genai.js';
 import type { ReceiverMetrics, Transport } from './metrics.js';
 import { normalizeLogs, normalizeSpans } from './normalize/index.js';
+import { reportActivity, type ActivityListener } from './activity.js';
 
 export type IngestOutcome =
   | { ok: true; partial?: PartialSuccess }
@@ -13,14 +14,17 @@ export type IngestOutcome =
   | { ok: false; status: 400; message: string };
 
 export class Ingestor {
-  constructor(private readonly store: Store, private readonly metrics: ReceiverMetrics) {}
+  /** `activity`: told which attempt ids a batch carries (each span with one is that attempt's heartbeat). */
+  constructor(private readonly store: Store, private readonly metrics: ReceiverMetrics, private readonly activity?: ActivityListener) {}
 
   async traces(decoded: Decoded<SpanRecord>, transport: Transport): Promise<IngestOutcome> {
+    reportActivity(this.activity, decoded.items);
     const normalized = this.normalize(() => normalizeSpans(decoded.items));
     return this.ingest('spans', decoded, transport, () => this.store.writeTelemetry(decoded.items, [], normalized));
   }
 
   async logs(decoded: Decoded<LogRecordRecord>, transport: Transport): Promise<IngestOutcome> {
+    reportActivity(this.activity, decoded.items);
     const normalized = this.normalize(() => normalizeLogs(decoded.items));
     return this.ingest('logs', decoded, transport, () => this.store.writeTelemetry([], decoded.items, normalized));
   }

@@ -1,7 +1,7 @@
 // The tracelight server: OTLP/HTTP and the REST API on one port (4318), OTLP/gRPC on 4317, health and
 // Prometheus metrics. It owns the store (chDB allows one data directory per process).
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { BackpressureError, DataRejectedError, Store, StoreError, StoreUnavailableError, ReadOnlySqlError, type StoreConfig } from '../store/index.js';
+import { BackpressureError, DataRejectedError, ResourceStore, Store, StoreError, StoreUnavailableError, ReadOnlySqlError, type StoreConfig } from '../store/index.js';
 import { ApiKeys } from './auth.js';
 import { decompressBody } from './body-decompression.js';
 import { Ingestor } from './ingest.js';
@@ -10,6 +10,9 @@ import { encodingOf, GRPC_INVALID_ARGUMENT, registerOtlpHttp, sendOtlpError } fr
 import { startOtlpGrpc } from './otlp-grpc.js';
 import { registerQueryApi } from './query-api.js';
 import { registerTrainingApi } from './training-api.js';
+import { registerResourcesApi } from './resources-api.js';
+import { RolloutQueue, resourceStoreResolver, type QueueOptions } from './rollout-queue.js';
+import { registerRolloutsApi } from './rollouts-api.js';
 
 export interface ServerOptions {
   host: string;
@@ -21,6 +24,8 @@ export interface ServerOptions {
   maxBodyBytes: number;
   store: StoreConfig;
   logger?: boolean;
+  /** Rollout queue settings (deadline sweep interval, …); resources default to the store's. */
+  queue?: Partial<QueueOptions>;
 }
 
 export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
@@ -35,6 +40,7 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
 export interface RunningServer {
   app: FastifyInstance;
   store: Store;
+  queue: RolloutQueue;
   metrics: ReceiverMetrics;
   httpUrl: string;
   grpcPort: number | null;
@@ -43,15 +49,25 @@ export interface RunningServer {
 }
 
 const OTLP_PATHS = new Set(['/v1/traces', '/v1/logs']);
+const CLOSE_GRACE_MS = 5000;
 
 export async function startServer(partial: Partial<ServerOptions> = {}): Promise<RunningServer> {
   const opts: ServerOptions = { ...DEFAULT_SERVER_OPTIONS, ...partial };
   const metrics = new ReceiverMetrics();
   const store = await Store.open({ ...opts.store, observer: metrics.observer() });
   const keys = new ApiKeys(opts.apiKeys);
-  const ingestor = new Ingestor(store, metrics);
+  // The serving process owns the rollout queue: it reloads unfinished rollouts before serving.
+  const queue = new RolloutQueue(store, { resources: resourceStoreResolver(new ResourceStore(store.driver)), ...opts.queue });
+  try {
+    await queue.start();
+  } catch (err) {
+    await queue.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+  const ingestor = new Ingestor(store, metrics, queue);
 
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.maxBodyBytes, forceCloseConnections: 'idle' });
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.maxBodyBytes, forceCloseConnections: 'idle', routerOptions: { maxParamLength: 256 } /* resource names are up to 128 characters */ });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(['application/x-protobuf', 'application/protobuf'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
@@ -102,6 +118,8 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
   registerOtlpHttp(app, ingestor, metrics);
   registerQueryApi(app, store);
   registerTrainingApi(app, store);
+  registerResourcesApi(app, store);
+  registerRolloutsApi(app, queue);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     try {
@@ -126,6 +144,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
     if (opts.grpcPort !== null) grpc = await startOtlpGrpc({ host: opts.host, port: opts.grpcPort, maxReceiveMessageBytes: opts.maxBodyBytes }, ingestor, metrics, keys);
   } catch (err) {
     await app.close().catch(() => undefined);
+    await queue.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw err;
   }
@@ -137,12 +156,18 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
   return {
     app,
     store,
+    queue,
     metrics,
     httpUrl: `http://${hostForUrl}:${port}`,
     grpcPort: grpc?.port ?? null,
     close: () =>
       (closing ??= (async () => {
-        await Promise.all([app.close(), grpc?.close()]);
+        queue.stop(); // answers long-polling claims and waits, so closing the server does not wait for them
+        // Node 20 does not count a keep-alive connection that never sent a request as idle, so one such
+        // client would hold shutdown until its header timeout; after a grace period, cut what is left.
+        const cut = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
+        await Promise.all([app.close(), grpc?.close()]).finally(() => clearTimeout(cut));
+        await queue.close();
         await store.close();
       })()),
   };

@@ -195,6 +195,113 @@ ORDER BY reward_id`,
 ORDER BY (trace_id, rollout_id, attempt_id)`,
     ],
   },
+  {
+    id: 4,
+    name: 'resources',
+    statements: [
+      // Immutable numbered versions of a named resource (prompt template, LLM endpoint, model, JSON).
+      // The serving process assigns `version` = max + 1 under a per-name lock, so each (name, version) is
+      // written once. Should two processes sharing one ClickHouse server ever race for the same number,
+      // both rows stay (plain MergeTree: no merge may drop the winner) and every read picks the one the
+      // server stored first, ORDER BY created_at, write_id ... LIMIT 1 BY name, version; the writer whose
+      // row lost sees that on its read-back and takes the next number.
+      `CREATE TABLE IF NOT EXISTS resource_versions (
+    name String,
+    version UInt32,
+    kind LowCardinality(String),
+    content String CODEC(ZSTD(3)),
+    parent UInt32,
+    metrics Map(String, Float64),
+    author String,
+    write_id String,
+    created_at DateTime64(6) DEFAULT now64(6)
+) ENGINE = MergeTree
+ORDER BY (name, version)`,
+      // Labels (production, candidate, …) point at one version each and move: every move is a row with a
+      // larger seq; reads take argMax(version, (seq, moved_at)) per (name, label), exact without FINAL, and
+      // merges keep only the latest row. version 0 means the label was removed.
+      `CREATE TABLE IF NOT EXISTS resource_labels (
+    name String,
+    label String,
+    version UInt32,
+    seq UInt64,
+    author String,
+    moved_at DateTime64(6) DEFAULT now64(6)
+) ENGINE = ReplacingMergeTree(seq)
+ORDER BY (name, label)`,
+    ],
+  },
+  {
+    id: 5,
+    name: 'rollout_queue',
+    statements: [
+      // The rollout queue's state (receiver/rollout-queue.ts): one row per rollout and change, holding the
+      // whole rollout with its attempts (JSON), so one insert writes a change atomically. The newest row per
+      // rollout_id (highest version, a microsecond hybrid clock) is the state; reads take it with
+      // ORDER BY version DESC LIMIT 1 BY rollout_id, exact without FINAL.
+      `CREATE TABLE IF NOT EXISTS rollouts (
+    rollout_id String,
+    status LowCardinality(String),
+    mode LowCardinality(String),
+    input String CODEC(ZSTD(3)),
+    resources String CODEC(ZSTD(1)),
+    config String CODEC(ZSTD(1)),
+    metadata String CODEC(ZSTD(3)),
+    attempts String CODEC(ZSTD(3)),
+    attempt_count UInt32,
+    latest_attempt_id String,
+    queue_seq UInt64,
+    enqueued_at DateTime64(3),
+    started_at Nullable(DateTime64(3)),
+    ended_at Nullable(DateTime64(3)),
+    updated_at DateTime64(3),
+    version UInt64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY rollout_id`,
+      // Attempts, one row per (rollout_id, attempt_id) and change, for SQL over attempts (by worker, by
+      // status); the newest row per key (highest version) is the attempt's state.
+      `CREATE TABLE IF NOT EXISTS rollout_attempts (
+    rollout_id String,
+    attempt_id String,
+    sequence UInt32,
+    worker_id String,
+    status LowCardinality(String),
+    started_at DateTime64(3),
+    ended_at Nullable(DateTime64(3)),
+    last_heartbeat_at Nullable(DateTime64(3)),
+    error String CODEC(ZSTD(3)),
+    version UInt64,
+    INDEX idx_worker worker_id TYPE bloom_filter(0.01) GRANULARITY 1
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY (rollout_id, attempt_id)`,
+    ],
+  },
+  {
+    id: 6,
+    name: 'job_runs',
+    statements: [
+      // Training job runs (store/job-runs.ts): a row when a run starts and another when it ends; the newest
+      // row per (job, run_id) (highest version) is the run's state. A job's watermark is the window_end of its
+      // latest succeeded run.
+      `CREATE TABLE IF NOT EXISTS job_runs (
+    run_id String,
+    job String,
+    algorithm LowCardinality(String),
+    trigger LowCardinality(String),
+    status LowCardinality(String),
+    config String CODEC(ZSTD(3)),
+    started_at DateTime64(3),
+    ended_at Nullable(DateTime64(3)),
+    window_start DateTime64(9),
+    window_end DateTime64(9),
+    metrics Map(String, Float64),
+    resources String CODEC(ZSTD(3)),
+    error String CODEC(ZSTD(3)),
+    version UInt64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY (job, run_id)`,
+    ],
+  },
 ];
 
 /** Tables the migrations runner itself keeps; created before any migration runs. */

@@ -4,3 +4,5 @@ export { StoreError } from './driver.js';
 export { BackpressureError, DataRejectedError, StoreUnavailableError, type BatchWriterOptions, type BatchObserver } from './batch-writer.js';
 export { ReadOnlySqlError, checkReadOnlySql } from './read-only-sql.js';
 export { migrate } from './migrate.js';
+export { ResourceStore, KeyedMutex } from './resources.js';
+export { RolloutStore, type RolloutListQuery } from './rollouts.js';

@@ -108,7 +108,7 @@ describe.skipIf(!cliBuilt())('tracelight CLI (built)', () => {
   it('turns an agent run into triplets, applies late rewards, and ignores a re-sent batch', async () => {
     const post = async (): Promise<number> => (await fetch(`${server.httpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: agentRun() })).status;
     expect(await post()).toBe(200);
-    const triplets = async (policy: string): Promise<Record<string, any>[]> => {
+    const triplets = async (policy: string): Promise<any[]> => {
       const r = await cli(['triplets', '--rollout', ROLLOUT, '--policy', policy, '--format', 'jsonl', '--server', server.httpUrl]);
       expect(r.stderr).toBe('');
       return r.stdout.trim().split('\n').map((l) => JSON.parse(l));
