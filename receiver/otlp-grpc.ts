@@ -2,6 +2,7 @@
 // same codec as OTLP/HTTP; grpc-js only frames bytes.
 import * as grpc from '@grpc/grpc-js';
 import {
+  countProtoItems,
   decodeLogsProto,
   decodeTracesProto,
   encodeLogsResponse,
@@ -47,6 +48,16 @@ export async function startOtlpGrpc(opts: GrpcReceiverOptions, ingestor: Ingesto
       };
       const auth = call.metadata.get('authorization')[0];
       if (!keys.allows(typeof auth === 'string' ? auth : auth?.toString())) return fail(grpc.status.UNAUTHENTICATED, 'missing or invalid API key (send "authorization: Bearer <key>")', '401');
+      // Under back-pressure, refuse before decoding (the framing alone gives the item count).
+      const items = countProtoItems(call.request);
+      const early = items >= 0 ? ingestor.refuseEarly(signal, 'grpc', items, call.request.length) : null;
+      if (early && !early.ok && early.status !== 400) {
+        const md = new grpc.Metadata();
+        md.set('retry-after', String(early.retryAfterSeconds));
+        metrics.requests.inc({ signal, transport: 'grpc', code: String(early.status) });
+        callback({ code: grpc.status.UNAVAILABLE, details: early.message, metadata: md });
+        return;
+      }
       let decoded: Decoded<T>;
       try {
         decoded = decode(call.request);

@@ -3,6 +3,7 @@
 // request's encoding on failure, 429/503 with Retry-After under back-pressure.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
+  countProtoItems,
   decodeLogsJson,
   decodeLogsProto,
   decodeTracesJson,
@@ -51,6 +52,16 @@ export function registerOtlpHttp(app: FastifyInstance, ingestor: Ingestor, metri
       const body = req.body;
       if (!(body instanceof Buffer)) {
         return sendOtlpError(reply, encoding, 400, GRPC_INVALID_ARGUMENT, 'request body is missing');
+      }
+      if (encoding === 'protobuf') {
+        // Under back-pressure, refuse before decoding (the framing alone gives the item count).
+        const items = countProtoItems(body);
+        const early = items >= 0 ? ingestor.refuseEarly(spec.signal, 'http', items, body.length) : null;
+        if (early && !early.ok && early.status !== 400) {
+          metrics.requests.inc({ signal: spec.signal, transport: 'http', code: String(early.status) });
+          reply.header('Retry-After', String(early.retryAfterSeconds));
+          return sendOtlpError(reply, encoding, early.status, early.status === 429 ? GRPC_RESOURCE_EXHAUSTED : GRPC_UNAVAILABLE, early.message);
+        }
       }
       let decoded: Decoded<T>;
       try {

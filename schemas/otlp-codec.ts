@@ -2,6 +2,7 @@
 // encodes the Export*ServiceResponse. Items that break the data model (bad ids, impossible timestamps,
 // over-deep values) are rejected one by one and reported through partial_success, as the OTLP spec asks;
 // a payload that cannot be parsed at all raises OtlpDecodeError (HTTP 400 / gRPC INVALID_ARGUMENT).
+import { isUtf8 } from 'node:buffer';
 import { fileURLToPath } from 'node:url';
 import Long from 'long';
 import protobuf from 'protobufjs';
@@ -28,8 +29,6 @@ const protoPath = fileURLToPath(new URL('./otlp/otlp.proto', import.meta.url));
 protobuf.util.Long = Long;
 protobuf.configure();
 const root = protobuf.loadSync(protoPath);
-const TraceRequest = root.lookupType('opentelemetry.proto.ExportTraceServiceRequest');
-const LogsRequest = root.lookupType('opentelemetry.proto.ExportLogsServiceRequest');
 const TraceResponse = root.lookupType('opentelemetry.proto.ExportTraceServiceResponse');
 const LogsResponse = root.lookupType('opentelemetry.proto.ExportLogsServiceResponse');
 
@@ -48,96 +47,529 @@ class Collector<T> implements Decoded<T> {
 }
 
 // ---------------------------------------------------------------- protobuf
+//
+// A decoder written for the OTLP messages instead of protobufjs' generic one: it reads the wire format
+// straight into SpanRecord / LogRecordRecord (no intermediate message objects, no Long per timestamp),
+// which was most of the receiver's own CPU per span. It keeps protobufjs' semantics: missing fields take
+// their defaults; a field of unknown number, or of a known number with an unexpected wire type, is skipped
+// by its wire type; a repeated field appends; a singular scalar seen twice keeps the last value and a
+// singular message seen twice is merged; strings must be valid UTF-8. A payload that breaks the wire format
+// raises OtlpDecodeError; an item that breaks the data model is rejected alone, with the same checks in the
+// same order as before, so partial_success names the same first error. One difference: an attribute value
+// nested past MAX_VALUE_DEPTH is not read any further (its item is rejected), where protobufjs first parsed
+// it to its own limit of 100 nested messages and failed the whole request beyond that.
 
-/* The decoded protobufjs messages are dynamic; these interfaces name the fields we read. */
-interface PbKeyValue { key: string; value?: PbAnyValue | null }
-interface PbAnyValue {
-  value?: string;
-  stringValue?: string; boolValue?: boolean; intValue?: Long; doubleValue?: number;
-  arrayValue?: { values: PbAnyValue[] }; kvlistValue?: { values: PbKeyValue[] }; bytesValue?: Uint8Array;
-}
-interface PbScope { name: string; version: string; attributes: PbKeyValue[] }
-interface PbResource { attributes: PbKeyValue[] }
-interface PbSpan {
-  traceId: Uint8Array; spanId: Uint8Array; traceState: string; parentSpanId: Uint8Array; flags: number; name: string; kind: number;
-  startTimeUnixNano: Long; endTimeUnixNano: Long; attributes: PbKeyValue[];
-  events: { timeUnixNano: Long; name: string; attributes: PbKeyValue[] }[];
-  links: { traceId: Uint8Array; spanId: Uint8Array; traceState: string; attributes: PbKeyValue[] }[];
-  status?: { message: string; code: number } | null;
-}
-interface PbLog {
-  timeUnixNano: Long; observedTimeUnixNano: Long; severityNumber: number; severityText: string; body?: PbAnyValue | null;
-  attributes: PbKeyValue[]; flags: number; traceId: Uint8Array; spanId: Uint8Array; eventName: string;
-}
-interface PbTraceRequest {
-  resourceSpans: { resource?: PbResource | null; schemaUrl: string; scopeSpans: { scope?: PbScope | null; schemaUrl: string; spans: PbSpan[] }[] }[];
-}
-interface PbLogsRequest {
-  resourceLogs: { resource?: PbResource | null; schemaUrl: string; scopeLogs: { scope?: PbScope | null; schemaUrl: string; logRecords: PbLog[] }[] }[];
-}
+class WireError extends Error {}
 
-function pbDecode<T>(type: protobuf.Type, buf: Uint8Array, what: string): T {
-  try {
-    return type.decode(buf) as unknown as T;
-  } catch (err) {
-    const reason = err instanceof RangeError && /call stack/i.test(err.message) ? 'values nested too deeply' : (err as Error).message;
-    throw new OtlpDecodeError(`malformed protobuf ${what}: ${reason}`);
+const WT_VARINT = 0;
+const WT_I64 = 1;
+const WT_LEN = 2;
+const WT_SGROUP = 3;
+const WT_EGROUP = 4;
+const WT_I32 = 5;
+/** protobufjs' Reader.recursionLimit, for nested groups. */
+const MAX_GROUP_DEPTH = 100;
+const TWO_32 = 4294967296;
+/** Strings shorter than this are decoded in JS (cheaper than a call into the runtime), as protobufjs does. */
+const SHORT_STRING = 32;
+
+/** Wire-format reader over one buffer; `end` is the end of the message being read. */
+class PbReader {
+  pos: number;
+  end: number;
+  /** The last varint64(): low and high 32 bits, unsigned. */
+  lo = 0;
+  hi = 0;
+  readonly view: DataView;
+
+  constructor(readonly buf: Buffer, start: number, end: number) {
+    this.pos = start;
+    this.end = end;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  private outOfRange(what: string): WireError {
+    return new WireError(`index out of range: ${what} at offset ${this.pos} runs past the end of its message (${this.end})`);
+  }
+
+  /** A varint's low 32 bits, unsigned (protobufjs' uint32(); int32 is this `| 0`). */
+  uint32(): number {
+    const b = this.buf;
+    let p = this.pos;
+    let c = b[p++] as number;
+    let v = c & 0x7f;
+    if (c >= 0x80) {
+      c = b[p++] as number;
+      v |= (c & 0x7f) << 7;
+      if (c >= 0x80) {
+        c = b[p++] as number;
+        v |= (c & 0x7f) << 14;
+        if (c >= 0x80) {
+          c = b[p++] as number;
+          v |= (c & 0x7f) << 21;
+          if (c >= 0x80) {
+            c = b[p++] as number;
+            v |= c << 28;
+            if (c >= 0x80) {
+              // Bits past 32 (a negative int32 is sign-extended to 10 bytes): up to 5 more bytes.
+              let i = 0;
+              while ((b[p++] as number) >= 0x80) if (++i === 5) throw new WireError(`invalid varint encoding at offset ${this.pos}`);
+            }
+          }
+        }
+      }
+    }
+    if (p > this.end) throw this.outOfRange('varint');
+    this.pos = p;
+    return v >>> 0;
+  }
+
+  /** A varint of at most 5 bytes whose 5th byte is at most `maxFifth` (protobufjs' tag() and size()). */
+  private short(maxFifth: number, what: string): number {
+    const b = this.buf;
+    let p = this.pos;
+    let v = 0;
+    for (let i = 0; i < 4; i++) {
+      const c = b[p++] as number;
+      if (c === undefined || p > this.end) throw this.outOfRange(what);
+      v |= (c & 0x7f) << (i * 7);
+      if (c < 0x80) {
+        this.pos = p;
+        return v;
+      }
+    }
+    const c = b[p++] as number;
+    if (c === undefined || p > this.end) throw this.outOfRange(what);
+    if (c > maxFifth) throw new WireError(`invalid ${what} encoding at offset ${this.pos}`);
+    this.pos = p;
+    return (v | (c << 28)) >>> 0;
+  }
+
+  /** A field tag (field number << 3 | wire type); field number 0 is illegal. */
+  tag(): number {
+    const t = this.short(0x0f, 'tag');
+    if (t < 8) throw new WireError(`illegal tag: field number 0 at offset ${this.pos}`);
+    return t;
+  }
+
+  /** A 64-bit varint into lo / hi. */
+  varint64(): void {
+    const b = this.buf;
+    let p = this.pos;
+    let lo = 0;
+    let hi = 0;
+    let c = 0;
+    let i = 0;
+    for (; i < 4; i++) {
+      c = b[p++] as number;
+      lo |= (c & 0x7f) << (i * 7);
+      if (c < 0x80) break;
+    }
+    if (i === 4) {
+      c = b[p++] as number;
+      lo |= (c & 0x7f) << 28;
+      hi = (c & 0x7f) >> 4;
+      if (c >= 0x80) {
+        for (i = 0; i < 5; i++) {
+          c = b[p++] as number;
+          hi |= (c & 0x7f) << (i * 7 + 3);
+          if (c < 0x80) break;
+        }
+        if (i === 5) throw new WireError(`invalid varint encoding at offset ${this.pos}`);
+      }
+    }
+    if (p > this.end) throw this.outOfRange('varint');
+    this.pos = p;
+    this.lo = lo >>> 0;
+    this.hi = hi >>> 0;
+  }
+
+  /** int64: a number when it is a safe integer, else a bigint (as the protobufjs path produced). */
+  int64(): number | bigint {
+    this.varint64();
+    const lo = this.lo;
+    const hi = this.hi;
+    if (hi < 0x200000) return hi * TWO_32 + lo;
+    if (hi >= 0xffe00000) {
+      const v = (hi - TWO_32) * TWO_32 + lo;
+      if (v >= Number.MIN_SAFE_INTEGER) return v;
+    }
+    return BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo));
+  }
+
+  /** As protobufjs reads a bool: the varint's low 32 bits, non-zero. */
+  bool(): boolean {
+    return this.uint32() !== 0;
+  }
+
+  fixed32(): number {
+    if (this.pos + 4 > this.end) throw this.outOfRange('fixed32');
+    const v = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  fixed64(): bigint {
+    if (this.pos + 8 > this.end) throw this.outOfRange('fixed64');
+    const v = this.view.getBigUint64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+
+  double(): number {
+    if (this.pos + 8 > this.end) throw this.outOfRange('double');
+    const v = this.view.getFloat64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+
+  /** A length prefix: leaves pos at the payload and returns the payload's end. */
+  len(): number {
+    const n = this.short(7, 'length');
+    const e = this.pos + n;
+    if (e > this.end) throw new WireError(`index out of range: ${this.pos} + ${n} > ${this.end}`);
+    return e;
+  }
+
+  string(): string {
+    const e = this.len();
+    const s = this.pos;
+    this.pos = e;
+    return utf8(this.buf, s, e);
+  }
+
+  /** Skips a field's value by its wire type (protobufjs' skipType, groups included). */
+  skip(tag: number, depth = 0): void {
+    switch (tag & 7) {
+      case WT_VARINT:
+        this.varint64();
+        return;
+      case WT_I64:
+        if (this.pos + 8 > this.end) throw this.outOfRange('fixed64');
+        this.pos += 8;
+        return;
+      case WT_LEN:
+        this.pos = this.len();
+        return;
+      case WT_SGROUP:
+        if (depth >= MAX_GROUP_DEPTH) throw new WireError('max depth exceeded');
+        for (;;) {
+          const t = this.tag();
+          if ((t & 7) === WT_EGROUP) {
+            if (t >>> 3 !== tag >>> 3) throw new WireError('invalid end group tag');
+            return;
+          }
+          this.skip(t, depth + 1);
+        }
+      case WT_I32:
+        if (this.pos + 4 > this.end) throw this.outOfRange('fixed32');
+        this.pos += 4;
+        return;
+      default:
+        throw new WireError(`invalid wire type ${tag & 7} at offset ${this.pos}`);
+    }
   }
 }
 
-function longToBigInt(v: Long | number | undefined): bigint {
-  if (v === undefined) return 0n;
-  if (typeof v === 'number') return BigInt(v);
-  return (BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0);
+/**
+ * Recently decoded short ASCII strings, by a hash of their bytes (direct-mapped, so bounded): attribute keys,
+ * model and provider names and the like repeat from span to span, and handing out the same string again
+ * saves building it and V8 re-hashing it as a property key.
+ */
+const INTERN_SLOTS = 4096;
+
+/** Buffer's own slice-to-string methods (what toString calls), skipping its argument handling; toString where absent. */
+interface StringSlices {
+  latin1Slice(start: number, end: number): string;
+  utf8Slice(start: number, end: number): string;
+}
+const proto = Buffer.prototype as unknown as Partial<StringSlices>;
+const latin1Slice: (b: Buffer, s: number, e: number) => string =
+  typeof proto.latin1Slice === 'function' ? (b, s, e) => (b as unknown as StringSlices).latin1Slice(s, e) : (b, s, e) => b.toString('latin1', s, e);
+const utf8Slice: (b: Buffer, s: number, e: number) => string =
+  typeof proto.utf8Slice === 'function' ? (b, s, e) => (b as unknown as StringSlices).utf8Slice(s, e) : (b, s, e) => b.toString('utf8', s, e);
+const interned: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS);
+
+/** UTF-8 bytes as a string; invalid UTF-8 is a wire error, as in protobufjs' verifying reader. */
+function utf8(b: Buffer, s: number, e: number): string {
+  const n = e - s;
+  if (n === 0) return '';
+  if (n >= SHORT_STRING) return checkedUtf8(b, s, e);
+  let h = 0x811c9dc5;
+  for (let i = s; i < e; i++) {
+    const c = b[i] as number;
+    if (c >= 0x80) return checkedUtf8(b, s, e);
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  const slot = (h ^ n) & (INTERN_SLOTS - 1);
+  const hit = interned[slot];
+  if (hit !== undefined && hit.length === n) {
+    let same = true;
+    for (let i = 0; i < n; i++) {
+      if (hit.charCodeAt(i) !== b[s + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return hit;
+  }
+  const str = latin1Slice(b, s, e);
+  interned[slot] = str;
+  return str;
 }
 
-function signedLong(v: Long): number | bigint {
-  if (v.high === 0 && v.low >= 0) return v.low;
-  const big = BigInt.asIntN(64, longToBigInt(v));
-  return big <= BigInt(Number.MAX_SAFE_INTEGER) && big >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(big) : big;
+function checkedUtf8(b: Buffer, s: number, e: number): string {
+  const str = utf8Slice(b, s, e);
+  // Decoding turns invalid sequences into U+FFFD, so only a string holding one needs its bytes checked.
+  if (str.includes('\ufffd') && !isUtf8(b.subarray(s, e))) throw new WireError('The encoded data was not valid for encoding utf-8');
+  return str;
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-function bytesToHex(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += HEX[b[i] as number];
-  return s;
+
+/** A bytes field's payload, [start, end) in the request buffer; null when absent. */
+type Range = [number, number] | null;
+
+function pbRange(r: PbReader): Range {
+  const e = r.len();
+  const range: Range = [r.pos, e];
+  r.pos = e;
+  return range;
 }
 
-function pbId(b: Uint8Array | undefined, bytes: number, field: string, required: boolean): string {
-  if (!b || b.length === 0) {
+function pbId(buf: Buffer, r: Range, bytes: number, field: string, required: boolean): string {
+  const n = r === null ? 0 : r[1] - r[0];
+  if (r === null || n === 0) {
     if (required) throw new ItemError(`${field} is missing`);
     return '';
   }
-  if (b.length !== bytes) throw new ItemError(`${field} must be ${bytes} bytes, got ${b.length}`);
-  const hex = bytesToHex(b);
-  if (required && /^0+$/.test(hex)) throw new ItemError(`${field} is all zeros (invalid)`);
+  if (n !== bytes) throw new ItemError(`${field} must be ${bytes} bytes, got ${n}`);
+  let hex = '';
+  let zero = true;
+  for (let i = r[0]; i < r[1]; i++) {
+    const c = buf[i] as number;
+    if (c !== 0) zero = false;
+    hex += HEX[c] as string;
+  }
+  if (required && zero) throw new ItemError(`${field} is all zeros (invalid)`);
   return hex;
 }
 
-function pbValue(v: PbAnyValue | null | undefined, depth: number): AttrValue {
-  if (!v) return null;
+const K_NONE = 0;
+const K_STRING = 1;
+const K_BOOL = 2;
+const K_INT = 3;
+const K_DOUBLE = 4;
+const K_ARRAY = 5;
+const K_KVLIST = 6;
+const K_BYTES = 7;
+
+/**
+ * AnyValue up to `end`. `depth` counts value levels as the data model does (a top-level attribute value is
+ * 1). The oneof takes its last member; an array or kvlist seen twice is merged, as protobufjs merges them.
+ */
+function pbValue(r: PbReader, end: number, depth: number): AttrValue {
   if (depth > MAX_VALUE_DEPTH) throw new ItemError(`attribute value nested deeper than ${MAX_VALUE_DEPTH} levels`);
-  switch (v.value) {
-    case 'stringValue': return v.stringValue as string;
-    case 'boolValue': return v.boolValue as boolean;
-    case 'intValue': return signedLong(v.intValue as Long);
-    case 'doubleValue': return v.doubleValue as number;
-    case 'bytesValue': return v.bytesValue as Uint8Array;
-    case 'arrayValue': return (v.arrayValue?.values ?? []).map((x) => pbValue(x, depth + 1));
-    case 'kvlistValue': return pbAttrs(v.kvlistValue?.values ?? [], depth + 1);
-    default: return null;
+  const outer = r.end;
+  r.end = end;
+  let kind = K_NONE;
+  let scalar: AttrValue = null;
+  let items: AttrValue[] | null = null;
+  let kv: Attributes | null = null;
+  while (r.pos < end) {
+    const tag = r.tag();
+    switch (tag) {
+      case (1 << 3) | WT_LEN: kind = K_STRING; scalar = r.string(); break;
+      case (2 << 3) | WT_VARINT: kind = K_BOOL; scalar = r.bool(); break;
+      case (3 << 3) | WT_VARINT: kind = K_INT; scalar = r.int64(); break;
+      case (4 << 3) | WT_I64: kind = K_DOUBLE; scalar = r.double(); break;
+      case (5 << 3) | WT_LEN: {
+        kind = K_ARRAY;
+        items ??= [];
+        const ae = r.len();
+        r.end = ae;
+        while (r.pos < ae) {
+          const t = r.tag();
+          if (t === ((1 << 3) | WT_LEN)) {
+            const ve = r.len();
+            items.push(pbValue(r, ve, depth + 1));
+            r.pos = ve;
+          } else r.skip(t);
+        }
+        r.end = end;
+        break;
+      }
+      case (6 << 3) | WT_LEN: {
+        kind = K_KVLIST;
+        kv ??= {};
+        const ke = r.len();
+        r.end = ke;
+        while (r.pos < ke) {
+          const t = r.tag();
+          if (t === ((1 << 3) | WT_LEN)) pbKeyValue(r, r.len(), kv, depth + 1);
+          else r.skip(t);
+        }
+        r.end = end;
+        break;
+      }
+      case (7 << 3) | WT_LEN: {
+        kind = K_BYTES;
+        const be = r.len();
+        scalar = r.buf.subarray(r.pos, be);
+        r.pos = be;
+        break;
+      }
+      default: r.skip(tag);
+    }
   }
+  r.end = outer;
+  return kind === K_ARRAY ? (items as AttrValue[]) : kind === K_KVLIST ? (kv as Attributes) : scalar;
 }
 
-function pbAttrs(kvs: PbKeyValue[], depth = 0): Attributes {
-  const out: Attributes = {};
-  for (const kv of kvs) out[kv.key] = pbValue(kv.value, depth + 1);
+/** One KeyValue up to `end`, into `out`; its value is at depth + 1. */
+function pbKeyValue(r: PbReader, end: number, out: Attributes, depth: number): void {
+  const outer = r.end;
+  r.end = end;
+  let key = '';
+  let value: AttrValue = null;
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === ((1 << 3) | WT_LEN)) key = r.string();
+    else if (tag === ((2 << 3) | WT_LEN)) {
+      const ve = r.len();
+      value = pbValue(r, ve, depth + 1);
+      r.pos = ve;
+    } else r.skip(tag);
+  }
+  r.end = outer;
+  out[key] = value;
+}
+
+/** A repeated attributes field: the map so far, or the error that fails it (raised where the data model checks it). */
+interface PbAttrList {
+  attrs: Attributes;
+  err: ItemError | null;
+}
+
+function newAttrList(): PbAttrList {
+  return { attrs: {}, err: null };
+}
+
+/**
+ * One KeyValue element of a repeated attributes field (wire type already checked), into `list`. A value
+ * nested too deeply fails the list (the first such error is kept); reading goes on, so that a wire error
+ * later in the message still fails the request.
+ */
+function pbAttr(r: PbReader, list: PbAttrList): void {
+  const e = r.len();
+  const outer = r.end;
+  try {
+    pbKeyValue(r, e, list.attrs, 0);
+  } catch (x) {
+    if (!(x instanceof ItemError)) throw x;
+    list.err ??= x;
+    r.end = outer;
+  }
+  r.pos = e;
+}
+
+function checkedAttrs(a: PbAttrList): Attributes {
+  if (a.err) throw a.err;
+  return a.attrs;
+}
+
+/** Merges one InstrumentationScope message into `s`. */
+function pbScopeMessage(r: PbReader, end: number, s: { name: string; version: string; attrs: PbAttrList }): void {
+  const outer = r.end;
+  r.end = end;
+  while (r.pos < end) {
+    const tag = r.tag();
+    switch (tag) {
+      case (1 << 3) | WT_LEN: s.name = r.string(); break;
+      case (2 << 3) | WT_LEN: s.version = r.string(); break;
+      case (3 << 3) | WT_LEN: pbAttr(r, s.attrs); break;
+      default: r.skip(tag);
+    }
+  }
+  r.end = outer;
+}
+
+/** Merges one Resource message's attributes into `list`. */
+function pbResourceMessage(r: PbReader, end: number, list: PbAttrList): void {
+  const outer = r.end;
+  r.end = end;
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === ((1 << 3) | WT_LEN)) pbAttr(r, list);
+    else r.skip(tag);
+  }
+  r.end = outer;
+}
+
+/** ResourceSpans / ScopeSpans / ResourceLogs / ScopeLogs: field 1 (resource or scope, merged), field 2 (children), field 3 (schema URL). */
+interface Container {
+  heads: [number, number][];
+  children: [number, number][];
+  schemaUrl: string;
+}
+
+function pbContainer(r: PbReader, end: number): Container {
+  const outer = r.end;
+  r.end = end;
+  const c: Container = { heads: [], children: [], schemaUrl: '' };
+  while (r.pos < end) {
+    const tag = r.tag();
+    switch (tag) {
+      case (1 << 3) | WT_LEN: {
+        const e = r.len();
+        c.heads.push([r.pos, e]);
+        r.pos = e;
+        break;
+      }
+      case (2 << 3) | WT_LEN: {
+        const e = r.len();
+        c.children.push([r.pos, e]);
+        r.pos = e;
+        break;
+      }
+      case (3 << 3) | WT_LEN: c.schemaUrl = r.string(); break;
+      default: r.skip(tag);
+    }
+  }
+  r.end = outer;
+  return c;
+}
+
+/** The export request's repeated field 1. */
+function pbTopLevel(r: PbReader): [number, number][] {
+  const out: [number, number][] = [];
+  while (r.pos < r.end) {
+    const tag = r.tag();
+    if (tag === ((1 << 3) | WT_LEN)) {
+      const e = r.len();
+      out.push([r.pos, e]);
+      r.pos = e;
+    } else r.skip(tag);
+  }
   return out;
 }
 
-function pbScope(s: PbScope | null | undefined): Scope {
-  return s ? { name: s.name, version: s.version, attributes: pbAttrs(s.attributes) } : { name: '', version: '', attributes: {} };
+function pbResourceOf(r: PbReader, heads: [number, number][]): Attributes {
+  const list = newAttrList();
+  for (const [s, e] of heads) {
+    r.pos = s;
+    pbResourceMessage(r, e, list);
+  }
+  return checkedAttrs(list);
+}
+
+function pbScopeOf(r: PbReader, heads: [number, number][]): Scope {
+  const s = { name: '', version: '', attrs: newAttrList() };
+  for (const [start, e] of heads) {
+    r.pos = start;
+    pbScopeMessage(r, e, s);
+  }
+  return { name: s.name, version: s.version, attributes: checkedAttrs(s.attrs) };
 }
 
 function checkTime(ns: bigint, field: string): bigint {
@@ -145,94 +577,298 @@ function checkTime(ns: bigint, field: string): bigint {
   return ns;
 }
 
-export function decodeTracesProto(buf: Uint8Array): Decoded<SpanRecord> {
-  const req = pbDecode<PbTraceRequest>(TraceRequest, buf, 'ExportTraceServiceRequest');
-  const out = new Collector<SpanRecord>();
-  req.resourceSpans.forEach((rs, i) => {
-    let resource: Attributes;
-    try { resource = pbAttrs(rs.resource?.attributes ?? []); } catch (err) {
-      for (const ss of rs.scopeSpans) for (let k = 0; k < ss.spans.length; k++) out.reject(`resourceSpans[${i}].resource`, err);
-      return;
+interface RawEvent { time: bigint; name: string; attrs: PbAttrList }
+interface RawLink { traceId: Range; spanId: Range; traceState: string; attrs: PbAttrList }
+
+function pbEvent(r: PbReader, end: number): RawEvent {
+  const outer = r.end;
+  r.end = end;
+  const ev: RawEvent = { time: 0n, name: '', attrs: newAttrList() };
+  while (r.pos < end) {
+    const tag = r.tag();
+    switch (tag) {
+      case (1 << 3) | WT_I64: ev.time = r.fixed64(); break;
+      case (2 << 3) | WT_LEN: ev.name = r.string(); break;
+      case (3 << 3) | WT_LEN: pbAttr(r, ev.attrs); break;
+      default: r.skip(tag);
     }
-    rs.scopeSpans.forEach((ss, j) => {
-      let scope: Scope;
-      try { scope = pbScope(ss.scope); } catch (err) {
-        for (let k = 0; k < ss.spans.length; k++) out.reject(`resourceSpans[${i}].scopeSpans[${j}].scope`, err);
-        return;
+  }
+  r.end = outer;
+  return ev;
+}
+
+function pbLink(r: PbReader, end: number): RawLink {
+  const outer = r.end;
+  r.end = end;
+  const l: RawLink = { traceId: null, spanId: null, traceState: '', attrs: newAttrList() };
+  while (r.pos < end) {
+    const tag = r.tag();
+    switch (tag) {
+      case (1 << 3) | WT_LEN: l.traceId = pbRange(r); break;
+      case (2 << 3) | WT_LEN: l.spanId = pbRange(r); break;
+      case (3 << 3) | WT_LEN: l.traceState = r.string(); break;
+      case (4 << 3) | WT_LEN: pbAttr(r, l.attrs); break;
+      default: r.skip(tag);
+    }
+  }
+  r.end = outer;
+  return l;
+}
+
+/** One Span up to `end`: wire errors throw WireError; data-model errors ItemError, checked in the order the old decoder checked them. */
+function pbSpan(r: PbReader, end: number, resource: Attributes, resourceSchemaUrl: string, scope: Scope, scopeSchemaUrl: string): SpanRecord {
+  const outer = r.end;
+  r.end = end;
+  let traceId: Range = null;
+  let spanId: Range = null;
+  let parentSpanId: Range = null;
+  let traceState = '';
+  let flags = 0;
+  let name = '';
+  let kind = 0;
+  let start = 0n;
+  let endTime = 0n;
+  const attrs = newAttrList();
+  const events: RawEvent[] = [];
+  const links: RawLink[] = [];
+  let statusCode = 0;
+  let statusMessage = '';
+  while (r.pos < end) {
+    const tag = r.tag();
+    switch (tag) {
+      case (1 << 3) | WT_LEN: traceId = pbRange(r); break;
+      case (2 << 3) | WT_LEN: spanId = pbRange(r); break;
+      case (3 << 3) | WT_LEN: traceState = r.string(); break;
+      case (4 << 3) | WT_LEN: parentSpanId = pbRange(r); break;
+      case (5 << 3) | WT_LEN: name = r.string(); break;
+      case (6 << 3) | WT_VARINT: kind = r.uint32() | 0; break;
+      case (7 << 3) | WT_I64: start = r.fixed64(); break;
+      case (8 << 3) | WT_I64: endTime = r.fixed64(); break;
+      case (9 << 3) | WT_LEN: pbAttr(r, attrs); break;
+      case (11 << 3) | WT_LEN: {
+        const e = r.len();
+        events.push(pbEvent(r, e));
+        r.pos = e;
+        break;
       }
-      ss.spans.forEach((s, k) => {
+      case (13 << 3) | WT_LEN: {
+        const e = r.len();
+        links.push(pbLink(r, e));
+        r.pos = e;
+        break;
+      }
+      case (15 << 3) | WT_LEN: {
+        // Status seen twice is merged: each of its fields keeps its last value.
+        const e = r.len();
+        r.end = e;
+        while (r.pos < e) {
+          const t = r.tag();
+          if (t === ((2 << 3) | WT_LEN)) statusMessage = r.string();
+          else if (t === ((3 << 3) | WT_VARINT)) statusCode = r.uint32() | 0;
+          else r.skip(t);
+        }
+        r.end = end;
+        break;
+      }
+      case (16 << 3) | WT_I32: flags = r.fixed32(); break;
+      default: r.skip(tag);
+    }
+  }
+  r.end = outer;
+  const buf = r.buf;
+  return {
+    traceId: pbId(buf, traceId, 16, 'traceId', true),
+    spanId: pbId(buf, spanId, 8, 'spanId', true),
+    parentSpanId: pbId(buf, parentSpanId, 8, 'parentSpanId', false),
+    traceState,
+    flags,
+    name,
+    kind: checkKind(kind),
+    startTimeUnixNano: checkTime(start, 'startTimeUnixNano'),
+    endTimeUnixNano: checkTime(endTime, 'endTimeUnixNano'),
+    attributes: checkedAttrs(attrs),
+    events: events.map((e) => ({ timeUnixNano: checkTime(e.time, 'event timeUnixNano'), name: e.name, attributes: checkedAttrs(e.attrs) })),
+    links: links.map((l) => ({ traceId: pbId(buf, l.traceId, 16, 'link traceId', true), spanId: pbId(buf, l.spanId, 8, 'link spanId', true), traceState: l.traceState, attributes: checkedAttrs(l.attrs) })),
+    statusCode: checkStatus(statusCode),
+    statusMessage,
+    resource,
+    resourceSchemaUrl,
+    scope,
+    scopeSchemaUrl,
+  };
+}
+
+/** One LogRecord up to `end`. */
+function pbLog(r: PbReader, end: number, resource: Attributes, resourceSchemaUrl: string, scope: Scope, scopeSchemaUrl: string): LogRecordRecord {
+  const outer = r.end;
+  r.end = end;
+  let time = 0n;
+  let observed = 0n;
+  let severityNumber = 0;
+  let severityText = '';
+  let body: AttrValue = null;
+  let bodyErr: ItemError | null = null;
+  const attrs = newAttrList();
+  let flags = 0;
+  let traceId: Range = null;
+  let spanId: Range = null;
+  let eventName = '';
+  while (r.pos < end) {
+    const tag = r.tag();
+    switch (tag) {
+      case (1 << 3) | WT_I64: time = r.fixed64(); break;
+      case (2 << 3) | WT_VARINT: severityNumber = r.uint32() | 0; break;
+      case (3 << 3) | WT_LEN: severityText = r.string(); break;
+      case (5 << 3) | WT_LEN: {
+        const e = r.len();
+        bodyErr = null;
         try {
-          out.items.push({
-            traceId: pbId(s.traceId, 16, 'traceId', true),
-            spanId: pbId(s.spanId, 8, 'spanId', true),
-            parentSpanId: pbId(s.parentSpanId, 8, 'parentSpanId', false),
-            traceState: s.traceState,
-            flags: s.flags,
-            name: s.name,
-            kind: checkKind(s.kind),
-            startTimeUnixNano: checkTime(longToBigInt(s.startTimeUnixNano), 'startTimeUnixNano'),
-            endTimeUnixNano: checkTime(longToBigInt(s.endTimeUnixNano), 'endTimeUnixNano'),
-            attributes: pbAttrs(s.attributes),
-            events: s.events.map((e) => ({ timeUnixNano: checkTime(longToBigInt(e.timeUnixNano), 'event timeUnixNano'), name: e.name, attributes: pbAttrs(e.attributes) })),
-            links: s.links.map((l) => ({ traceId: pbId(l.traceId, 16, 'link traceId', true), spanId: pbId(l.spanId, 8, 'link spanId', true), traceState: l.traceState, attributes: pbAttrs(l.attributes) })),
-            statusCode: checkStatus(s.status?.code ?? 0),
-            statusMessage: s.status?.message ?? '',
-            resource,
-            resourceSchemaUrl: rs.schemaUrl,
-            scope,
-            scopeSchemaUrl: ss.schemaUrl,
-          });
+          body = pbValue(r, e, 0);
+        } catch (x) {
+          if (!(x instanceof ItemError)) throw x;
+          bodyErr = x;
+          r.end = end;
+        }
+        r.pos = e;
+        break;
+      }
+      case (6 << 3) | WT_LEN: pbAttr(r, attrs); break;
+      case (8 << 3) | WT_I32: flags = r.fixed32(); break;
+      case (9 << 3) | WT_LEN: traceId = pbRange(r); break;
+      case (10 << 3) | WT_LEN: spanId = pbRange(r); break;
+      case (11 << 3) | WT_I64: observed = r.fixed64(); break;
+      case (12 << 3) | WT_LEN: eventName = r.string(); break;
+      default: r.skip(tag);
+    }
+  }
+  r.end = outer;
+  const buf = r.buf;
+  const timeUnixNano = checkTime(time, 'timeUnixNano');
+  const observedTimeUnixNano = checkTime(observed, 'observedTimeUnixNano');
+  const tid = pbId(buf, traceId, 16, 'traceId', false);
+  const sid = pbId(buf, spanId, 8, 'spanId', false);
+  const severity = checkSeverity(severityNumber);
+  if (bodyErr) throw bodyErr;
+  return {
+    timeUnixNano,
+    observedTimeUnixNano,
+    traceId: tid,
+    spanId: sid,
+    flags,
+    severityNumber: severity,
+    severityText,
+    body,
+    attributes: checkedAttrs(attrs),
+    eventName,
+    resource,
+    resourceSchemaUrl,
+    scope,
+    scopeSchemaUrl,
+  };
+}
+
+/** Decodes an export request's resource / scope / item nesting, calling `item` for each item. */
+function pbDecodeNested<T>(
+  input: Uint8Array,
+  what: string,
+  names: { resource: string; scope: string; item: string },
+  item: (r: PbReader, end: number, resource: Attributes, resourceSchemaUrl: string, scope: Scope, scopeSchemaUrl: string) => T,
+): Decoded<T> {
+  const out = new Collector<T>();
+  try {
+    const buf = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    const r = new PbReader(buf, 0, buf.length);
+    const tops = pbTopLevel(r);
+    for (let i = 0; i < tops.length; i++) {
+      const [rs, re] = tops[i] as [number, number];
+      r.pos = rs;
+      const rc = pbContainer(r, re);
+      const scopes = rc.children.map(([ss, se]) => {
+        r.pos = ss;
+        return pbContainer(r, se);
+      });
+      // Items whose resource or scope is refused are still read, so that a wire error in them fails the request.
+      const readRefused = (sc: Container, path: string, err: ItemError): void => {
+        for (const [is, ie] of sc.children) {
+          r.pos = is;
+          try {
+            item(r, ie, {}, '', { name: '', version: '', attributes: {} }, '');
+          } catch (x) {
+            if (!(x instanceof ItemError)) throw x;
+          }
+          out.reject(path, err);
+        }
+      };
+      let resource: Attributes;
+      try {
+        resource = pbResourceOf(r, rc.heads);
+      } catch (err) {
+        if (!(err instanceof ItemError)) throw err;
+        for (const sc of scopes) readRefused(sc, `${names.resource}[${i}].resource`, err);
+        continue;
+      }
+      for (let j = 0; j < scopes.length; j++) {
+        const sc = scopes[j] as Container;
+        let scope: Scope;
+        try {
+          scope = pbScopeOf(r, sc.heads);
         } catch (err) {
           if (!(err instanceof ItemError)) throw err;
-          out.reject(`resourceSpans[${i}].scopeSpans[${j}].spans[${k}]`, err);
+          readRefused(sc, `${names.resource}[${i}].${names.scope}[${j}].scope`, err);
+          continue;
         }
-      });
-    });
-  });
+        for (let k = 0; k < sc.children.length; k++) {
+          const [is, ie] = sc.children[k] as [number, number];
+          r.pos = is;
+          try {
+            out.items.push(item(r, ie, resource, rc.schemaUrl, scope, sc.schemaUrl));
+          } catch (err) {
+            if (!(err instanceof ItemError)) throw err;
+            out.reject(`${names.resource}[${i}].${names.scope}[${j}].${names.item}[${k}]`, err);
+          }
+        }
+      }
+    }
+  } catch (err) {
+    if (err instanceof WireError || err instanceof RangeError) {
+      const reason = err instanceof RangeError && /call stack/i.test(err.message) ? 'values nested too deeply' : err.message;
+      throw new OtlpDecodeError(`malformed protobuf ${what}: ${reason}`);
+    }
+    throw err;
+  }
   return out;
 }
 
-export function decodeLogsProto(buf: Uint8Array): Decoded<LogRecordRecord> {
-  const req = pbDecode<PbLogsRequest>(LogsRequest, buf, 'ExportLogsServiceRequest');
-  const out = new Collector<LogRecordRecord>();
-  req.resourceLogs.forEach((rl, i) => {
-    let resource: Attributes;
-    try { resource = pbAttrs(rl.resource?.attributes ?? []); } catch (err) {
-      for (const sl of rl.scopeLogs) for (let k = 0; k < sl.logRecords.length; k++) out.reject(`resourceLogs[${i}].resource`, err);
-      return;
-    }
-    rl.scopeLogs.forEach((sl, j) => {
-      let scope: Scope;
-      try { scope = pbScope(sl.scope); } catch (err) {
-        for (let k = 0; k < sl.logRecords.length; k++) out.reject(`resourceLogs[${i}].scopeLogs[${j}].scope`, err);
-        return;
+/**
+ * The number of items (spans or log records) an export request carries, read from its framing only
+ * (nothing is decoded), or -1 when the framing is broken. Lets the receiver refuse a request under
+ * back-pressure, and count what it refused, for almost nothing.
+ */
+export function countProtoItems(input: Uint8Array): number {
+  try {
+    const buf = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    const r = new PbReader(buf, 0, buf.length);
+    let n = 0;
+    for (const [rs, re] of pbTopLevel(r)) {
+      r.pos = rs;
+      for (const [ss, se] of pbContainer(r, re).children) {
+        r.pos = ss;
+        n += pbContainer(r, se).children.length;
       }
-      sl.logRecords.forEach((r, k) => {
-        try {
-          out.items.push({
-            timeUnixNano: checkTime(longToBigInt(r.timeUnixNano), 'timeUnixNano'),
-            observedTimeUnixNano: checkTime(longToBigInt(r.observedTimeUnixNano), 'observedTimeUnixNano'),
-            traceId: pbId(r.traceId, 16, 'traceId', false),
-            spanId: pbId(r.spanId, 8, 'spanId', false),
-            flags: r.flags,
-            severityNumber: checkSeverity(r.severityNumber),
-            severityText: r.severityText,
-            body: pbValue(r.body, 0),
-            attributes: pbAttrs(r.attributes),
-            eventName: r.eventName,
-            resource,
-            resourceSchemaUrl: rl.schemaUrl,
-            scope,
-            scopeSchemaUrl: sl.schemaUrl,
-          });
-        } catch (err) {
-          if (!(err instanceof ItemError)) throw err;
-          out.reject(`resourceLogs[${i}].scopeLogs[${j}].logRecords[${k}]`, err);
-        }
-      });
-    });
-  });
-  return out;
+    }
+    return n;
+  } catch (err) {
+    if (err instanceof WireError || err instanceof RangeError) return -1;
+    throw err;
+  }
+}
+
+export function decodeTracesProto(buf: Uint8Array): Decoded<SpanRecord> {
+  return pbDecodeNested(buf, 'ExportTraceServiceRequest', { resource: 'resourceSpans', scope: 'scopeSpans', item: 'spans' }, pbSpan);
+}
+
+export function decodeLogsProto(buf: Uint8Array): Decoded<LogRecordRecord> {
+  return pbDecodeNested(buf, 'ExportLogsServiceRequest', { resource: 'resourceLogs', scope: 'scopeLogs', item: 'logRecords' }, pbLog);
 }
 
 function checkKind(kind: number): number {

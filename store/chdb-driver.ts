@@ -3,7 +3,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Session } from 'chdb';
-import { INSERT_SETTINGS, parseJsonEachRow, StoreError, type Driver, type QueryOptions, type QueryParams } from './driver.js';
+import { insertSettings, JSON_EACH_ROW, parseJsonEachRow, StoreError, type Driver, type QueryOptions, type QueryParams, type RowFormat } from './driver.js';
 
 interface ChdbErrorShape {
   message: string;
@@ -91,10 +91,14 @@ export class ChdbDriver implements Driver {
     }
   }
 
-  async insertJsonEachRow(table: string, rows: Buffer): Promise<void> {
+  insertJsonEachRow(table: string, rows: Buffer): Promise<void> {
+    return this.insertRows(table, rows, JSON_EACH_ROW);
+  }
+
+  async insertRows(table: string, rows: Buffer, format: RowFormat): Promise<void> {
     if (rows.length === 0) return;
     try {
-      await this.session.insert({ table, values: rows, format: 'JSONEachRow', settings: { ...INSERT_SETTINGS } });
+      await this.session.insert({ table, values: rows, format: format.name, ...(format.columns ? { columns: format.columns } : {}), settings: insertSettings(format) });
     } catch (err) {
       throw wrap(err);
     }

@@ -8,6 +8,18 @@ export interface QueryOptions {
   readonly?: boolean;
 }
 
+/**
+ * A text format rows are encoded in for an insert, with the columns the rows hold (in order) when the format
+ * is positional. Every driver accepts these; the names are ClickHouse's own format names.
+ */
+export interface RowFormat {
+  readonly name: 'JSONEachRow' | 'JSONCompactEachRow' | 'TabSeparated';
+  /** The columns of each row, in order (positional formats); omitted: every column of the table, in order. */
+  readonly columns?: readonly string[];
+}
+
+export const JSON_EACH_ROW: RowFormat = Object.freeze({ name: 'JSONEachRow' });
+
 export interface Driver {
   readonly kind: 'embedded' | 'server';
   /** Where the data lives, for messages: a directory or a URL without credentials. */
@@ -18,6 +30,11 @@ export interface Driver {
   exec(sql: string, params?: QueryParams): Promise<void>;
   /** Inserts pre-encoded JSONEachRow lines. */
   insertJsonEachRow(table: string, rows: Buffer): Promise<void>;
+  /**
+   * Inserts rows pre-encoded in `format` (one row a line). Both drivers implement it; it is optional only so
+   * that thin test wrappers which insert JSONEachRow alone need not.
+   */
+  insertRows?(table: string, rows: Buffer, format: RowFormat): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -28,7 +45,19 @@ export interface Driver {
  * request replaying a few months of spans (or a batch mixing such requests) would fail the whole batch and
  * mark the store failing for every client. Spread-out timestamps are valid data, so the limit is lifted.
  */
-export const INSERT_SETTINGS: Readonly<Record<string, string>> = { max_partitions_per_insert_block: '0' };
+export const INSERT_SETTINGS: Readonly<Record<string, string>> = {
+  max_partitions_per_insert_block: '0',
+  // The batch writer already batches, and acknowledges a request only once its rows are written: the engine's
+  // own asynchronous-insert buffering (on by default in chDB) would only add up to 200 ms to every insert.
+  async_insert: '0',
+};
+
+/** Settings added for an insert in `format`. */
+export function insertSettings(format: RowFormat): Record<string, string> {
+  // TabSeparated timestamps are written as `seconds.nanoseconds` with a 10-digit zero-padded integer part,
+  // which the basic DateTime parser reads as a Unix time; pinned, so the server's default cannot change it.
+  return format.name === 'TabSeparated' ? { ...INSERT_SETTINGS, date_time_input_format: 'basic' } : { ...INSERT_SETTINGS };
+}
 
 export class StoreError extends Error {
   override name = 'StoreError';

@@ -1,35 +1,35 @@
-// Encodes normalized GenAI records as JSONEachRow lines for tracelight's training tables.
+// Encodes normalized GenAI records for tracelight's training tables: llm_calls (one row per LLM call span,
+// with the messages: large) as TabSeparated rows (tsv.ts), the small ones as JSONEachRow lines.
 import type { LlmCall, LlmContent, NormalizedBatch, Reward, TraceIdentity } from '../schemas/genai.js';
+import type { RowFormat } from './driver.js';
+import type { TableRows } from './batch-writer.js';
 import { jsonLine } from './json-line.js';
+import { nullableNumber, numberArray, stringArray, stringMap, tsvNanos, tsvString } from './tsv.js';
 
-export function llmCallRow(c: LlmCall): string {
-  return jsonLine({
-    trace_id: c.trace_id,
-    span_id: c.span_id,
-    parent_span_id: c.parent_span_id,
-    rollout_id: c.rollout_id,
-    attempt_id: c.attempt_id,
-    conversation_id: c.conversation_id,
-    agent: c.agent,
-    service: c.service,
-    provider: c.provider,
-    operation: c.operation,
-    request_model: c.request_model,
-    response_model: c.response_model,
-    input: JSON.stringify(c.input),
-    output: JSON.stringify(c.output),
-    finish_reasons: c.finish_reasons,
-    input_tokens: c.input_tokens,
-    output_tokens: c.output_tokens,
-    prompt_token_ids: c.prompt_token_ids,
-    response_token_ids: c.response_token_ids,
-    response_logprobs: c.response_logprobs,
-    resources: c.resources,
-    tools: JSON.stringify(c.tools),
-    conventions: c.conventions,
-    status: c.status,
-    error: c.error,
-  }, { start_time: c.start_time_unix_nano, end_time: c.end_time_unix_nano });
+export const LLM_CALLS_FORMAT: RowFormat = Object.freeze({
+  name: 'TabSeparated',
+  columns: Object.freeze([
+    'trace_id', 'span_id', 'parent_span_id', 'rollout_id', 'attempt_id', 'conversation_id', 'start_time', 'end_time',
+    'agent', 'service', 'provider', 'operation', 'request_model', 'response_model', 'input', 'output', 'finish_reasons',
+    'input_tokens', 'output_tokens', 'prompt_token_ids', 'response_token_ids', 'response_logprobs', 'resources', 'tools',
+    'conventions', 'status', 'error',
+  ]),
+} as const);
+
+/** llm_calls rows, one line each. */
+export function encodeLlmCalls(calls: readonly LlmCall[]): string {
+  let out = '';
+  for (const c of calls) {
+    out +=
+      `${tsvString(c.trace_id)}\t${tsvString(c.span_id)}\t${tsvString(c.parent_span_id)}\t${tsvString(c.rollout_id)}\t${tsvString(c.attempt_id)}\t` +
+      `${tsvString(c.conversation_id)}\t${tsvNanos(c.start_time_unix_nano)}\t${tsvNanos(c.end_time_unix_nano)}\t${tsvString(c.agent)}\t${tsvString(c.service)}\t` +
+      `${tsvString(c.provider)}\t${tsvString(c.operation)}\t${tsvString(c.request_model)}\t${tsvString(c.response_model)}\t` +
+      `${tsvString(JSON.stringify(c.input))}\t${tsvString(JSON.stringify(c.output))}\t${stringArray(c.finish_reasons)}\t` +
+      `${nullableNumber(c.input_tokens)}\t${nullableNumber(c.output_tokens)}\t${numberArray(c.prompt_token_ids)}\t${numberArray(c.response_token_ids)}\t` +
+      `${numberArray(c.response_logprobs)}\t${stringMap(c.resources)}\t${tsvString(JSON.stringify(c.tools))}\t${stringArray(c.conventions)}\t` +
+      `${tsvString(c.status)}\t${tsvString(c.error)}\n`;
+  }
+  return out;
 }
 
 export function llmContentRow(c: LlmContent): string {
@@ -63,9 +63,9 @@ export function traceIdentityRow(t: TraceIdentity): string {
   return jsonLine({ trace_id: t.trace_id, rollout_id: t.rollout_id, attempt_id: t.attempt_id }, { time: t.time_unix_nano });
 }
 
-export function genaiBatches(n: NormalizedBatch): { table: string; lines: string[] }[] {
+export function genaiBatches(n: NormalizedBatch): TableRows[] {
   return [
-    { table: 'llm_calls', lines: n.calls.map(llmCallRow) },
+    { table: 'llm_calls', format: LLM_CALLS_FORMAT, data: Buffer.from(encodeLlmCalls(n.calls)), rows: n.calls.length },
     { table: 'llm_contents', lines: n.contents.map(llmContentRow) },
     { table: 'rewards', lines: n.rewards.map(rewardRow) },
     { table: 'trace_identities', lines: n.identities.map(traceIdentityRow) },

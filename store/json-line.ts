@@ -14,6 +14,7 @@ export function jsonLine(row: Record<string, unknown>, nanos: Record<string, big
   const fields = Object.entries(nanos).map(([k, v]) => `${JSON.stringify(k)}:${typeof v === 'bigint' ? v.toString() : `[${v.join(',')}]`}`);
   let rest = JSON.stringify(row);
   if (rest.includes('\\ud')) rest = rest.replace(/(?<!\\)((?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/g, '$1\\ufffd');
+  if (fields.length === 0) return rest;
   return `{${fields.join(',')}${rest === '{}' ? '}' : `,${rest.slice(1)}`}`;
 }
 

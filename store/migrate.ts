@@ -1,7 +1,10 @@
 // Applies the numbered migrations from schemas/ once each. Every statement is idempotent
 // (IF NOT EXISTS), so a run interrupted halfway is simply run again.
 import { MIGRATIONS, MIGRATIONS_TABLE_DDL, type Migration } from '../schemas/migrations.js';
-import type { Driver } from './driver.js';
+import { StoreError, type Driver } from './driver.js';
+
+/** ClickHouse's error code for a setting the engine does not know. */
+const UNKNOWN_SETTING = 115;
 
 export interface MigrationResult {
   applied: Migration[];
@@ -16,6 +19,13 @@ export async function migrate(driver: Driver, migrations: Migration[] = MIGRATIO
   for (const m of [...migrations].sort((a, b) => a.id - b.id)) {
     if (doneIds.has(m.id)) continue;
     for (const stmt of m.statements) await driver.exec(stmt);
+    for (const stmt of m.ifSupported ?? []) {
+      try {
+        await driver.exec(stmt);
+      } catch (err) {
+        if (!(err instanceof StoreError && err.code === UNKNOWN_SETTING)) throw err;
+      }
+    }
     await driver.exec('INSERT INTO tracelight_migrations (id, name) VALUES ({id:UInt32}, {name:String})', { id: m.id, name: m.name });
     applied.push(m);
   }

@@ -1,7 +1,7 @@
 // A ClickHouse server (or cluster, or ClickHouse Cloud) over its HTTP interface, through the official client.
 import { Readable } from 'node:stream';
 import { ClickHouseError, ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
-import { INSERT_SETTINGS, StoreError, type Driver, type QueryOptions, type QueryParams } from './driver.js';
+import { insertSettings, JSON_EACH_ROW, StoreError, type Driver, type QueryOptions, type QueryParams, type RowFormat } from './driver.js';
 
 export interface ServerDriverOptions {
   url: string;
@@ -28,6 +28,9 @@ export function redactUrl(raw: string): string {
     return raw;
   }
 }
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_.]*$/;
+const FORMATS = new Set<string>(['JSONEachRow', 'JSONCompactEachRow', 'TabSeparated']);
 
 export class ServerDriver implements Driver {
   readonly kind = 'server' as const;
@@ -77,11 +80,21 @@ export class ServerDriver implements Driver {
     }
   }
 
-  async insertJsonEachRow(table: string, rows: Buffer): Promise<void> {
+  insertJsonEachRow(table: string, rows: Buffer): Promise<void> {
+    return this.insertRows(table, rows, JSON_EACH_ROW);
+  }
+
+  async insertRows(table: string, rows: Buffer, format: RowFormat): Promise<void> {
     if (rows.length === 0) return;
-    if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(table)) throw new StoreError(`invalid table name ${JSON.stringify(table)}`);
+    if (!IDENTIFIER.test(table)) throw new StoreError(`invalid table name ${JSON.stringify(table)}`);
+    let columns = '';
+    if (format.columns) {
+      for (const c of format.columns) if (!IDENTIFIER.test(c)) throw new StoreError(`invalid column name ${JSON.stringify(c)}`);
+      columns = ` (${format.columns.map((c) => `\`${c}\``).join(', ')})`;
+    }
+    if (!FORMATS.has(format.name)) throw new StoreError(`unsupported insert format ${JSON.stringify(format.name)}`);
     try {
-      const res = await this.client.exec({ query: `INSERT INTO ${table} FORMAT JSONEachRow`, values: Readable.from([rows]), clickhouse_settings: { ...INSERT_SETTINGS } });
+      const res = await this.client.exec({ query: `INSERT INTO ${table}${columns} FORMAT ${format.name}`, values: Readable.from([rows]), clickhouse_settings: insertSettings(format) });
       res.stream.resume();
     } catch (err) {
       throw wrap(err);

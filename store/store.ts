@@ -4,7 +4,7 @@ import { ChdbDriver } from './chdb-driver.js';
 import type { Driver, QueryParams } from './driver.js';
 import { BatchWriter, type BatchObserver, type BatchWriterOptions } from './batch-writer.js';
 import { migrate, type MigrationResult } from './migrate.js';
-import { logRow, spanRow } from './otel-rows.js';
+import { encodeLogs, encodeSpans, LOGS_FORMAT, TRACES_FORMAT } from './otel-rows.js';
 import { checkReadOnlySql } from './read-only-sql.js';
 import { ServerDriver } from './server-driver.js';
 import type { LogRecordRecord, SpanRecord } from '../schemas/telemetry.js';
@@ -65,8 +65,8 @@ export class Store {
    */
   writeTelemetry(spans: readonly SpanRecord[], logs: readonly LogRecordRecord[], normalized?: NormalizedBatch): Promise<void> {
     return this.writer.write([
-      { table: 'otel_traces', lines: spans.map(spanRow) },
-      { table: 'otel_logs', lines: logs.map(logRow) },
+      { table: 'otel_traces', format: TRACES_FORMAT, data: Buffer.from(encodeSpans(spans)), rows: spans.length },
+      { table: 'otel_logs', format: LOGS_FORMAT, data: Buffer.from(encodeLogs(logs)), rows: logs.length },
       ...(normalized ? genaiBatches(normalized) : []),
     ]);
   }

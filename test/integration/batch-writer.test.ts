@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChdbDriver } from '../../store/chdb-driver.js';
 import { BackpressureError, BatchWriter, DataRejectedError, StoreUnavailableError } from '../../store/batch-writer.js';
-import { StoreError, type Driver } from '../../store/driver.js';
+import { StoreError, type Driver, type RowFormat } from '../../store/driver.js';
 
 class GatedDriver implements Driver {
   readonly kind = 'embedded' as const;
@@ -37,6 +37,12 @@ class GatedDriver implements Driver {
     if (this.gate) await this.gate;
     if (this.down) throw new StoreError('connection refused');
     return this.inner.insertJsonEachRow(table, rows);
+  }
+  async insertRows(table: string, rows: Buffer, format: RowFormat): Promise<void> {
+    this.inserts++;
+    if (this.gate) await this.gate;
+    if (this.down) throw new StoreError('connection refused');
+    return this.inner.insertRows(table, rows, format);
   }
   ping(): Promise<void> {
     return this.inner.ping();
@@ -119,6 +125,74 @@ describe('BatchWriter', () => {
     expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(DataRejectedError);
     expect(await count()).toBe(start + 3);
     expect(w.stats.storeHealthy).toBe(true);
+    w.close();
+  });
+
+  it('group commit: what waited during an insert goes out as one insert the moment it ends, without a new wait', async () => {
+    const w = new BatchWriter(driver, { flushIntervalMs: 150 });
+    const start = await count();
+    const before = driver.inserts;
+    driver.stall();
+    const first = w.write([{ table: 't', lines: [line(11_000)] }]);
+    await new Promise((r) => setTimeout(r, 200)); // the first insert is in flight (stalled)
+    const rest = Array.from({ length: 5 }, (_, i) => w.write([{ table: 't', lines: [line(11_001 + i)] }]));
+    await new Promise((r) => setTimeout(r, 200)); // the rest waited longer than the interval meanwhile
+    expect(driver.inserts - before).toBe(1);
+    const released = performance.now();
+    driver.release();
+    await Promise.all([first, ...rest]);
+    expect(performance.now() - released).toBeLessThan(120);
+    expect(driver.inserts - before).toBe(2);
+    expect(await count()).toBe(start + 6);
+    w.close();
+  });
+
+  it('inserts at once when the size floor is reached, without waiting for the interval', async () => {
+    const w = new BatchWriter(driver, { flushIntervalMs: 60_000, minBatchRows: 3 });
+    const start = await count();
+    await Promise.all([w.write([{ table: 't', lines: [line(12_000), line(12_001)] }]), w.write([{ table: 't', lines: [line(12_002)] }])]);
+    expect(await count()).toBe(start + 3);
+    w.close();
+  });
+
+  it('writes rows encoded in another format (TabSeparated, named columns) through the same queue semantics', async () => {
+    const w = new BatchWriter(driver, { flushIntervalMs: 10 });
+    const start = await count();
+    const format: RowFormat = { name: 'TabSeparated', columns: ['s', 'id'] };
+    await Promise.all([
+      w.write([{ table: 't', format, data: Buffer.from('tab\\there\t13000\n'), rows: 1 }]),
+      w.write([{ table: 't', format, data: Buffer.from('x\t13001\ny\t13002\n'), rows: 2 }]),
+    ]);
+    expect(await count()).toBe(start + 3);
+    expect(await driver.query<{ s: string }>('SELECT s FROM t WHERE id = 13000')).toEqual([{ s: 'tab\there' }]);
+    // A refused entry is rejected alone, in this format too.
+    const results = await Promise.allSettled([
+      w.write([{ table: 't', format, data: Buffer.from('ok\t13003\n'), rows: 1 }]),
+      w.write([{ table: 't', format, data: Buffer.from('bad\tnot-a-number\n'), rows: 1 }]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
+    expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(DataRejectedError);
+    w.close();
+  });
+
+  it('refuses once the buffered data would take longer than maxQueueSeconds to write at the measured insert rate', async () => {
+    const w = new BatchWriter(driver, { flushIntervalMs: 5, maxQueueSeconds: 0.000_001, minQueueBytes: 2_000, maxBufferedBytes: 1024 * 1024 });
+    await w.write([{ table: 't', lines: [line(14_000)] }]); // measures the insert rate
+    expect(w.stats.queueLimitBytes).toBe(2_000);
+    driver.stall();
+    const accepted: Promise<void>[] = [];
+    let refused = 0;
+    for (let i = 0; i < 100; i++) {
+      accepted.push(w.write([{ table: 't', lines: [line(14_001 + i)] }]).catch((err) => {
+        if (!(err instanceof BackpressureError)) throw err;
+        refused++;
+      }));
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(refused).toBeGreaterThan(50);
+    expect(w.stats.bufferedBytes).toBeLessThanOrEqual(2_000 + 200);
+    driver.release();
+    await Promise.all(accepted);
     w.close();
   });
 

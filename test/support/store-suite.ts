@@ -5,6 +5,7 @@ import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import type { Store } from '../../store/index.js';
 import { migrate } from '../../store/index.js';
 import type { SpanRecord, LogRecordRecord } from '../../schemas/telemetry.js';
+import type { LlmCall } from '../../schemas/genai.js';
 
 export function span(over: Partial<SpanRecord> = {}): SpanRecord {
   return {
@@ -137,6 +138,57 @@ export function storeSuite(name: string, open: () => Promise<{ store: Store; cle
       const [row] = await store.driver.query<{ n: string }>("SELECT count() AS n FROM otel_traces WHERE TraceState = 'vendor=x' AND TraceId != '0af7651916cd43dd8448eb211c80319c'");
       expect(Number(row?.n)).toBe(1000);
       expect(store.writer.stats.bufferedRows).toBe(0);
+    });
+
+    it('stores any string byte-exact in every kind of column: tabs, newlines, backslashes, quotes, \\N, NUL, lone surrogates', async () => {
+      const nasty = ['tab\there', 'line\nbreak', 'cr\rlf', 'back\\slash', '\\N', '\\', "it's", '"dq"', "{'k':'v'}", '[1,2]', 'nul\0byte', 'lone\ud800', '😀 ünï', '\\t literal', ''];
+      const expected = (v: string): string => v.replace(/[\ud800-\udfff]/g, (c, i: number, all: string) => {
+        const code = c.charCodeAt(0);
+        const pair = code < 0xdc00 ? (all.charCodeAt(i + 1) & 0xfc00) === 0xdc00 : i > 0 && (all.charCodeAt(i - 1) & 0xfc00) === 0xd800;
+        return pair ? c : '\ufffd';
+      });
+      const attrs = Object.fromEntries(nasty.map((v, i) => [`k${i}${v}`, v]));
+      const traceId = 'cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd';
+      await store.writeTelemetry(
+        nasty.map((v, i) => span({
+          traceId, spanId: (i + 1).toString(16).padStart(16, '0'), name: v, traceState: v, statusMessage: v, attributes: attrs,
+          resource: { 'service.name': 'nasty', r: v }, scope: { name: v, version: v, attributes: {} },
+          events: [{ timeUnixNano: BigInt(i), name: v, attributes: { e: v } }], links: [{ traceId: 'ef'.repeat(16), spanId: 'ab'.repeat(8), traceState: v, attributes: { l: v } }],
+        })),
+        nasty.map((v, i) => logRecord({ traceId, spanId: (i + 1).toString(16).padStart(16, '0'), body: v, severityText: v, eventName: v, attributes: { a: v }, resource: { 'service.name': 'nasty' }, scope: { name: v, version: v, attributes: { s: v } } })),
+      );
+      const spans = await store.driver.query<Record<string, unknown>>(
+        `SELECT SpanName, TraceState, StatusMessage, SpanAttributes, ResourceAttributes, ScopeName, ScopeVersion, Events.Name AS en, Events.Attributes AS ea, Links.TraceState AS lt, Links.Attributes AS la,
+                arrayMap(t -> toString(toUnixTimestamp64Nano(t)), Events.Timestamp) AS et
+         FROM otel_traces WHERE TraceId = {t:String} ORDER BY SpanId`, { t: traceId });
+      expect(spans).toEqual(nasty.map((v, i) => ({
+        SpanName: expected(v), TraceState: expected(v), StatusMessage: expected(v),
+        SpanAttributes: Object.fromEntries(Object.entries(attrs).map(([k, x]) => [expected(k), expected(x)])),
+        ResourceAttributes: { 'service.name': 'nasty', r: expected(v) }, ScopeName: expected(v), ScopeVersion: expected(v),
+        en: [expected(v)], ea: [{ e: expected(v) }], lt: [expected(v)], la: [{ l: expected(v) }], et: [String(i)],
+      })));
+      const logs = await store.driver.query<Record<string, unknown>>(
+        'SELECT Body, SeverityText, EventName, LogAttributes, ScopeName, ScopeVersion, ScopeAttributes FROM otel_logs WHERE TraceId = {t:String} ORDER BY SpanId', { t: traceId });
+      expect(logs).toEqual(nasty.map((v) => ({ Body: expected(v), SeverityText: expected(v), EventName: expected(v), LogAttributes: { a: expected(v) }, ScopeName: expected(v), ScopeVersion: expected(v), ScopeAttributes: { s: expected(v) } })));
+
+      const calls: LlmCall[] = nasty.map((v, i) => ({
+        trace_id: traceId, span_id: (i + 1).toString(16).padStart(16, '0'), parent_span_id: '', rollout_id: v, attempt_id: v, conversation_id: v,
+        start_time_unix_nano: BigInt(i), end_time_unix_nano: 9_223_372_036_854_775_807n, agent: v, service: v, provider: v, operation: 'chat', request_model: v, response_model: v,
+        input: [{ role: 'user', parts: [{ type: 'text', content: v }] }], output: [{ role: 'assistant', parts: [{ type: 'text', content: v }], finish_reason: v }],
+        finish_reasons: [v], input_tokens: i % 2 ? null : i, output_tokens: 4_294_967_295, prompt_token_ids: [1, i], response_token_ids: [], response_logprobs: [-0.5, -1.25e-7],
+        resources: { [v]: v }, tools: [{ name: v }], conventions: ['otel-genai'], status: 'ok', error: v,
+      }));
+      await store.writeTelemetry([], [], { calls, contents: [], rewards: [], identities: [], unmatchedSpans: 0 });
+      const stored = await store.driver.query<Record<string, unknown>>(
+        `SELECT rollout_id, agent, input, output, finish_reasons, input_tokens, output_tokens, prompt_token_ids, response_logprobs, resources, tools, error,
+                toString(toUnixTimestamp64Nano(start_time)) AS st, toString(toUnixTimestamp64Nano(end_time)) AS et
+         FROM llm_calls WHERE trace_id = {t:String} ORDER BY span_id`, { t: traceId });
+      expect(stored).toEqual(calls.map((c, i) => ({
+        rollout_id: expected(c.rollout_id), agent: expected(c.agent), input: expected(JSON.stringify(c.input)), output: expected(JSON.stringify(c.output)),
+        finish_reasons: c.finish_reasons.map(expected), input_tokens: c.input_tokens, output_tokens: 4_294_967_295, prompt_token_ids: [1, i], response_logprobs: [-0.5, -1.25e-7],
+        resources: Object.fromEntries(Object.entries(c.resources).map(([k, x]) => [expected(k), expected(x)])), tools: expected(JSON.stringify(c.tools)), error: expected(c.error),
+        st: String(i), et: '9223372036854775807',
+      })));
     });
 
     it('binds values as parameters: quotes and backslashes are data, not SQL', async () => {

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import {
+  countProtoItems,
   decodeLogsJson,
+  decodeLogsProto,
   decodeTracesJson,
   decodeTracesProto,
   decodeTraceResponse,
@@ -78,6 +80,88 @@ describe('OTLP protobuf decoding', () => {
   it('raises a decode error naming the problem for bytes that are not protobuf', () => {
     expect(() => decodeTracesProto(Buffer.from('this is not protobuf at all, just text'))).toThrow(OtlpDecodeError);
     expect(() => decodeTracesProto(protoRequest([{ name: 'x'.repeat(100) }]).slice(0, 20))).toThrow(/malformed protobuf ExportTraceServiceRequest/);
+  });
+
+  it('follows protobuf wire semantics: unknown fields and unexpected wire types skipped, last scalar wins, messages merged', () => {
+    // Hand-written wire bytes (the OTLP decoder is hand-written too, so it is checked against the spec, not itself).
+    const varint = (n: number): Buffer => {
+      const out: number[] = [];
+      for (let v = n; ; v = Math.floor(v / 128)) {
+        if (v < 128) {
+          out.push(v);
+          return Buffer.from(out);
+        }
+        out.push((v % 128) | 128);
+      }
+    };
+    const len = (field: number, payload: Buffer): Buffer => Buffer.concat([varint(field * 8 + 2), varint(payload.length), payload]);
+    const str = (field: number, v: string): Buffer => len(field, Buffer.from(v));
+    const vint = (field: number, v: number): Buffer => Buffer.concat([varint(field * 8), varint(v)]);
+    const fixed64 = (field: number, v: bigint): Buffer => {
+      const b = Buffer.alloc(8);
+      b.writeBigUInt64LE(v);
+      return Buffer.concat([varint(field * 8 + 1), b]);
+    };
+    const kv = (key: string, value: Buffer): Buffer => len(1, Buffer.concat([str(1, key), len(2, value)]));
+    const span = Buffer.concat([
+      len(1, Buffer.from(TRACE, 'hex')),
+      len(2, Buffer.from(SPAN, 'hex')),
+      str(5, 'first'),
+      vint(99, 7), // unknown field
+      vint(5, 3), // Span.name with the wrong wire type: skipped, as protobufjs skips it
+      str(5, 'last'), // a scalar seen twice: the last wins
+      vint(6, 2),
+      fixed64(7, 5n),
+      fixed64(8, 6n),
+      len(9, Buffer.concat([str(1, 'a'), len(2, str(1, 'x'))])),
+      len(9, Buffer.concat([str(1, 'arr'), len(2, Buffer.concat([len(5, len(1, vint(3, 1))), len(5, len(1, vint(3, 2)))]))])), // two array_value fields merge
+      len(15, str(2, 'msg')), // status seen twice is merged
+      len(15, vint(3, 1)),
+      Buffer.concat([varint(16 * 8 + 5), Buffer.from([1, 0, 0, 0])]),
+    ]);
+    const body = len(1, Buffer.concat([len(1, kv('service.name', str(1, 'svc'))), len(2, len(2, span)), len(1, kv('host', str(1, 'h')))]));
+    expect(countProtoItems(body)).toBe(1);
+    const d = decodeTracesProto(body);
+    expect(d.rejected).toBe(0);
+    expect(d.items[0]).toMatchObject({ name: 'last', kind: 2, startTimeUnixNano: 5n, endTimeUnixNano: 6n, flags: 1, statusCode: 1, statusMessage: 'msg', attributes: { a: 'x', arr: [1, 2] } });
+    // Two Resource fields are merged, as protobufjs merges message fields.
+    expect(d.items[0]!.resource).toEqual({ 'service.name': 'svc', host: 'h' });
+    // Invalid UTF-8 in any string fails the request; a length past the end, or field number 0, too.
+    expect(() => decodeTracesProto(len(1, len(2, len(2, Buffer.concat([len(1, Buffer.from(TRACE, 'hex')), len(5, Buffer.from([0x61, 0xed, 0xa0, 0x80]))])))))).toThrow(/malformed protobuf .*utf-8/i);
+    expect(() => decodeTracesProto(Buffer.concat([varint(10), varint(50), Buffer.alloc(3)]))).toThrow(/index out of range/);
+    expect(() => decodeTracesProto(Buffer.from([0x00, 0x01]))).toThrow(/field number 0/);
+    expect(countProtoItems(Buffer.concat([varint(10), varint(50)]))).toBe(-1);
+  });
+
+  it('decodes log records with every field, and stops reading a value nested past the limit', () => {
+    const LogsRequest = root.lookupType('opentelemetry.proto.ExportLogsServiceRequest');
+    let deep: Record<string, unknown> = { stringValue: 'leaf' };
+    for (let i = 0; i < 40; i++) deep = { arrayValue: { values: [deep] } };
+    const body = LogsRequest.encode(LogsRequest.fromObject({
+      resourceLogs: [{
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }] },
+        schemaUrl: 'r-url',
+        scopeLogs: [{
+          scope: { name: 'sc', version: '2', attributes: [{ key: 'a', value: { intValue: 1 } }] },
+          schemaUrl: 's-url',
+          logRecords: [
+            { timeUnixNano: '12', observedTimeUnixNano: '13', severityNumber: 9, severityText: 'INFO', body: { kvlistValue: { values: [{ key: 'k', value: { doubleValue: 2.5 } }] } }, attributes: [{ key: 'x', value: { stringValue: 'y' } }], flags: 1, traceId: Buffer.from(TRACE, 'hex'), spanId: Buffer.from(SPAN, 'hex'), eventName: 'gen_ai.choice' },
+            { body: deep },
+            { severityNumber: 30 },
+          ],
+        }],
+      }],
+    })).finish();
+    expect(countProtoItems(body)).toBe(3);
+    const d = decodeLogsProto(body);
+    expect(d.items).toEqual([{
+      timeUnixNano: 12n, observedTimeUnixNano: 13n, traceId: TRACE, spanId: SPAN, flags: 1, severityNumber: 9, severityText: 'INFO',
+      body: { k: 2.5 }, attributes: { x: 'y' }, eventName: 'gen_ai.choice', resource: { 'service.name': 'svc' }, resourceSchemaUrl: 'r-url',
+      scope: { name: 'sc', version: '2', attributes: { a: 1 } }, scopeSchemaUrl: 's-url',
+    }]);
+    expect(d.rejected).toBe(2);
+    expect(d.errors[0]).toMatch(/logRecords\[1\]: attribute value nested deeper than 32 levels/);
+    expect(d.errors[1]).toMatch(/logRecords\[2\]: severityNumber 30 is outside 0..24/);
   });
 
   it('encodes partial success in the response', () => {
