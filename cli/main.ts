@@ -75,7 +75,7 @@ withStoreOptions(
     .addOption(new Option('--api-key <key...>', 'require "Authorization: Bearer <key>" on OTLP and REST (repeatable; env TRACELIGHT_API_KEYS, comma-separated)'))
     .addOption(new Option('--max-body-mb <mb>', 'largest request body, after decompression').default(32).argParser(int('--max-body-mb', 1, 1024)))
     .addOption(new Option('--batch-rows <n>', 'insert when this many rows are buffered for a table').default(20000).argParser(int('--batch-rows', 1, 1_000_000)))
-    .addOption(new Option('--batch-interval-ms <ms>', 'insert at most this long after the first buffered row').default(50).argParser(int('--batch-interval-ms', 1, 60_000)))
+    .addOption(new Option('--batch-interval-ms <ms>', 'insert at most this long after the first buffered row').default(20).argParser(int('--batch-interval-ms', 1, 60_000)))
     .addOption(new Option('--max-buffer-mb <mb>', 'refuse with 429 beyond this much buffered data').default(128).argParser(int('--max-buffer-mb', 1, 16_384)))
     .option('--log', 'log every request (JSON lines on stdout)')
     .option('--config <file>', 'run the training jobs of this file (jobs: with cron schedules; see README)'),

@@ -39,7 +39,7 @@ export interface BatchWriterOptions {
 export const DEFAULT_BATCH_OPTIONS: BatchWriterOptions = {
   maxBatchRows: 20_000,
   maxBatchBytes: 32 * 1024 * 1024,
-  flushIntervalMs: 50,
+  flushIntervalMs: 20,
   minBatchRows: 5_000,
   minBatchBytes: 4 * 1024 * 1024,
   maxBufferedBytes: 128 * 1024 * 1024,
@@ -215,8 +215,9 @@ export class BatchWriter {
   private schedule(q: TableQueue): void {
     if (q.inFlight || q.pending.length === 0) return; // an in-flight insert schedules the next one when it ends
     const now = Date.now();
-    const due = (q.pending[0] as Entry).enqueuedAt + this.opts.flushIntervalMs;
-    if (now >= due || q.pendingRows >= this.opts.minBatchRows || q.pendingBytes >= this.opts.minBatchBytes) {
+    const o = this.opts;
+    const due = (q.pending[0] as Entry).enqueuedAt + o.flushIntervalMs;
+    if (now >= due || q.pendingRows >= Math.min(o.minBatchRows, o.maxBatchRows) || q.pendingBytes >= Math.min(o.minBatchBytes, o.maxBatchBytes)) {
       this.flushNow(q);
       return;
     }
