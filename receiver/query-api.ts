@@ -16,7 +16,12 @@ export function registerQueryApi(app: FastifyInstance, store: Store): void {
       return reply.code(400).send({ error: `invalid query request: ${issue?.path.join('.') || 'body'}: ${issue?.message}` });
     }
     const started = performance.now();
-    const rows = await store.readOnlyQuery(parsed.data.sql, parsed.data.params ?? {});
+    // A client that hangs up cancels its query in the engine instead of leaving it to run out its time.
+    const gone = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) gone.abort();
+    });
+    const rows = await store.readOnlyQuery(parsed.data.sql, parsed.data.params ?? {}, gone.signal);
     return { rows, row_count: rows.length, elapsed_ms: Math.round((performance.now() - started) * 10) / 10 };
   });
 }

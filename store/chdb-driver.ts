@@ -74,10 +74,39 @@ export class ChdbDriver implements Driver {
   }
 
   async query<T>(sql: string, params: QueryParams = {}, opts: QueryOptions = {}): Promise<T[]> {
-    const text = opts.readonly ? `${sql}\nSETTINGS readonly = 2` : sql;
+    if (opts.user) return this.userQuery<T>(sql, params, opts.select === true, opts.signal);
     try {
-      const res = await this.session.queryBindAsync(text, params, { format: 'JSONEachRow' });
+      const res = await this.session.queryBindAsync(sql, params, { format: 'JSONEachRow' });
       return parseJsonEachRow<T>(res.text());
+    } catch (err) {
+      throw wrap(err);
+    }
+  }
+
+  /**
+   * chDB runs one single-shot query at a time across its connections, so a long user query there would hold
+   * every insert (and every OTLP acknowledgement) behind it. A streamed query on a connection of its own does
+   * not: the engine computes it on its own threads while inserts go on.
+   */
+  private async userQuery<T>(sql: string, params: QueryParams, select: boolean, signal?: AbortSignal): Promise<T[]> {
+    const session = new Session(this.location);
+    try {
+      await session.queryBindAsync('SET output_format_json_quote_64bit_integers = 1', {}, {});
+      // SHOW / DESCRIBE / EXISTS read the catalog only and cannot be streamed.
+      if (!select) return parseJsonEachRow<T>((await session.queryBindAsync(sql, params, { format: 'JSONEachRow' })).text());
+      const parts: string[] = [];
+      for await (const chunk of session.queryStreamBind(sql, params, { format: 'JSONEachRow', ...(signal ? { signal } : {}) })) parts.push(chunk.text());
+      return parseJsonEachRow<T>(parts.join(''));
+    } catch (err) {
+      throw wrap(err);
+    } finally {
+      session.close();
+    }
+  }
+
+  async queryText(sql: string, params: QueryParams = {}): Promise<string> {
+    try {
+      return (await this.session.queryBindAsync(sql, params, { format: 'TabSeparatedRaw' })).text();
     } catch (err) {
       throw wrap(err);
     }

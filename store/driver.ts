@@ -4,8 +4,15 @@
 export type QueryParams = Record<string, unknown>;
 
 export interface QueryOptions {
-  /** Run with ClickHouse's `readonly` setting, so the engine itself refuses writes and DDL. */
-  readonly?: boolean;
+  /**
+   * A user's query, already sandboxed (its own SETTINGS carry readonly = 1 and the limits): the driver runs it
+   * where it cannot hold up ingest (chDB: a separate connection, streamed).
+   */
+  user?: boolean;
+  /** The statement is a SELECT, so its result can be streamed (chDB streams SELECTs only). */
+  select?: boolean;
+  /** Stops waiting for the result; cancelling the query in the engine is the caller's (KILL QUERY). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -26,6 +33,11 @@ export interface Driver {
   readonly location: string;
   /** Runs a SELECT-like statement and returns its rows (JSONEachRow semantics: 64-bit ints as strings). */
   query<T = Record<string, unknown>>(sql: string, params?: QueryParams, opts?: QueryOptions): Promise<T[]>;
+  /**
+   * Runs a statement and returns its output as text, one row a line, in the engine's own default format for
+   * it (EXPLAIN and other statements whose output a FORMAT clause appended to the text would not reach).
+   */
+  queryText(sql: string, params?: QueryParams): Promise<string>;
   /** Runs a statement that returns nothing (DDL, INSERT ... SELECT, ALTER). */
   exec(sql: string, params?: QueryParams): Promise<void>;
   /** Inserts pre-encoded JSONEachRow lines. */

@@ -64,9 +64,22 @@ export class ServerDriver implements Driver {
         query: sql,
         query_params: params,
         format: 'JSONEachRow',
-        clickhouse_settings: opts.readonly ? { readonly: '2' } : {},
+        // A user's query carries its own readonly = 1 and limits; the server also drops it when we hang up.
+        clickhouse_settings: opts.user ? { cancel_http_readonly_queries_on_client_close: 1 } : {},
+        ...(opts.signal ? { abort_signal: opts.signal } : {}),
       });
       return await rs.json<T>();
+    } catch (err) {
+      throw wrap(err);
+    }
+  }
+
+  async queryText(sql: string, params: QueryParams = {}): Promise<string> {
+    try {
+      const res = await this.client.exec({ query: sql, query_params: params });
+      const parts: Buffer[] = [];
+      for await (const chunk of res.stream) parts.push(chunk as Buffer);
+      return Buffer.concat(parts).toString('utf8');
     } catch (err) {
       throw wrap(err);
     }

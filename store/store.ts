@@ -1,11 +1,11 @@
 // The one entry point to ClickHouse: opens the right driver, applies migrations, writes telemetry through
 // the batch writer and runs read-only queries. Everything above store/ goes through this class.
 import { ChdbDriver } from './chdb-driver.js';
-import type { Driver, QueryParams } from './driver.js';
+import { StoreError, type Driver, type QueryParams } from './driver.js';
 import { BatchWriter, type BatchObserver, type BatchWriterOptions } from './batch-writer.js';
 import { migrate, type MigrationResult } from './migrate.js';
 import { encodeLogs, encodeSpans, LOGS_FORMAT, TRACES_FORMAT } from './otel-rows.js';
-import { checkReadOnlySql } from './read-only-sql.js';
+import { DEFAULT_SQL_LIMITS, prepareReadOnlySql, type SqlLimits } from './read-only-sql.js';
 import { ServerDriver } from './server-driver.js';
 import type { LogRecordRecord, SpanRecord } from '../schemas/telemetry.js';
 import type { NormalizedBatch, Reward } from '../schemas/genai.js';
@@ -19,6 +19,8 @@ export interface StoreConfig {
   clickhousePassword?: string;
   clickhouseDatabase?: string;
   batch?: Partial<BatchWriterOptions>;
+  /** Bounds on users' SQL (time, memory, result size). */
+  sqlLimits?: Partial<SqlLimits>;
   observer?: BatchObserver;
 }
 
@@ -33,9 +35,11 @@ export function openDriver(cfg: StoreConfig): Driver {
 
 export class Store {
   readonly writer: BatchWriter;
+  readonly sqlLimits: SqlLimits;
 
   private constructor(readonly driver: Driver, cfg: StoreConfig) {
     this.writer = new BatchWriter(driver, cfg.batch, cfg.observer);
+    this.sqlLimits = { ...DEFAULT_SQL_LIMITS, ...cfg.sqlLimits };
   }
 
   /** Opens the store and brings its schema up to date. */
@@ -76,9 +80,22 @@ export class Store {
     return this.writer.write([{ table: 'rewards', lines: rewards.map(rewardRow) }]);
   }
 
-  /** Runs a user-supplied read-only statement; the engine's readonly setting backs the syntactic check. */
-  async readOnlyQuery<T = Record<string, unknown>>(sql: string, params: QueryParams = {}): Promise<T[]> {
-    return this.driver.query<T>(checkReadOnlySql(sql), params, { readonly: true });
+  /**
+   * Runs a user-supplied statement in the SQL sandbox (one read-only statement, parsed by the engine, bounded
+   * in time, memory and result size). An aborted signal cancels the query in the engine.
+   */
+  async readOnlyQuery<T = Record<string, unknown>>(sql: string, params: QueryParams = {}, signal?: AbortSignal): Promise<T[]> {
+    const prepared = await prepareReadOnlySql(this.driver, sql, params, this.sqlLimits);
+    const kill = (): void => {
+      this.driver.exec("KILL QUERY WHERE Settings['log_comment'] = {tag:String} ASYNC", { tag: prepared.tag }).catch(() => undefined);
+    };
+    if (signal?.aborted) throw new StoreError('the query was cancelled');
+    signal?.addEventListener('abort', kill, { once: true });
+    try {
+      return await this.driver.query<T>(prepared.text, params, { user: true, select: prepared.kind === 'SelectWithUnionQuery', ...(signal ? { signal } : {}) });
+    } finally {
+      signal?.removeEventListener('abort', kill);
+    }
   }
 
   async close(): Promise<void> {

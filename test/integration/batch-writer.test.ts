@@ -29,6 +29,9 @@ class GatedDriver implements Driver {
   query<T>(sql: string, params?: Record<string, unknown>): Promise<T[]> {
     return this.inner.query<T>(sql, params);
   }
+  queryText(sql: string, params?: Record<string, unknown>): Promise<string> {
+    return this.inner.queryText(sql, params);
+  }
   exec(sql: string, params?: Record<string, unknown>): Promise<void> {
     return this.inner.exec(sql, params);
   }

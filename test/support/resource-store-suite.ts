@@ -21,6 +21,7 @@ export function racingDriver(inner: Driver): Driver & { competitor: string } {
     location: inner.location,
     competitor,
     query: (sql, params, opts) => inner.query(sql, params, opts),
+    queryText: (sql, params) => inner.queryText(sql, params),
     exec: (sql, params) => inner.exec(sql, params),
     ping: () => inner.ping(),
     close: () => inner.close(),

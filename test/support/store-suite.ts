@@ -1,6 +1,9 @@
 // The store behaviour every driver must show. Run against embedded chDB, against a ClickHouse server
 // reached through @clickhouse/client (the HTTP-interface test server over chDB here, a real server when
 // CLICKHOUSE_URL is set), so "one SQL dialect, two drivers" is checked, not assumed.
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import type { Store } from '../../store/index.js';
 import { migrate } from '../../store/index.js';
@@ -199,11 +202,70 @@ export function storeSuite(name: string, open: () => Promise<{ store: Store; cle
     });
 
     it('runs user SQL read-only: the engine refuses writes and DDL', async () => {
-      await expect(store.readOnlyQuery('DROP TABLE otel_traces')).rejects.toThrow(/read-only/);
+      await expect(store.readOnlyQuery('DROP TABLE otel_traces')).rejects.toThrow(/read-only statements .*got DROP/);
+      await expect(store.readOnlyQuery('INSERT INTO otel_logs (Body) VALUES (1)')).rejects.toThrow(/got INSERT/);
       await expect(store.readOnlyQuery('SELECT 1; DROP TABLE otel_traces')).rejects.toThrow(/one statement/);
-      await expect(store.driver.query('INSERT INTO otel_logs (Body) SELECT 1', {}, { readonly: true })).rejects.toThrow(/readonly/i);
+      await expect(store.readOnlyQuery('   ')).rejects.toThrow(/empty/);
+      await expect(store.readOnlyQuery('SELECT 1 FROM')).rejects.toThrow(/syntax error/);
       const ok = await store.readOnlyQuery<{ n: string }>('SELECT count() AS n FROM otel_traces');
       expect(Number(ok[0]?.n)).toBeGreaterThan(0);
+      expect(await store.readOnlyQuery("WITH x AS (SELECT ';' AS semi, 'it''s' AS q) SELECT * FROM x -- trailing ; comment")).toEqual([{ semi: ';', q: "it's" }]);
+      expect((await store.readOnlyQuery<{ name: string }>('SHOW TABLES')).map((r) => r.name)).toContain('otel_traces');
+      expect((await store.readOnlyQuery<{ name: string }>('DESCRIBE TABLE otel_traces')).map((r) => r.name)).toContain('SpanName');
+    });
+
+    // Each of these once ran with the engine's readonly lowered or wrote a file of the caller's choosing.
+    it('keeps the sandbox shut against the statement, comment and string tricks that broke the old check', async () => {
+      const outfile = join(tmpdir(), `tl-outfile-${process.pid}-${Date.now()}.mjs`);
+      const attacks: [string, RegExp][] = [
+        ["SELECT $$'$$; CREATE TABLE pwn (a Int8) ENGINE=Memory; SELECT 1 --'", /one statement/],
+        ["SELECT 1 /* ; */ ; DROP TABLE otel_traces", /one statement/],
+        [`SELECT 'x' INTO OUTFILE '${outfile}' TRUNCATE FORMAT RawBLOB`, /INTO OUTFILE and FORMAT/],
+        ['SELECT 1 FORMAT CSV', /INTO OUTFILE and FORMAT/],
+        [`SHOW TABLES INTO OUTFILE '${outfile}'`, /INTO OUTFILE and FORMAT/],
+        ["SELECT * FROM file('/etc/passwd', 'LineAsString')", /table function file\(\) is not allowed/],
+        ["SELECT * FROM file('/proc/self/environ', 'RawBLOB')", /table function file\(\) is not allowed/],
+        ["SELECT file('/proc/self/cmdline')", /function file\(\) is not allowed/],
+        ["SELECT * FROM url('http://127.0.0.1:1/x', 'CSV')", /table function url\(\) is not allowed/],
+        ["SELECT * FROM s3('http://127.0.0.1:1/b/x.csv')", /table function s3\(\) is not allowed/],
+        ["SELECT * FROM remote('127.0.0.1:1', system.one)", /table function remote\(\) is not allowed/],
+        ["SELECT * FROM (SELECT getSetting('readonly') SETTINGS readonly = 0)", /SETTINGS clause is not allowed/],
+        ['SELECT 1 SETTINGS readonly = 0', /SETTINGS clause is not allowed/],
+        ['SELECT * FROM system.processes', /system\.processes is not readable/],
+        ['SELECT 1 WHERE 1 IN system.query_log', /system\.query_log is not readable/],
+        ["SELECT * FROM merge('system', '.*')", /table function merge\(\) is not allowed/],
+        ['DESCRIBE TABLE file(\'/etc/passwd\')', /table function file\(\) is not allowed/],
+        ["EXPLAIN SELECT * FROM file('/etc/passwd')", /table function file\(\) is not allowed/],
+        ['EXPLAIN PIPELINE INSERT INTO otel_logs (Body) VALUES (1)', /EXPLAIN is allowed for one SELECT only/],
+      ];
+      for (const [sql, why] of attacks) await expect(store.readOnlyQuery(sql), sql).rejects.toThrow(why);
+      expect(existsSync(outfile)).toBe(false);
+      expect((await store.readOnlyQuery<{ name: string }>('SHOW TABLES')).map((r) => r.name)).not.toContain('pwn');
+      // What the sandbox leaves: the store's own tables, the schema catalog and harmless generators.
+      expect(await store.readOnlyQuery('SELECT sum(number) AS s FROM numbers(4)')).toEqual([{ s: '6' }]);
+      expect((await store.readOnlyQuery<{ n: string }>("SELECT count() AS n FROM system.columns WHERE table = 'otel_traces'"))[0]?.n).not.toBe('0');
+    });
+
+    it('bounds a user query in time and result size, and names the bound it hit', async () => {
+      const limited = Object.assign(Object.create(Object.getPrototypeOf(store)) as Store, store, { sqlLimits: { ...store.sqlLimits, maxExecutionSeconds: 1, maxResultRows: 1000 } });
+      await expect(limited.readOnlyQuery('SELECT count() FROM numbers_mt(1e12) WHERE sipHash64(number) % 7 = 1')).rejects.toThrow(/Timeout exceeded/);
+      await expect(limited.readOnlyQuery('SELECT number FROM numbers(5000)')).rejects.toThrow(/Limit for result exceeded/);
+      expect(await limited.readOnlyQuery('SELECT number FROM numbers(3)')).toHaveLength(3);
+    });
+
+    it('cancels a user query in the engine when its caller gives up', async () => {
+      const ac = new AbortController();
+      const started = Date.now();
+      const running = store.readOnlyQuery('SELECT count() FROM numbers_mt(1e12) WHERE sipHash64(number) % 7 = 1', {}, ac.signal);
+      setTimeout(() => ac.abort(), 500);
+      await expect(running).rejects.toThrow();
+      // The engine stopped it: it is gone from the process list well before its 30 s limit.
+      for (;;) {
+        const left = await store.driver.query<{ n: string }>("SELECT count() AS n FROM system.processes WHERE query LIKE '%sipHash64(number) % 7 = 1%' AND query NOT LIKE '%system.processes%'");
+        if (left[0]?.n === '0') break;
+        expect(Date.now() - started).toBeLessThan(15_000);
+        await new Promise((r) => setTimeout(r, 100));
+      }
     });
   });
 }
