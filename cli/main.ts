@@ -13,7 +13,7 @@ import type { RolloutView } from '../schemas/rollouts.js';
 import { registerResourcesCommands } from './resources-command.js';
 import { checkJobsFile, registerTrainCommands, startJobScheduler } from './train-command.js';
 import { registerDemoCommand } from './demo-command.js';
-import { parseAgentRegex, parseSince } from '../receiver/training-api.js';
+import { parseAgentPattern, parseSince } from '../receiver/training-api.js';
 import { loadRollout, queryTriplets, type TripletPage } from '../receiver/training-data.js';
 import { REWARD_POLICIES, type RewardPolicy, type Rollout, type Triplet } from '../receiver/triplets.js';
 
@@ -72,22 +72,30 @@ withStoreOptions(
     .addOption(new Option('--port <port>', 'OTLP/HTTP and REST API port').default(4318).argParser(int('--port', 0, 65535)).env('TRACELIGHT_PORT'))
     .addOption(new Option('--grpc-port <port>', 'OTLP/gRPC port').default(4317).argParser(int('--grpc-port', 0, 65535)).env('TRACELIGHT_GRPC_PORT'))
     .option('--no-grpc', 'do not serve OTLP/gRPC')
-    .addOption(new Option('--api-key <key...>', 'require "Authorization: Bearer <key>" on OTLP and REST (repeatable; env TRACELIGHT_API_KEYS, comma-separated)'))
+    .addOption(new Option('--api-key <key...>', 'require "Authorization: Bearer <key>" on OTLP and REST; KEY grants every scope, "ingest+read:KEY" only those named (scopes: ingest, worker, read, admin; repeatable; env TRACELIGHT_API_KEYS, comma-separated)'))
+    .option('--metrics-public', 'serve /metrics without a key (it needs the read scope otherwise)')
+    .addOption(new Option('--max-items <n>', 'most spans or log records one OTLP request may carry').default(100_000).argParser(int('--max-items', 1, 10_000_000)))
+    .addOption(new Option('--sql-timeout-s <s>', 'longest a user SQL query may run').default(30).argParser(int('--sql-timeout-s', 1, 3600)))
+    .addOption(new Option('--sql-max-rows <n>', 'most rows a user SQL result may hold').default(100_000).argParser(int('--sql-max-rows', 1, 100_000_000)))
+    .addOption(new Option('--sql-max-memory-mb <mb>', 'most memory one user SQL query may use').default(2048).argParser(int('--sql-max-memory-mb', 16, 1_048_576)))
     .addOption(new Option('--max-body-mb <mb>', 'largest request body, after decompression').default(32).argParser(int('--max-body-mb', 1, 1024)))
     .addOption(new Option('--batch-rows <n>', 'insert when this many rows are buffered for a table').default(20000).argParser(int('--batch-rows', 1, 1_000_000)))
     .addOption(new Option('--batch-interval-ms <ms>', 'insert at most this long after the first buffered row').default(20).argParser(int('--batch-interval-ms', 1, 60_000)))
     .addOption(new Option('--max-buffer-mb <mb>', 'refuse with 429 beyond this much buffered data').default(128).argParser(int('--max-buffer-mb', 1, 16_384)))
     .option('--log', 'log every request (JSON lines on stdout)')
     .option('--config <file>', 'run the training jobs of this file (jobs: with cron schedules; see README)'),
-).action(async (o: StoreFlags & { host: string; port: number; grpcPort: number; grpc: boolean; apiKey?: string[]; maxBodyMb: number; batchRows: number; batchIntervalMs: number; maxBufferMb: number; log?: boolean; config?: string }) => {
+).action(async (o: StoreFlags & { host: string; port: number; grpcPort: number; grpc: boolean; apiKey?: string[]; metricsPublic?: boolean; maxItems: number; sqlTimeoutS: number; sqlMaxRows: number; sqlMaxMemoryMb: number; maxBodyMb: number; batchRows: number; batchIntervalMs: number; maxBufferMb: number; log?: boolean; config?: string }) => {
   const jobCount = o.config ? checkJobsFile(o.config) : 0;
   const store = storeConfig(o);
   store.batch = { maxBatchRows: o.batchRows, flushIntervalMs: o.batchIntervalMs, maxBufferedBytes: o.maxBufferMb * 1024 * 1024 };
+  store.sqlLimits = { maxExecutionSeconds: o.sqlTimeoutS, maxResultRows: o.sqlMaxRows, maxMemoryBytes: o.sqlMaxMemoryMb * 1024 * 1024 };
   const server = await startServer({
     host: o.host,
     port: o.port,
     grpcPort: o.grpc ? o.grpcPort : null,
     apiKeys: parseApiKeys(o.apiKey, process.env.TRACELIGHT_API_KEYS),
+    metricsPublic: o.metricsPublic ?? false,
+    maxItemsPerRequest: o.maxItems,
     maxBodyBytes: o.maxBodyMb * 1024 * 1024,
     store,
     logger: o.log ?? false,
@@ -190,14 +198,14 @@ withReadOptions(
     .command('triplets')
     .description('print (prompt, response, reward) triplets, one JSON object per line with --format jsonl')
     .option('--rollout <id>', 'only this rollout')
-    .option('--agent <regex>', 'only calls whose agent name matches')
+    .option('--agent <regex>', 'only calls whose agent name matches (RE2 syntax, run by ClickHouse)')
     .option('--since <time>', 'only rollouts with calls since this ISO time or epoch ms')
     .addOption(new Option('--policy <policy>', 'how rewards are assigned to calls').choices([...REWARD_POLICIES]).default('final'))
     .addOption(new Option('--limit <n>', 'traces per page when paging (all pages are printed)').default(500).argParser(int('--limit', 1, 10_000)))
     .option('--format <format>', 'jsonl | json | table (default: table on a terminal, else jsonl)'),
 ).action(async (o: ReadFlags & { rollout?: string; agent?: string; since?: string; policy: RewardPolicy; limit: number; format?: string }) => {
   const format = o.format ? parseFormat(o.format) : defaultFormat();
-  const agent = o.agent ? parseAgentRegex(o.agent) : undefined;
+  const agent = o.agent ? parseAgentPattern(o.agent) : undefined;
   const sinceNs = o.since ? parseSince(o.since) : undefined;
   const target = await resolveTarget(targetFlags(o));
   const all: Triplet[] = [];

@@ -1,32 +1,90 @@
-// Optional bearer-token auth: the header OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer <key>" sends.
+// API keys with scopes, checked on the route fastify matched (after it decoded the path), never on the raw
+// URL: a check on the raw URL and a router on the decoded one disagree about `/%61pi/...`. Every route
+// declares the scope it needs or that it is public; a route that declares neither cannot be registered.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 
-export class ApiKeys {
-  private readonly digests: Buffer[];
+/**
+ * What a key may do. `ingest`: send OTLP and rewards (the key handed to agents in the field). `worker`:
+ * claim, heartbeat and complete rollouts, read resources. `read`: SQL, triplets, rollouts, metrics.
+ * `admin`: everything, including resources, labels, enqueueing and training.
+ */
+export const SCOPES = ['ingest', 'worker', 'read', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
 
-  constructor(keys: readonly string[]) {
-    this.digests = keys.filter((k) => k.length > 0).map(digest);
-  }
-
-  get enabled(): boolean {
-    return this.digests.length > 0;
-  }
-
-  /** True when auth is off or the Authorization header carries a known key. */
-  allows(authorization: string | undefined): boolean {
-    if (!this.enabled) return true;
-    const m = /^Bearer\s+(.+)$/i.exec(authorization?.trim() ?? '');
-    if (!m) return false;
-    const d = digest((m[1] as string).trim());
-    // Compare digests in constant time so response timing reveals nothing about the keys.
-    let ok = false;
-    for (const k of this.digests) ok = timingSafeEqual(k, d) || ok;
-    return ok;
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The scope a key needs for this route (any one of a list); admin holds every scope. */
+    scope?: Scope | readonly Scope[];
+    /** Open without a key. */
+    public?: boolean;
+    /** An OTLP endpoint: errors answer in the OTLP error shape. */
+    otlp?: boolean;
   }
 }
 
+interface Key {
+  digest: Buffer;
+  scopes: ReadonlySet<Scope>;
+}
+
+export interface KeySpec {
+  key: string;
+  scopes: readonly Scope[];
+}
+
+export class ApiKeys {
+  private readonly keys: Key[];
+
+  constructor(specs: readonly (KeySpec | string)[]) {
+    this.keys = specs
+      .map((s) => (typeof s === 'string' ? parseKeySpec(s) : s))
+      .filter((s) => s.key.length > 0)
+      .map((s) => ({ digest: digest(s.key), scopes: new Set(s.scopes) }));
+  }
+
+  get enabled(): boolean {
+    return this.keys.length > 0;
+  }
+
+  /** The scopes the Authorization header grants: all of them when auth is off, none for an unknown key. */
+  scopesOf(authorization: string | undefined): ReadonlySet<Scope> {
+    if (!this.enabled) return ALL;
+    const m = /^Bearer\s+(.+)$/i.exec(authorization?.trim() ?? '');
+    if (!m) return NONE;
+    const d = digest((m[1] as string).trim());
+    // Compare every digest in constant time so response timing reveals nothing about the keys.
+    let found: ReadonlySet<Scope> = NONE;
+    for (const k of this.keys) if (timingSafeEqual(k.digest, d)) found = k.scopes;
+    return found;
+  }
+
+  /** True when auth is off or the header carries a key with `scope` (admin holds every scope). */
+  allows(authorization: string | undefined, scope: Scope): boolean {
+    const s = this.scopesOf(authorization);
+    return s.has(scope) || s.has('admin');
+  }
+}
+
+const ALL: ReadonlySet<Scope> = new Set(SCOPES);
+const NONE: ReadonlySet<Scope> = new Set();
+
 function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
+}
+
+/**
+ * `KEY` grants every scope; `read+worker:KEY` grants the scopes named before the first `:` when all of them
+ * are scope names (otherwise the whole text is the key).
+ */
+export function parseKeySpec(text: string): KeySpec {
+  const t = text.trim();
+  const colon = t.indexOf(':');
+  if (colon > 0) {
+    const names = t.slice(0, colon).split('+').map((n) => n.trim().toLowerCase());
+    if (names.every((n): n is Scope => (SCOPES as readonly string[]).includes(n))) return { key: t.slice(colon + 1).trim(), scopes: names };
+  }
+  return { key: t, scopes: ['admin'] };
 }
 
 export function parseApiKeys(...sources: (string | readonly string[] | undefined)[]): string[] {
@@ -36,4 +94,47 @@ export function parseApiKeys(...sources: (string | readonly string[] | undefined
     for (const part of typeof s === 'string' ? s.split(',') : s) if (part.trim()) out.push(part.trim());
   }
   return out;
+}
+
+export const UNAUTHORIZED_MESSAGE = 'missing or invalid API key (send "Authorization: Bearer <key>")';
+
+export interface AuthHooks {
+  /** Answers a refused request; OTLP routes answer in the OTLP error shape. */
+  refuse(req: FastifyRequest, reply: FastifyReply, status: 401 | 403, message: string): FastifyReply;
+}
+
+/**
+ * Installs deny-by-default auth on `app`: every route must declare its access (checked as it is added), and
+ * each request is checked against the route it matched. Requests that match no route need a valid key too,
+ * so probing for routes without one learns nothing.
+ */
+export function installAuth(app: FastifyInstance, keys: ApiKeys, hooks: AuthHooks): void {
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const access = route.config;
+    if (!access || (access.public !== true && scopeList(access.scope).length === 0)) {
+      throw new Error(`route ${String(route.method)} ${route.url} declares no access (config.scope or config.public)`);
+    }
+  });
+  app.addHook('onRequest', async (req, reply) => {
+    const access = req.routeOptions.config;
+    if (access.public === true || !keys.enabled) return;
+    const granted = keys.scopesOf(req.headers.authorization);
+    if (granted.size === 0) {
+      reply.header('WWW-Authenticate', 'Bearer');
+      return hooks.refuse(req, reply, 401, UNAUTHORIZED_MESSAGE);
+    }
+    const needed = scopeList(access.scope);
+    if (needed.length === 0) return; // no route matched: the not-found handler answers
+    if (!granted.has('admin') && !needed.some((s) => granted.has(s))) return hooks.refuse(req, reply, 403, `this API key lacks the ${needed.map((s) => `"${s}"`).join(' or ')} scope`);
+  });
+}
+
+function scopeList(scope: Scope | readonly Scope[] | undefined): readonly Scope[] {
+  const list = scope === undefined ? [] : typeof scope === 'string' ? [scope] : scope;
+  return list.filter((s) => (SCOPES as readonly string[]).includes(s));
+}
+
+/** Whether the request carries a key with `scope` (for routes that say more to authenticated callers). */
+export function requestHas(keys: ApiKeys, req: FastifyRequest, scope: Scope): boolean {
+  return keys.allows(req.headers.authorization, scope);
 }

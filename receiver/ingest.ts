@@ -11,19 +11,24 @@ import { reportActivity, type ActivityListener } from './activity.js';
 export type IngestOutcome =
   | { ok: true; partial?: PartialSuccess }
   | { ok: false; status: 429 | 503; retryAfterSeconds: number; message: string }
-  | { ok: false; status: 400; message: string };
+  | { ok: false; status: 400; message: string }
+  | { ok: false; status: 413; message: string };
 
 export class Ingestor {
   /** `activity`: told which attempt ids a batch carries (each span with one is that attempt's heartbeat). */
-  constructor(private readonly store: Store, private readonly metrics: ReceiverMetrics, private readonly activity?: ActivityListener) {}
+  constructor(private readonly store: Store, private readonly metrics: ReceiverMetrics, private readonly activity?: ActivityListener, private readonly maxItems = Infinity) {}
 
   async traces(decoded: Decoded<SpanRecord>, transport: Transport): Promise<IngestOutcome> {
+    const big = this.tooMany('spans', transport, decoded.items.length + decoded.rejected);
+    if (big) return big;
     reportActivity(this.activity, decoded.items);
     const normalized = this.normalize(() => normalizeSpans(decoded.items));
     return this.ingest('spans', decoded, transport, () => this.store.writeTelemetry(decoded.items, [], normalized));
   }
 
   async logs(decoded: Decoded<LogRecordRecord>, transport: Transport): Promise<IngestOutcome> {
+    const big = this.tooMany('logs', transport, decoded.items.length + decoded.rejected);
+    if (big) return big;
     reportActivity(this.activity, decoded.items);
     const normalized = this.normalize(() => normalizeLogs(decoded.items));
     return this.ingest('logs', decoded, transport, () => this.store.writeTelemetry([], decoded.items, normalized));
@@ -35,6 +40,8 @@ export class Ingestor {
    * `items` is the request's item count (countProtoItems), for the metrics. Null: go on and decode it.
    */
   refuseEarly(signal: 'spans' | 'logs', transport: Transport, items: number, bytes: number): IngestOutcome | null {
+    const big = this.tooMany(signal, transport, items);
+    if (big) return big;
     const err = this.store.writer.refusal(bytes);
     if (!err) return null;
     const labels = { signal, transport };
@@ -42,6 +49,18 @@ export class Ingestor {
     this.metrics.received.inc(labels, items);
     this.metrics.rejected.inc({ ...labels, reason: backpressure ? 'backpressure' : 'store_unavailable' }, items);
     return { ok: false, status: backpressure ? 429 : 503, retryAfterSeconds: err.retryAfterSeconds, message: err.message };
+  }
+
+  /**
+   * One request may not carry more than maxItems items: a million tiny spans cost seconds of decoding and
+   * gigabytes of memory while occupying the event loop. Refused whole (413, not retryable), since a partial
+   * acceptance would make the exporter drop the rest silently.
+   */
+  private tooMany(signal: 'spans' | 'logs', transport: Transport, items: number): IngestOutcome | null {
+    if (items <= this.maxItems) return null;
+    this.metrics.received.inc({ signal, transport }, items);
+    this.metrics.rejected.inc({ signal, transport, reason: 'too_many_items' }, items);
+    return { ok: false, status: 413, message: `the request carries ${items} ${signal === 'spans' ? 'spans' : 'log records'}, more than the limit of ${this.maxItems} per request; send smaller batches (e.g. OTEL_BSP_MAX_EXPORT_BATCH_SIZE)` };
   }
 
   /** Training data is derived; a normalizer fault must never cost the raw telemetry, so it is counted, not thrown. */

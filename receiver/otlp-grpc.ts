@@ -11,7 +11,7 @@ import {
   type Decoded,
   type PartialSuccess,
 } from '../schemas/otlp-codec.js';
-import type { ApiKeys } from './auth.js';
+import { UNAUTHORIZED_MESSAGE, type ApiKeys } from './auth.js';
 import type { Ingestor, IngestOutcome } from './ingest.js';
 import type { ReceiverMetrics } from './metrics.js';
 
@@ -38,7 +38,21 @@ export interface GrpcReceiverOptions {
 }
 
 export async function startOtlpGrpc(opts: GrpcReceiverOptions, ingestor: Ingestor, metrics: ReceiverMetrics, keys: ApiKeys): Promise<{ port: number; close(): Promise<void> }> {
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': opts.maxReceiveMessageBytes });
+  // The key is checked on the call's metadata, before its message is read: a caller without one is refused
+  // without the server taking in (up to) maxReceiveMessageBytes first.
+  const authenticate: grpc.ServerInterceptor = (method, call) =>
+    new grpc.ServerInterceptingCall(call, {
+      start: (next) =>
+        next({
+          onReceiveMetadata: (md, pass) => {
+            const auth = md.get('authorization')[0];
+            if (keys.allows(typeof auth === 'string' ? auth : auth?.toString(), 'ingest')) return pass(md);
+            metrics.requests.inc({ signal: method.path.includes('Logs') ? 'logs' : 'spans', transport: 'grpc', code: '401' });
+            call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: UNAUTHORIZED_MESSAGE });
+          },
+        }),
+    });
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': opts.maxReceiveMessageBytes, interceptors: [authenticate] });
 
   const handler = <T>(signal: 'spans' | 'logs', decode: (b: Uint8Array) => Decoded<T>, ingest: (d: Decoded<T>) => Promise<IngestOutcome>, encode: (p?: PartialSuccess) => Uint8Array): grpc.handleUnaryCall<Buffer, Buffer> =>
     (call, callback) => {
@@ -46,11 +60,10 @@ export async function startOtlpGrpc(opts: GrpcReceiverOptions, ingestor: Ingesto
         metrics.requests.inc({ signal, transport: 'grpc', code: httpLike });
         callback({ code, details });
       };
-      const auth = call.metadata.get('authorization')[0];
-      if (!keys.allows(typeof auth === 'string' ? auth : auth?.toString())) return fail(grpc.status.UNAUTHENTICATED, 'missing or invalid API key (send "authorization: Bearer <key>")', '401');
       // Under back-pressure, refuse before decoding (the framing alone gives the item count).
       const items = countProtoItems(call.request);
       const early = items >= 0 ? ingestor.refuseEarly(signal, 'grpc', items, call.request.length) : null;
+      if (early && !early.ok && early.status === 413) return fail(grpc.status.INVALID_ARGUMENT, early.message, '413');
       if (early && !early.ok && early.status !== 400) {
         const md = new grpc.Metadata();
         md.set('retry-after', String(early.retryAfterSeconds));
@@ -70,7 +83,7 @@ export async function startOtlpGrpc(opts: GrpcReceiverOptions, ingestor: Ingesto
       }
       ingest(decoded).then(
         (outcome) => {
-          if (!outcome.ok && outcome.status === 400) return fail(grpc.status.INVALID_ARGUMENT, outcome.message, '400');
+          if (!outcome.ok && (outcome.status === 400 || outcome.status === 413)) return fail(grpc.status.INVALID_ARGUMENT, outcome.message, String(outcome.status));
           if (!outcome.ok) {
             // UNAVAILABLE is retryable for every OTLP exporter; RESOURCE_EXHAUSTED only with RetryInfo.
             const md = new grpc.Metadata();

@@ -46,8 +46,14 @@ interface SignalSpec<T> {
 }
 
 export function registerOtlpHttp(app: FastifyInstance, ingestor: Ingestor, metrics: ReceiverMetrics): void {
+  const sendOutcome = (reply: FastifyReply, encoding: Encoding, signal: 'spans' | 'logs', outcome: Exclude<IngestOutcome, { ok: true }>): FastifyReply => {
+    metrics.requests.inc({ signal, transport: 'http', code: String(outcome.status) });
+    if (outcome.status === 400 || outcome.status === 413) return sendOtlpError(reply, encoding, outcome.status, GRPC_INVALID_ARGUMENT, outcome.message);
+    reply.header('Retry-After', String(outcome.retryAfterSeconds));
+    return sendOtlpError(reply, encoding, outcome.status, outcome.status === 429 ? GRPC_RESOURCE_EXHAUSTED : GRPC_UNAVAILABLE, outcome.message);
+  };
   const route = <T>(spec: SignalSpec<T>): void => {
-    app.post(spec.path, async (req, reply) => {
+    app.post(spec.path, { config: { scope: 'ingest', otlp: true } }, async (req, reply) => {
       const encoding = encodingOf(req);
       const body = req.body;
       if (!(body instanceof Buffer)) {
@@ -57,11 +63,7 @@ export function registerOtlpHttp(app: FastifyInstance, ingestor: Ingestor, metri
         // Under back-pressure, refuse before decoding (the framing alone gives the item count).
         const items = countProtoItems(body);
         const early = items >= 0 ? ingestor.refuseEarly(spec.signal, 'http', items, body.length) : null;
-        if (early && !early.ok && early.status !== 400) {
-          metrics.requests.inc({ signal: spec.signal, transport: 'http', code: String(early.status) });
-          reply.header('Retry-After', String(early.retryAfterSeconds));
-          return sendOtlpError(reply, encoding, early.status, early.status === 429 ? GRPC_RESOURCE_EXHAUSTED : GRPC_UNAVAILABLE, early.message);
-        }
+        if (early && !early.ok && early.status !== 400) return sendOutcome(reply, encoding, spec.signal, early);
       }
       let decoded: Decoded<T>;
       try {
@@ -75,12 +77,7 @@ export function registerOtlpHttp(app: FastifyInstance, ingestor: Ingestor, metri
         throw err;
       }
       const outcome = await spec.ingest(decoded);
-      if (!outcome.ok) {
-        metrics.requests.inc({ signal: spec.signal, transport: 'http', code: String(outcome.status) });
-        if (outcome.status === 400) return sendOtlpError(reply, encoding, 400, GRPC_INVALID_ARGUMENT, outcome.message);
-        reply.header('Retry-After', String(outcome.retryAfterSeconds));
-        return sendOtlpError(reply, encoding, outcome.status, outcome.status === 429 ? GRPC_RESOURCE_EXHAUSTED : GRPC_UNAVAILABLE, outcome.message);
-      }
+      if (!outcome.ok) return sendOutcome(reply, encoding, spec.signal, outcome);
       metrics.requests.inc({ signal: spec.signal, transport: 'http', code: '200' });
       if (encoding === 'json') return reply.code(200).type('application/json').send(spec.encodeJson(outcome.partial));
       return reply.code(200).type('application/x-protobuf').send(Buffer.from(spec.encodeProto(outcome.partial)));

@@ -9,7 +9,7 @@ const QueryBody = z.object({
 });
 
 export function registerQueryApi(app: FastifyInstance, store: Store): void {
-  app.post('/api/v1/query', async (req, reply) => {
+  app.post('/api/v1/query', { config: { scope: 'read' } }, async (req, reply) => {
     const parsed = QueryBody.safeParse(req.body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];

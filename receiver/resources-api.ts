@@ -74,9 +74,9 @@ export function registerResourcesApi(app: FastifyInstance, store: Store): void {
   const resources = new ResourceStore(store.driver);
   type NameParams = { Params: { name: string } };
 
-  app.get('/api/v1/resources', async () => ({ resources: await resources.list() }));
+  app.get('/api/v1/resources', { config: { scope: ['worker', 'read'] } }, async () => ({ resources: await resources.list() }));
 
-  app.post<NameParams>('/api/v1/resources/:name/versions', async (req, reply) =>
+  app.post<NameParams>('/api/v1/resources/:name/versions', { config: { scope: 'admin' } }, async (req, reply) =>
     answer(reply, async () => {
       const name = checkResourceName(req.params.name);
       const input = parseNewVersion(req.body);
@@ -89,7 +89,7 @@ export function registerResourcesApi(app: FastifyInstance, store: Store): void {
     }),
   );
 
-  app.get<NameParams>('/api/v1/resources/:name/versions', async (req, reply) =>
+  app.get<NameParams>('/api/v1/resources/:name/versions', { config: { scope: ['worker', 'read'] } }, async (req, reply) =>
     answer(reply, async () => {
       const name = checkResourceName(req.params.name);
       const q = parseWith(HistoryQuery, req.query, 'query');
@@ -97,7 +97,7 @@ export function registerResourcesApi(app: FastifyInstance, store: Store): void {
     }),
   );
 
-  app.get<{ Params: { name: string; version: string } }>('/api/v1/resources/:name/versions/:version', async (req, reply) =>
+  app.get<{ Params: { name: string; version: string } }>('/api/v1/resources/:name/versions/:version', { config: { scope: ['worker', 'read'] } }, async (req, reply) =>
     answer(reply, async () => {
       const name = checkResourceName(req.params.name);
       const version = parseWith(VersionParam, req.params.version, 'version');
@@ -105,7 +105,7 @@ export function registerResourcesApi(app: FastifyInstance, store: Store): void {
     }),
   );
 
-  app.get<NameParams>('/api/v1/resources/:name', async (req, reply) =>
+  app.get<NameParams>('/api/v1/resources/:name', { config: { scope: ['worker', 'read'] } }, async (req, reply) =>
     answer(reply, async () => {
       const name = checkResourceName(req.params.name);
       const q = parseWith(GetQuery, req.query, 'query');
@@ -113,7 +113,7 @@ export function registerResourcesApi(app: FastifyInstance, store: Store): void {
     }),
   );
 
-  app.post<{ Params: { name: string; label: string } }>('/api/v1/resources/:name/labels/:label', async (req, reply) =>
+  app.post<{ Params: { name: string; label: string } }>('/api/v1/resources/:name/labels/:label', { config: { scope: 'admin' } }, async (req, reply) =>
     answer(reply, async () => {
       const name = checkResourceName(req.params.name);
       const label = checkLabelName(req.params.label);
@@ -122,7 +122,7 @@ export function registerResourcesApi(app: FastifyInstance, store: Store): void {
     }),
   );
 
-  app.delete<{ Params: { name: string; label: string } }>('/api/v1/resources/:name/labels/:label', async (req, reply) =>
+  app.delete<{ Params: { name: string; label: string } }>('/api/v1/resources/:name/labels/:label', { config: { scope: 'admin' } }, async (req, reply) =>
     answer(reply, async () => resources.removeLabel(checkResourceName(req.params.name), checkLabelName(req.params.label))),
   );
 }

@@ -59,7 +59,7 @@ type IdParams = { Params: { id: string } };
 type AttemptParams = { Params: { id: string; attempt: string } };
 
 export function registerRolloutsApi(app: FastifyInstance, queue: RolloutQueue): void {
-  app.post('/api/v1/rollouts', async (req, reply) =>
+  app.post('/api/v1/rollouts', { config: { scope: 'admin' } }, async (req, reply) =>
     answer(reply, async () => {
       const many = Array.isArray(req.body);
       const items = many ? (req.body as unknown[]) : [req.body];
@@ -72,7 +72,7 @@ export function registerRolloutsApi(app: FastifyInstance, queue: RolloutQueue): 
     }),
   );
 
-  app.post('/api/v1/rollouts/claim', async (req, reply) =>
+  app.post('/api/v1/rollouts/claim', { config: { scope: 'worker' } }, async (req, reply) =>
     answer(reply, async () => {
       const b = parse(ClaimBody, req.body, 'claim');
       const claimed = await queue.claim(b.worker_id, b.wait_ms ?? 0, clientGone(reply));
@@ -81,32 +81,32 @@ export function registerRolloutsApi(app: FastifyInstance, queue: RolloutQueue): 
     }),
   );
 
-  app.post('/api/v1/rollouts/wait', async (req, reply) =>
+  app.post('/api/v1/rollouts/wait', { config: { scope: ['read', 'worker'] } }, async (req, reply) =>
     answer(reply, async () => {
       const b = parse(WaitBody, req.body, 'wait');
       return queue.wait(b.rollout_ids, b.timeout_ms ?? MAX_WAIT_MS, clientGone(reply));
     }),
   );
 
-  app.get('/api/v1/rollouts', async (req, reply) =>
+  app.get('/api/v1/rollouts', { config: { scope: 'read' } }, async (req, reply) =>
     answer(reply, async () => {
       const q = parse(ListQuery, req.query, 'rollouts query', 'query');
       return { rollouts: await queue.list({ statuses: q.status, mode: q.mode, limit: q.limit }) };
     }),
   );
 
-  app.get<IdParams>('/api/v1/rollouts/:id', async (req, reply) => answer(reply, () => queue.get(req.params.id)));
+  app.get<IdParams>('/api/v1/rollouts/:id', { config: { scope: ['read', 'worker'] } }, async (req, reply) => answer(reply, () => queue.get(req.params.id)));
 
-  app.post<IdParams>('/api/v1/rollouts/:id/cancel', async (req, reply) => answer(reply, () => queue.cancel(req.params.id)));
+  app.post<IdParams>('/api/v1/rollouts/:id/cancel', { config: { scope: 'admin' } }, async (req, reply) => answer(reply, () => queue.cancel(req.params.id)));
 
-  app.post<AttemptParams>('/api/v1/rollouts/:id/attempts/:attempt/heartbeat', async (req, reply) =>
+  app.post<AttemptParams>('/api/v1/rollouts/:id/attempts/:attempt/heartbeat', { config: { scope: 'worker' } }, async (req, reply) =>
     answer(reply, async () => {
       parse(HeartbeatBody, req.body ?? {}, 'heartbeat');
       return queue.heartbeat(req.params.id, req.params.attempt);
     }),
   );
 
-  app.post<AttemptParams>('/api/v1/rollouts/:id/attempts/:attempt/complete', async (req, reply) =>
+  app.post<AttemptParams>('/api/v1/rollouts/:id/attempts/:attempt/complete', { config: { scope: 'worker' } }, async (req, reply) =>
     answer(reply, async () => {
       const b = parse(CompleteBody, req.body, 'completion');
       return queue.complete(req.params.id, req.params.attempt, b);

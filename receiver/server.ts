@@ -2,7 +2,7 @@
 // Prometheus metrics. It owns the store (chDB allows one data directory per process).
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { BackpressureError, DataRejectedError, ResourceStore, Store, StoreError, StoreUnavailableError, ReadOnlySqlError, type StoreConfig } from '../store/index.js';
-import { ApiKeys } from './auth.js';
+import { ApiKeys, installAuth, requestHas } from './auth.js';
 import { decompressBody } from './body-decompression.js';
 import { Ingestor } from './ingest.js';
 import { ReceiverMetrics } from './metrics.js';
@@ -19,7 +19,12 @@ export interface ServerOptions {
   port: number;
   /** OTLP/gRPC port; null disables gRPC. */
   grpcPort: number | null;
+  /** API keys, each `KEY` (every scope) or `scope+scope:KEY`. */
   apiKeys: readonly string[];
+  /** Serve /metrics without a key (for a Prometheus scraper inside a trusted network). */
+  metricsPublic: boolean;
+  /** Most spans or log records one OTLP request may carry. */
+  maxItemsPerRequest: number;
   /** Largest request body accepted, after decompression. */
   maxBodyBytes: number;
   store: StoreConfig;
@@ -33,6 +38,8 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   port: 4318,
   grpcPort: 4317,
   apiKeys: [],
+  metricsPublic: false,
+  maxItemsPerRequest: 100_000,
   maxBodyBytes: 32 * 1024 * 1024,
   store: {},
 };
@@ -48,7 +55,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const OTLP_PATHS = new Set(['/v1/traces', '/v1/logs']);
 const CLOSE_GRACE_MS = 5000;
 
 export async function startServer(partial: Partial<ServerOptions> = {}): Promise<RunningServer> {
@@ -65,14 +71,14 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
     await store.close().catch(() => undefined);
     throw err;
   }
-  const ingestor = new Ingestor(store, metrics, queue);
+  const ingestor = new Ingestor(store, metrics, queue, opts.maxItemsPerRequest);
 
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.maxBodyBytes, forceCloseConnections: 'idle', routerOptions: { maxParamLength: 256 } /* resource names are up to 128 characters */ });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(['application/x-protobuf', 'application/protobuf'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
     // OTLP/JSON is decoded by the OTLP codec itself; the REST API gets parsed JSON.
-    if (OTLP_PATHS.has(req.url.split('?')[0] ?? '')) return done(null, body);
+    if (req.routeOptions.config.otlp === true) return done(null, body);
     try {
       done(null, (body as Buffer).length === 0 ? {} : JSON.parse((body as Buffer).toString('utf8')));
     } catch (err) {
@@ -82,17 +88,11 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
     }
   });
   app.addHook('preParsing', async (req, _reply, payload) => decompressBody(req, payload));
-  app.addHook('onRequest', async (req, reply) => {
-    const path = req.url.split('?')[0] ?? '';
-    if (!(OTLP_PATHS.has(path) || path.startsWith('/api/'))) return;
-    if (!keys.allows(req.headers.authorization)) {
-      reply.header('WWW-Authenticate', 'Bearer');
-      if (OTLP_PATHS.has(path)) return sendOtlpError(reply, encodingOf(req), 401, 16, 'missing or invalid API key (send "Authorization: Bearer <key>")');
-      return reply.code(401).send({ error: 'missing or invalid API key (send "Authorization: Bearer <key>")' });
-    }
+  installAuth(app, keys, {
+    refuse: (req, reply, status, message) =>
+      req.routeOptions.config.otlp === true ? sendOtlpError(reply, encodingOf(req), status, status === 401 ? 16 : 7, message) : reply.code(status).send({ error: message }),
   });
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    const path = req.url.split('?')[0] ?? '';
     let status = err.statusCode ?? 500;
     let message = err.message;
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') message = `request body exceeds the limit of ${opts.maxBodyBytes} bytes (after decompression)`;
@@ -110,7 +110,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
       status = err.code === undefined ? 503 : 400;
     }
     if (status >= 500) req.log.error(err);
-    if (OTLP_PATHS.has(path)) return sendOtlpError(reply, encodingOf(req), status, status === 413 || status === 415 || status === 400 ? GRPC_INVALID_ARGUMENT : 13, message);
+    if (req.routeOptions.config.otlp === true) return sendOtlpError(reply, encodingOf(req), status, status === 413 || status === 415 || status === 400 ? GRPC_INVALID_ARGUMENT : 13, message);
     return reply.code(status).send({ error: message });
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}` }));
@@ -120,18 +120,21 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
   registerTrainingApi(app, store);
   registerResourcesApi(app, store);
   registerRolloutsApi(app, queue);
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
+  app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
+  // Open, so orchestrators can probe it; where the data lives and the engine's own words only for a key
+  // that may read.
+  app.get('/readyz', { config: { public: true } }, async (req, reply) => {
+    const detailed = requestHas(keys, req, 'read');
     try {
       await store.driver.ping();
       const w = store.writer.stats;
-      if (!w.storeHealthy) return reply.code(503).send({ status: 'store failing', error: w.lastError });
-      return { status: 'ready', store: store.driver.kind, location: store.driver.location, buffered_rows: w.bufferedRows };
+      if (!w.storeHealthy) return reply.code(503).send({ status: 'store failing', ...(detailed ? { error: w.lastError } : {}) });
+      return { status: 'ready', store: store.driver.kind, ...(detailed ? { location: store.driver.location, buffered_rows: w.bufferedRows } : {}) };
     } catch (err) {
-      return reply.code(503).send({ status: 'store unreachable', error: (err as Error).message });
+      return reply.code(503).send({ status: 'store unreachable', ...(detailed ? { error: (err as Error).message } : {}) });
     }
   });
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', { config: opts.metricsPublic ? { public: true } : { scope: 'read' } }, async (_req, reply) => {
     const w = store.writer.stats;
     metrics.queueRows.set(w.bufferedRows);
     metrics.queueBytes.set(w.bufferedBytes);

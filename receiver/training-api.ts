@@ -51,12 +51,15 @@ export function parseSince(v: string): string {
   return `${BigInt(ms) * 1_000_000n}`;
 }
 
-export function parseAgentRegex(v: string): RegExp {
-  try {
-    return new RegExp(v);
-  } catch (err) {
-    throw new Error(`agent is not a valid regular expression: ${(err as Error).message}`);
-  }
+export const MAX_AGENT_PATTERN = 256;
+
+/**
+ * An agent filter is an RE2 pattern matched by ClickHouse (linear time), never a JavaScript RegExp on the
+ * event loop, where `^(a+)+$` backtracks exponentially.
+ */
+export function parseAgentPattern(v: string): string {
+  if (v.length > MAX_AGENT_PATTERN) throw new Error(`agent pattern is longer than ${MAX_AGENT_PATTERN} characters`);
+  return v;
 }
 
 function badRequest(reply: FastifyReply, error: z.ZodError | Error, what: string): FastifyReply {
@@ -88,14 +91,14 @@ export function rewardFromBody(b: z.infer<typeof RewardBody>, traceId: string): 
 }
 
 export function registerTrainingApi(app: FastifyInstance, store: Store): void {
-  app.get('/api/v1/triplets', async (req, reply) => {
+  app.get('/api/v1/triplets', { config: { scope: 'read' } }, async (req, reply) => {
     const parsed = TripletsQuery.safeParse(req.query);
     if (!parsed.success) return badRequest(reply, parsed.error, 'triplets query');
     const q = parsed.data;
-    let agent: RegExp | undefined;
+    let agent: string | undefined;
     let sinceNs: string | undefined;
     try {
-      agent = q.agent ? parseAgentRegex(q.agent) : undefined;
+      agent = q.agent ? parseAgentPattern(q.agent) : undefined;
       sinceNs = q.since ? parseSince(q.since) : undefined;
       return await queryTriplets(store.driver, { rollout: q.rollout, agent, sinceNs, policy: q.policy, limit: q.limit, cursor: q.cursor });
     } catch (err) {
@@ -104,7 +107,7 @@ export function registerTrainingApi(app: FastifyInstance, store: Store): void {
     }
   });
 
-  app.post('/api/v1/rewards', async (req, reply) => {
+  app.post('/api/v1/rewards', { config: { scope: 'ingest' } }, async (req, reply) => {
     const items = Array.isArray(req.body) ? req.body : [req.body];
     if (items.length === 0 || items.length > 10_000) return reply.code(400).send({ error: 'invalid rewards: send one reward object or an array of 1 to 10000' });
     const rewards: Reward[] = [];
@@ -124,7 +127,7 @@ export function registerTrainingApi(app: FastifyInstance, store: Store): void {
     return reply.code(201).send({ accepted: rewards.length, reward_ids: rewards.map((r) => r.reward_id) });
   });
 
-  app.get<{ Params: { id: string } }>('/api/v1/rollouts/:id/calls', async (req, reply) => {
+  app.get<{ Params: { id: string } }>('/api/v1/rollouts/:id/calls', { config: { scope: 'read' } }, async (req, reply) => {
     const r = await loadRollout(store.driver, req.params.id);
     if (!r) return reply.code(404).send({ error: `no LLM calls or rewards are stored for rollout ${req.params.id}` });
     return r;

@@ -1,12 +1,13 @@
 // Reading training data: triplets page by page, and whole rollouts for transcripts. Used by the REST API
 // and by the CLI when it opens the store directly.
 import type { Driver } from '../store/driver.js';
-import { cmpNs, loadCalls, loadContents, loadIdentities, loadRewards, pageTraces, tracesOfRollouts } from '../store/training-queries.js';
+import { agentsMatching, cmpNs, loadCalls, loadContents, loadIdentities, loadRewards, pageTraces, tracesOfRollouts } from '../store/training-queries.js';
 import { assembleTriplets, buildRollouts, type Rollout, type RewardPolicy, type Triplet } from './triplets.js';
 
 export interface TripletQuery {
   rollout?: string;
-  agent?: RegExp;
+  /** An RE2 pattern (ClickHouse `match`): only calls whose agent name matches. */
+  agent?: string;
   /** Nanoseconds since the epoch; calls that started earlier are left out. */
   sinceNs?: string;
   policy: RewardPolicy;
@@ -63,7 +64,8 @@ export async function loadRollout(db: Driver, rolloutId: string): Promise<Rollou
 export async function queryTriplets(db: Driver, q: TripletQuery): Promise<TripletPage> {
   if (q.rollout) {
     const r = await loadRollout(db, q.rollout);
-    return { triplets: r ? assembleTriplets(r, { policy: q.policy, agent: q.agent }) : [], next_cursor: null };
+    const agent = await agentFilter(db, q.agent, r ? [r] : []);
+    return { triplets: r ? assembleTriplets(r, { policy: q.policy, agent }) : [], next_cursor: null };
   }
   const after = q.cursor ? decodeCursor(q.cursor) : undefined;
   const page = await pageTraces(db, { sinceNs: q.sinceNs ?? '0', after, limit: q.limit });
@@ -81,6 +83,15 @@ export async function queryTriplets(db: Driver, q: TripletQuery): Promise<Triple
       return startsHere || startsBeforeSince;
     })
     .sort((a, b) => cmpNs((a.calls[0] as { start_ns: string }).start_ns, (b.calls[0] as { start_ns: string }).start_ns));
-  for (const r of ordered) triplets.push(...assembleTriplets(r, { policy: q.policy, agent: q.agent }));
+  const agent = await agentFilter(db, q.agent, ordered);
+  for (const r of ordered) triplets.push(...assembleTriplets(r, { policy: q.policy, agent }));
   return { triplets, next_cursor: page.next ? encodeCursor(page.next) : null };
+}
+
+/** The engine decides which of the loaded agent names match the pattern (RE2: no backtracking). */
+async function agentFilter(db: Driver, pattern: string | undefined, rollouts: readonly Rollout[]): Promise<((agent: string) => boolean) | undefined> {
+  if (pattern === undefined) return undefined;
+  const names = [...new Set(rollouts.flatMap((r) => r.calls.map((c) => c.agent)))];
+  const keep = await agentsMatching(db, pattern, names);
+  return (agent) => keep.has(agent);
 }

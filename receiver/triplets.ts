@@ -126,12 +126,12 @@ export function primaryReward(r: Rollout): StoredReward | null {
 
 export interface AssembleOptions {
   policy: RewardPolicy;
-  /** Only calls whose agent matches. */
-  agent?: RegExp;
+  /** Only calls whose agent this accepts. */
+  agent?: (agent: string) => boolean;
 }
 
 export function assembleTriplets(r: Rollout, opts: AssembleOptions): Triplet[] {
-  const calls = opts.agent ? r.calls.filter((c) => (opts.agent as RegExp).test(c.agent)) : r.calls;
+  const calls = opts.agent ? r.calls.filter((c) => (opts.agent as (a: string) => boolean)(c.agent)) : r.calls;
   const primary = primaryReward(r);
   const named = primary ? r.rewards.filter((w) => w.name === primary.name) : [];
   const latestByName: Record<string, number> = {};

@@ -178,3 +178,15 @@ export async function loadRewards(db: Driver, rolloutIds: string[], traceIds: st
 export function cmpNs(a: string, b: string): number {
   return a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** The names among `names` that match the RE2 `pattern`; an invalid pattern is the caller's error. */
+export async function agentsMatching(db: Driver, pattern: string, names: readonly string[]): Promise<Set<string>> {
+  if (names.length === 0) return new Set();
+  let rows: { m: string[] }[];
+  try {
+    rows = await db.query<{ m: string[] }>('SELECT arrayFilter(a -> match(a, {re:String}), {names:Array(String)}) AS m', { re: pattern, names });
+  } catch (err) {
+    throw new Error(`agent is not a valid regular expression (RE2 syntax): ${(err as Error).message}`);
+  }
+  return new Set(rows[0]?.m ?? []);
+}

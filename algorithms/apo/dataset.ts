@@ -74,15 +74,14 @@ export async function loadSource(src: DataSource, field: string, ctx: LoadContex
   if ('file' in src) return readExampleFile(isAbsolute(src.file) ? src.file : resolve(ctx.baseDir, src.file), `${field}.file`);
   if ('examples' in src) return src.examples.map((r, i) => toExample(r, `${i + 1}`));
   if (!ctx.data) throw new ConfigError(`${field}.recorded: recorded calls need the store`);
-  let agent: RegExp | undefined;
-  if (src.recorded.agent) {
-    try {
-      agent = new RegExp(src.recorded.agent);
-    } catch (err) {
-      throw new ConfigError(`${field}.recorded.agent: not a regular expression: ${(err as Error).message}`);
-    }
+  const agent = src.recorded.agent || undefined;
+  let calls: Awaited<ReturnType<typeof ctx.data.recordedCalls>>;
+  try {
+    calls = await ctx.data.recordedCalls({ ...ctx.window, ...(agent ? { agent } : {}), limit: src.recorded.limit });
+  } catch (err) {
+    if (/^agent is not a valid regular expression/.test((err as Error).message)) throw new ConfigError(`${field}.recorded.agent: ${(err as Error).message}`);
+    throw err;
   }
-  const calls = await ctx.data.recordedCalls({ ...ctx.window, agent, limit: src.recorded.limit });
   const out: Example[] = [];
   const seen = new Set<string>();
   for (const call of calls) {

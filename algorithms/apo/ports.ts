@@ -62,5 +62,5 @@ export interface TrainingDataPort {
   /** `calls`: also read the rollouts' LLM calls (their answers); without it only the rewards are read. */
   rolloutResults(ids: string[], opts?: { calls?: boolean }): Promise<Map<string, RolloutResult>>;
   /** LLM calls that started in [sinceNs, untilNs), newest last; at most `limit`. */
-  recordedCalls(q: { sinceNs: string; untilNs: string; agent?: RegExp; limit: number }): Promise<RecordedCall[]>;
+  recordedCalls(q: { sinceNs: string; untilNs: string; agent?: string; limit: number }): Promise<RecordedCall[]>;
 }
