@@ -70,6 +70,7 @@ export class Ingestor {
       this.metrics.llmCalls.inc(n.calls.length);
       this.metrics.rewards.inc(n.rewards.length);
       this.metrics.unmatchedSpans.inc(n.unmatchedSpans);
+      if (n.droppedValues) this.metrics.droppedValues.inc(n.droppedValues);
       return n;
     } catch (err) {
       this.metrics.normalizeErrors.inc();

@@ -116,6 +116,44 @@ export interface NormalizedBatch {
   identities: TraceIdentity[];
   /** Spans that matched no GenAI convention (kept raw in otel_traces only). */
   unmatchedSpans: number;
+  /** Derived numeric values dropped because the training columns cannot hold them (set when > 0). */
+  droppedValues?: number;
+}
+
+const UINT32_MAX = 4_294_967_295;
+const FLOAT32_MAX = 3.4028234663852886e38;
+const isCount = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= UINT32_MAX;
+const isLogprob = (n: number): boolean => Number.isFinite(n) && Math.abs(n) <= FLOAT32_MAX;
+
+/**
+ * Clears the numeric fields of `call` that its llm_calls columns (UInt32 counts and token ids, Float32
+ * logprobs) cannot hold, and returns how many it cleared. A span's attributes are the sender's to choose:
+ * `input_tokens = -5` or a token id of 1.5 must cost that one value, never the request (the engine would
+ * refuse the row) and never a silent wrap (99999999999 stored as 1215752191).
+ */
+export function dropUnstorableNumbers(call: LlmCall): number {
+  let dropped = 0;
+  if (call.input_tokens !== null && !isCount(call.input_tokens)) {
+    call.input_tokens = null;
+    dropped++;
+  }
+  if (call.output_tokens !== null && !isCount(call.output_tokens)) {
+    call.output_tokens = null;
+    dropped++;
+  }
+  if (!call.prompt_token_ids.every(isCount)) {
+    call.prompt_token_ids = [];
+    dropped++;
+  }
+  if (!call.response_token_ids.every(isCount)) {
+    call.response_token_ids = [];
+    dropped++;
+  }
+  if (!call.response_logprobs.every(isLogprob)) {
+    call.response_logprobs = [];
+    dropped++;
+  }
+  return dropped;
 }
 
 /** tracelight's own attribute keys, used only where no standard exists (DESIGN.md). */

@@ -280,15 +280,21 @@ export class BatchWriter {
       return;
     } catch (err) {
       this.observer.batchFailed?.(q.table, rows, err as Error);
-      if (!(err instanceof StoreError && err.code !== undefined && batch.length > 1)) {
+      if (!(err instanceof StoreError && err.code !== undefined)) {
         this.failed(err as Error);
         const refusal = new StoreUnavailableError(`the store could not write this batch: ${(err as Error).message}`, this.retryAfterSeconds(), { cause: err });
         for (const e of batch) e.reject(refusal);
         return;
       }
+      // The engine refused the data itself, which says nothing about the store's health: a batch of one is
+      // rejected as data (400, not retried) and the store stays healthy for everyone else.
+      if (batch.length === 1) {
+        (batch[0] as Entry).reject(new DataRejectedError(`the store refused this data: ${err.message}`, { cause: err }));
+        return;
+      }
     }
-    // The engine refused the data itself: one request's rows must not sink the other requests of the
-    // batch, so each is written alone and only the ones the engine still refuses are rejected.
+    // One request's rows must not sink the other requests of the batch, so each is written alone and only
+    // the ones the engine still refuses are rejected.
     let refused = 0;
     for (const e of batch) {
       try {

@@ -6,7 +6,7 @@
 // claimed spans) and nothing marks it as a non-inference operation. Each claiming convention then fills the
 // fields still empty, most precise first, so a span that carries several conventions is one call.
 
-import type { Convention, LlmCall, LlmContent, MessagePart, NormalizedBatch, Reward } from '../../schemas/genai.js';
+import { dropUnstorableNumbers, type Convention, type LlmCall, type LlmContent, type MessagePart, type NormalizedBatch, type Reward } from '../../schemas/genai.js';
 import type { LogRecordRecord, SpanRecord } from '../../schemas/telemetry.js';
 import { agentOpsToolCall, applyAgentLightning, claimsAgentLightning, rawRequestTokenIds } from './agentlightning.js';
 import type { RawTokenIds } from './agentlightning.js';
@@ -136,6 +136,14 @@ function buildCall(span: SpanRecord, conventions: Convention[], agents: AgentRes
   };
 }
 
+/** Drops the values no training column can hold, counting them (see dropUnstorableNumbers). */
+function finish(out: NormalizedBatch): NormalizedBatch {
+  let dropped = 0;
+  for (const c of out.calls) dropped += dropUnstorableNumbers(c);
+  if (dropped > 0) out.droppedValues = dropped;
+  return out;
+}
+
 function emptyBatch(): NormalizedBatch {
   return { calls: [], contents: [], rewards: [], identities: [], unmatchedSpans: 0 };
 }
@@ -221,7 +229,7 @@ export function normalizeSpans(spans: readonly SpanRecord[]): NormalizedBatch {
   }
 
   out.identities = identities.list();
-  return out;
+  return finish(out);
 }
 
 /** The GenAI event name of a log record: the OTLP `event_name` field, else the older `event.name` attribute. */
@@ -279,7 +287,7 @@ export function normalizeLogs(logs: readonly LogRecordRecord[]): NormalizedBatch
     }
   }
   out.identities = identities.list();
-  return out;
+  return finish(out);
 }
 
 function content(rec: LogRecordRecord, seq: number, time: bigint, input: LlmContent['input'], output: LlmContent['output']): LlmContent {

@@ -209,3 +209,36 @@ describe('requests that cost the server more than they are worth', () => {
     expect((await call('POST', '/v1/traces', { key: KEYS.ingest, body: encodeProtoRequest([{ name: `${name}-small` }]) })).status).toBe(200);
   });
 });
+
+describe('one badly typed span', () => {
+  it('costs only its own unstorable values: no 503 for anyone, no duplicate raw rows, counted on /metrics', async () => {
+    const poison = (i: number, attrs: Record<string, string>) =>
+      encodeProtoRequest([{ name: `poison-${i}`, attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'm', 'gen_ai.system': 'openai', ...attrs } }]);
+    const bad: Record<string, string>[] = [
+      { 'gen_ai.usage.input_tokens': '-5' },
+      { 'tracelight.llm.prompt_token_ids': '[1.5]' },
+      { 'tracelight.llm.prompt_token_ids': '[-1]' },
+      { 'tracelight.llm.prompt_token_ids': '[1e300]' },
+      { 'gen_ai.usage.output_tokens': '99999999999' },
+    ];
+    for (const [i, attrs] of bad.entries()) {
+      const res = await call('POST', '/v1/traces', { key: KEYS.ingest, body: poison(i, attrs) });
+      expect(res.status, JSON.stringify(attrs)).toBe(200);
+      // An innocent request right after is served as usual: the store never looked down.
+      expect((await call('POST', '/v1/traces', { key: KEYS.ingest, body: encodeProtoRequest([{ name: `innocent-${i}` }]) })).status).toBe(200);
+    }
+    for (let i = 0; i < bad.length; i++) expect(await spansNamed(`poison-${i}`)).toBe(1);
+    expect((await call('GET', '/readyz')).status).toBe(200);
+    const calls = await server.store.driver.query<{ input_tokens: number | null; output_tokens: number | null; ids: number[] }>(
+      "SELECT input_tokens, output_tokens, prompt_token_ids AS ids FROM llm_calls WHERE request_model = 'm' ORDER BY start_time, span_id",
+    );
+    expect(calls).toHaveLength(bad.length);
+    for (const c of calls) {
+      expect(c.input_tokens).toBeNull();
+      expect(c.output_tokens).toBeNull(); // 99999999999 is dropped, not wrapped to 1215752191
+      expect(c.ids).toEqual([]);
+    }
+    const metrics = await (await call('GET', '/metrics', { key: KEYS.read })).text();
+    expect(Number(/^tracelight_dropped_values_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(bad.length);
+  });
+});
