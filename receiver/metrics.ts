@@ -18,6 +18,7 @@ export class ReceiverMetrics {
   readonly llmCalls = new Counter({ name: 'tracelight_llm_calls_total', help: 'LLM calls recognised in received spans (any GenAI convention).', registers: [this.registry] });
   readonly rewards = new Counter({ name: 'tracelight_rewards_total', help: 'Rewards recognised in received spans and logs.', registers: [this.registry] });
   readonly droppedValues = new Counter({ name: 'tracelight_dropped_values_total', help: 'Derived numeric values (token counts, token ids, logprobs) dropped from training rows because their columns cannot hold them.', registers: [this.registry] });
+  readonly detachedParts = new Gauge({ name: 'tracelight_detached_parts', help: 'Table parts the engine detached (broken at start, …): their rows answer no query until repaired.', registers: [this.registry] });
   readonly unmatchedSpans = new Counter({ name: 'tracelight_unmatched_spans_total', help: 'Spans that matched no GenAI convention (stored raw only).', registers: [this.registry] });
   readonly normalizeErrors = new Counter({ name: 'tracelight_normalize_errors_total', help: 'Batches whose normalization failed (raw telemetry still stored).', registers: [this.registry] });
   readonly queueRows = new Gauge({ name: 'tracelight_ingest_queue_rows', help: 'Rows buffered waiting for the store.', registers: [this.registry] });

@@ -29,6 +29,8 @@ export interface ServerOptions {
   maxBodyBytes: number;
   store: StoreConfig;
   logger?: boolean;
+  /** Where start-up warnings go (default: stderr). */
+  warn?: (line: string) => void;
   /** Rollout queue settings (deadline sweep interval, …); resources default to the store's. */
   queue?: Partial<QueueOptions>;
 }
@@ -70,6 +72,19 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
     await queue.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw err;
+  }
+  // Rows in a detached part answer no query: a server that says "ready" over them loses data silently.
+  const detached = async (): Promise<{ table: string; name: string; reason: string }[]> => {
+    const parts = await store.detachedParts();
+    metrics.detachedParts.set(parts.length);
+    return parts;
+  };
+  const atStart = await store.waitForParts().then(detached).catch(() => []);
+  if (atStart.length > 0) {
+    (opts.warn ?? ((l: string) => process.stderr.write(`${l}\n`)))(
+      `tracelight: WARNING: ${atStart.length} part(s) of the store were detached by the engine and their rows are missing from every query: ` +
+        `${atStart.map((p) => `${p.table}/${p.name} (${p.reason})`).join(', ')}; see "Recovering detached parts" in the README`,
+    );
   }
   const ingestor = new Ingestor(store, metrics, queue, opts.maxItemsPerRequest);
 
@@ -129,7 +144,10 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
       await store.driver.ping();
       const w = store.writer.stats;
       if (!w.storeHealthy) return reply.code(503).send({ status: 'store failing', ...(detailed ? { error: w.lastError } : {}) });
-      return { status: 'ready', store: store.driver.kind, ...(detailed ? { location: store.driver.location, buffered_rows: w.bufferedRows } : {}) };
+      const parts = await detached();
+      // Still serving (refusing ingest would lose more), but not quietly.
+      const health = parts.length > 0 ? { status: 'degraded', detached_parts: parts.length } : { status: 'ready' };
+      return { ...health, store: store.driver.kind, ...(detailed ? { location: store.driver.location, buffered_rows: w.bufferedRows, ...(parts.length ? { detached: parts } : {}) } : {}) };
     } catch (err) {
       return reply.code(503).send({ status: 'store unreachable', ...(detailed ? { error: (err as Error).message } : {}) });
     }
@@ -138,6 +156,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
     const w = store.writer.stats;
     metrics.queueRows.set(w.bufferedRows);
     metrics.queueBytes.set(w.bufferedBytes);
+    await detached().catch(() => undefined);
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 

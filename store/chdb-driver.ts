@@ -62,11 +62,12 @@ export class ChdbDriver implements Driver {
       if (/one active data directory/i.test(msg)) {
         throw new StoreError(`this process already has another embedded store open (chDB allows one data directory per process): ${msg}`);
       }
-      // ClickHouse locks <dir>/status; chDB reports a lost lock as a failed connection.
-      if (/lock|another server instance|failed to create connection/i.test(msg)) {
+      // ClickHouse locks <dir>/status. Anything else (a corrupted metadata file, say) is reported as it is, not
+      // as "in use": the live-owner check above already caught a running server.
+      if (/lock|another server instance/i.test(msg)) {
         throw new StoreError(`the embedded store at ${this.location} is in use by another process (a running "tracelight serve"?); go through that server instead (e.g. --server http://127.0.0.1:4318)`);
       }
-      throw wrap(err);
+      throw new StoreError(`the embedded store at ${this.location} could not be opened: ${cleanMessage(msg)}`, (err as ChdbErrorShape).clickhouseCode, { cause: err });
     }
     // A ClickHouse server quotes 64-bit integers in JSON output by default and chDB does not; quote them
     // here too so both drivers return the same rows and no value beyond 2^53 loses precision.

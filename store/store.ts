@@ -98,6 +98,21 @@ export class Store {
     }
   }
 
+  /**
+   * Parts the engine moved aside (a truncated or corrupted file found at start is detached as
+   * `broken-on-start_…`): their rows no longer answer queries, so the server reports them loudly.
+   */
+  /** Waits until the engine has loaded every table's parts (it loads them in the background at start,
+   * and only then detaches the broken ones). */
+  async waitForParts(): Promise<void> {
+    const tables = await this.driver.query<{ name: string }>("SELECT name FROM system.tables WHERE database = currentDatabase() AND engine LIKE '%MergeTree%'");
+    for (const { name } of tables) if (/^[A-Za-z0-9_]+$/.test(name)) await this.driver.exec(`SYSTEM WAIT LOADING PARTS \`${name}\``);
+  }
+
+  detachedParts(): Promise<{ table: string; name: string; reason: string }[]> {
+    return this.driver.query('SELECT table, name, reason FROM system.detached_parts WHERE database = currentDatabase() ORDER BY table, name');
+  }
+
   async close(): Promise<void> {
     await this.writer.drain();
     this.writer.close();
