@@ -12,7 +12,10 @@ interface ChdbErrorShape {
 
 function wrap(err: unknown): StoreError {
   const e = err as ChdbErrorShape;
-  return new StoreError(cleanMessage(e?.message ?? String(err)), e?.clickhouseCode, { cause: err });
+  const message = e?.message ?? String(err);
+  // Streamed queries report the engine's code only in the text; without it a data error would read as an outage.
+  const code = e?.clickhouseCode ?? (Number(/^Code: (\d+)\./.exec(message)?.[1]) || undefined);
+  return new StoreError(cleanMessage(message), code, { cause: err });
 }
 
 /** chDB prefixes messages with the engine's stack-free form already; keep the first line only. */

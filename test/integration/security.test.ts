@@ -242,3 +242,35 @@ describe('one badly typed span', () => {
     expect(Number(/^tracelight_dropped_values_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(bad.length);
   });
 });
+
+describe('REST bodies under fuzzing', () => {
+  it('answers hostile JSON with a 4xx that names the problem, never a 5xx', async () => {
+    let a = 424242;
+    const r = (): number => ((a = (a * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const values = [null, true, -1, 1e308, '', 'x'.repeat(5000), '../../etc/passwd', [], {}, [[[[]]]], { __proto__: { admin: true } }, '\u0000', 'NaN'];
+    const pick = (): unknown => values[Math.floor(r() * values.length)];
+    const body = (): unknown => {
+      const o: Record<string, unknown> = {};
+      for (const k of ['sql', 'params', 'input', 'worker_id', 'wait_ms', 'kind', 'value', 'version', 'name', 'trace_id', 'reward', 'status', 'mode', 'metadata', 'limit']) if (r() < 0.4) o[k] = pick();
+      return r() < 0.1 ? pick() : o;
+    };
+    const targets: [string, string][] = [
+      ['POST', '/api/v1/query'],
+      ['POST', '/api/v1/rollouts'],
+      ['POST', '/api/v1/rollouts/claim'],
+      ['POST', '/api/v1/rollouts/wait'],
+      ['POST', '/api/v1/rewards'],
+      ['POST', '/api/v1/resources/fuzz/versions'],
+      ['POST', '/api/v1/resources/fuzz/labels/production'],
+      ['POST', '/api/v1/rollouts/r-1/attempts/a-1/complete'],
+    ];
+    for (let i = 0; i < 160; i++) {
+      const [method, path] = targets[i % targets.length] as [string, string];
+      const sent = body();
+      const res = await call(method, path, { key: KEYS.admin, json: sent });
+      expect(res.status, `${method} ${path} ${JSON.stringify(sent)?.slice(0, 200)}`).toBeLessThan(500);
+      if (res.status >= 400) expect(((await res.json()) as { error: string }).error).toMatch(/\S/);
+    }
+    expect((await call('GET', '/healthz')).status).toBe(200);
+  }, 60_000);
+});
