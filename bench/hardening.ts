@@ -36,6 +36,38 @@ async function waitUp(): Promise<void> {
   throw new Error('the server did not start');
 }
 
+function lenField(field: number, payload: Buffer): Buffer {
+  const head: number[] = [(field << 3) | 2];
+  for (let n = payload.length; ; n >>>= 7) {
+    if (n < 0x80) {
+      head.push(n);
+      break;
+    }
+    head.push((n & 0x7f) | 0x80);
+  }
+  return Buffer.concat([Buffer.from(head), payload]);
+}
+
+/** An ExportTraceServiceRequest of `n` minimal spans (ids, name, times), written straight to the wire:
+ * tiny spans, so the item cap, not the body limit, is what bounds the request. */
+function tiny(n: number, seed: number): Buffer {
+  const spans: Buffer[] = [];
+  const times = Buffer.alloc(18);
+  times[0] = (7 << 3) | 1;
+  times.writeBigUInt64LE(BigInt(Date.now()) * 1_000_000n, 1);
+  times[9] = (8 << 3) | 1;
+  times.writeBigUInt64LE(BigInt(Date.now()) * 1_000_000n + 1000n, 10);
+  for (let i = 0; i < n; i++) {
+    const trace = Buffer.alloc(16);
+    trace.writeUInt32BE(seed, 0);
+    trace.writeUInt32BE(i + 1, 12);
+    const span = Buffer.alloc(8);
+    span.writeUInt32BE(i + 1, 4);
+    spans.push(lenField(2, Buffer.concat([lenField(1, trace), lenField(2, span), lenField(5, Buffer.from('s')), times])));
+  }
+  return lenField(1, lenField(2, Buffer.concat(spans)));
+}
+
 function rssMb(pid: number): number {
   const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
   return Math.round(kb / 1024);
@@ -83,15 +115,13 @@ try {
   console.log(`the user query ended after ${q.seconds.toFixed(1)} s: ${q.status} ${q.body.slice(0, 100)}`);
 
   const before = rssMb(server.pid as number);
-  // Tiny spans, so the item cap, not the body limit, is what bounds the request.
-  const tiny = (n: number): Buffer => new RequestPool({ ...DEFAULT_PAYLOAD_OPTIONS, spansPerRequest: n, spansPerTrace: 1, contentBytes: 8, poolSize: 1 }).next().body;
-  const big = tiny(ITEMS);
+  const big = tiny(ITEMS, 7);
   const t = performance.now();
   const res = await fetch(`${url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: big });
   await res.arrayBuffer();
   const ms = performance.now() - t;
   console.log(`largest accepted request: ${ITEMS} spans, ${(big.length / 1024 / 1024).toFixed(1)} MB → ${res.status} in ${(ms / 1000).toFixed(1)} s; server RSS ${before} MB before, ${rssMb(server.pid as number)} MB after`);
-  const over = tiny(ITEMS + 1);
+  const over = tiny(ITEMS + 1, 8);
   const r2 = await fetch(`${url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: over });
   console.log(`one span over the cap: ${r2.status} (${(await r2.text()).replace(/[^\x20-\x7e]/g, '').slice(0, 90)})`);
 } finally {
