@@ -41,7 +41,8 @@ export interface SearchResult {
   rejected: number;
 }
 
-function prng(seed: number): () => number {
+/** mulberry32: a small seedable PRNG, so runs repeat. */
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -5,21 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { countProtoItems, decodeLogsJson, decodeLogsProto, decodeTracesJson, decodeTracesProto, OtlpDecodeError } from '../../schemas/otlp-codec.js';
 import { normalizeLogs, normalizeSpans } from '../../receiver/normalize/index.js';
 import { encodeJsonRequest, encodeProtoRequest, makeSpans } from '../support/otlp-payloads.js';
+import { prng } from '../../algorithms/apo/search.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261202);
 const BUDGET_MS = Number(process.env.FUZZ_MS ?? 3000);
 
-/** mulberry32: small, seedable, good enough to spread mutations. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = prng;
 
 function mutate(input: Uint8Array, r: () => number): Uint8Array {
   const out = Buffer.from(input);
