@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The `tracelight` command: thin wiring of the receiver and the store.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { parseApiKeys } from '../receiver/auth.js';
+import { keysFromConfig, parseApiKeys } from '../receiver/auth.js';
+import { readConfigFile } from '../algorithms/apo/config.js';
 import { startServer } from '../receiver/server.js';
 import { DEFAULT_DATA_DIR, Store, type StoreConfig } from '../store/index.js';
 import { CliError, defaultFormat, parseFormat, renderRows } from './output.js';
@@ -86,6 +87,15 @@ withStoreOptions(
     .option('--config <file>', 'run the training jobs of this file (jobs: with cron schedules; see README)'),
 ).action(async (o: StoreFlags & { host: string; port: number; grpcPort: number; grpc: boolean; apiKey?: string[]; metricsPublic?: boolean; maxItems: number; sqlTimeoutS: number; sqlMaxRows: number; sqlMaxMemoryMb: number; maxBodyMb: number; batchRows: number; batchIntervalMs: number; maxBufferMb: number; log?: boolean; config?: string }) => {
   const jobCount = o.config ? checkJobsFile(o.config) : 0;
+  let fileKeys: ReturnType<typeof keysFromConfig> = [];
+  if (o.config) {
+    try {
+      fileKeys = keysFromConfig(readConfigFile(o.config));
+    } catch (err) {
+      throw new CliError(`invalid config: ${o.config}: ${(err as Error).message}`);
+    }
+  }
+  const apiKeys = [...parseApiKeys(o.apiKey, process.env.TRACELIGHT_API_KEYS), ...fileKeys];
   const store = storeConfig(o);
   store.batch = { maxBatchRows: o.batchRows, flushIntervalMs: o.batchIntervalMs, maxBufferedBytes: o.maxBufferMb * 1024 * 1024 };
   store.sqlLimits = { maxExecutionSeconds: o.sqlTimeoutS, maxResultRows: o.sqlMaxRows, maxMemoryBytes: o.sqlMaxMemoryMb * 1024 * 1024 };
@@ -93,7 +103,7 @@ withStoreOptions(
     host: o.host,
     port: o.port,
     grpcPort: o.grpc ? o.grpcPort : null,
-    apiKeys: parseApiKeys(o.apiKey, process.env.TRACELIGHT_API_KEYS),
+    apiKeys,
     metricsPublic: o.metricsPublic ?? false,
     maxItemsPerRequest: o.maxItems,
     maxBodyBytes: o.maxBodyMb * 1024 * 1024,
@@ -106,8 +116,8 @@ withStoreOptions(
     server.grpcPort !== null ? `  OTLP/gRPC  ${o.host}:${server.grpcPort}` : '  OTLP/gRPC  off',
     `  REST API   ${server.httpUrl}/api/v1/   metrics ${server.httpUrl}/metrics`,
     `  store      ${describeStore(store)}`,
-    `  auth       ${o.apiKey?.length || process.env.TRACELIGHT_API_KEYS ? 'API key required' : 'off'}`,
-    ...(o.config ? [`  jobs       ${jobCount} from ${o.config}`] : []),
+    `  auth       ${apiKeys.length > 0 ? `API key required (${apiKeys.length} key${apiKeys.length === 1 ? '' : 's'})` : 'off'}`,
+    ...(o.config && jobCount > 0 ? [`  jobs       ${jobCount} from ${o.config}`] : []),
   ];
   process.stdout.write(lines.join('\n') + '\n');
   const scheduler = o.config ? startJobScheduler(server, o.config, (l) => process.stdout.write(`tracelight: ${l}\n`)) : null;

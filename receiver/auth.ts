@@ -3,6 +3,7 @@
 // declares the scope it needs or that it is public; a route that declares neither cannot be registered.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import { z } from 'zod';
 
 /**
  * What a key may do. `ingest`: send OTLP and rewards (the key handed to agents in the field). `worker`:
@@ -85,6 +86,33 @@ export function parseKeySpec(text: string): KeySpec {
     if (names.every((n): n is Scope => (SCOPES as readonly string[]).includes(n))) return { key: t.slice(colon + 1).trim(), scopes: names };
   }
   return { key: t, scopes: ['admin'] };
+}
+
+const FileKey = z
+  .strictObject({
+    key: z.string().min(8, 'must be at least 8 characters').optional(),
+    key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
+    scopes: z.array(z.enum(SCOPES)).min(1, 'must name at least one scope'),
+  })
+  .refine((k) => (k.key === undefined) !== (k.key_env === undefined), 'give exactly one of key and key_env');
+const KeysSection = z.looseObject({ api_keys: z.array(FileKey).optional() });
+
+/**
+ * The `api_keys:` section of a serve config file: `- { key_env: AGENT_KEY, scopes: [ingest] }` (the key read
+ * from the environment, so the file can be committed) or `- { key: "…", scopes: [read, worker] }`.
+ * Throws naming the entry at fault.
+ */
+export function keysFromConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): KeySpec[] {
+  const parsed = KeysSection.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${issue?.path.join('.') || 'api_keys'}: ${issue?.message}`);
+  }
+  return (parsed.data.api_keys ?? []).map((k, i) => {
+    const key = k.key ?? env[k.key_env as string];
+    if (!key) throw new Error(`api_keys.${i}.key_env: the environment variable ${k.key_env} is not set`);
+    return { key, scopes: k.scopes };
+  });
 }
 
 export function parseApiKeys(...sources: (string | readonly string[] | undefined)[]): string[] {

@@ -2,7 +2,7 @@
 // Prometheus metrics. It owns the store (chDB allows one data directory per process).
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { BackpressureError, DataRejectedError, ResourceStore, Store, StoreError, StoreUnavailableError, ReadOnlySqlError, type StoreConfig } from '../store/index.js';
-import { ApiKeys, installAuth, requestHas } from './auth.js';
+import { ApiKeys, installAuth, requestHas, type KeySpec } from './auth.js';
 import { decompressBody } from './body-decompression.js';
 import { Ingestor } from './ingest.js';
 import { ReceiverMetrics } from './metrics.js';
@@ -19,8 +19,8 @@ export interface ServerOptions {
   port: number;
   /** OTLP/gRPC port; null disables gRPC. */
   grpcPort: number | null;
-  /** API keys, each `KEY` (every scope) or `scope+scope:KEY`. */
-  apiKeys: readonly string[];
+  /** API keys: `KEY` (every scope), `scope+scope:KEY`, or a parsed spec. */
+  apiKeys: readonly (string | KeySpec)[];
   /** Serve /metrics without a key (for a Prometheus scraper inside a trusted network). */
   metricsPublic: boolean;
   /** Most spans or log records one OTLP request may carry. */

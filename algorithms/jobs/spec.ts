@@ -5,6 +5,8 @@
 //     - name: nightly-apo
 //       schedule: "0 3 * * *"      # cron, 5 fields (or 6 with seconds)
 //       apo: ./apo.yaml            # the APO config: a file (relative to this one) or the object inline
+//
+// The same file may hold the server's `api_keys:` (receiver/auth.ts), and then needs no jobs.
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Cron } from 'croner';
 import { z } from 'zod';
@@ -27,8 +29,9 @@ const JobEntry = z.strictObject({
   apo: z.union([z.string().min(1), z.record(z.string(), z.unknown())], { error: 'must be an APO config (a file path or the object)' }),
 });
 
+// Other top-level sections (api_keys: the server's own) are read by their owners.
 const JobsFile = z.looseObject({
-  jobs: z.array(JobEntry, { error: 'must be a list of jobs' }).min(1, 'must hold at least one job'),
+  jobs: z.array(JobEntry, { error: 'must be a list of jobs' }).default([]),
 });
 
 /** Checks a cron expression; returns an error message, or null when it is valid. */
