@@ -3,7 +3,7 @@
 // query runs against the same store, beside the same latency with no query running, and (2) the server's
 // resident memory after the largest request the item cap accepts. It prints figures; it asserts nothing.
 //
-//   node dist/bench/hardening.js                   30 s query, 100,000-span request
+//   node dist/bench/hardening.js                   30 s query, 20,000-span request (the default cap)
 //   npm run bench:hardening -- --query-s 10 --items 50000
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_PAYLOAD_OPTIONS, RequestPool } from './genai-spans.js';
 
-const { values: args } = parseArgs({ options: { 'query-s': { type: 'string', default: '30' }, items: { type: 'string', default: '100000' }, requests: { type: 'string', default: '200' } } });
+const { values: args } = parseArgs({ options: { 'query-s': { type: 'string', default: '30' }, items: { type: 'string', default: '20000' }, requests: { type: 'string', default: '200' } } });
 const QUERY_S = Number(args['query-s']);
 const ITEMS = Number(args.items);
 const REQUESTS = Number(args.requests);

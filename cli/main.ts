@@ -3,7 +3,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { keysFromConfig, parseApiKeys } from '../receiver/auth.js';
 import { readConfigFile } from '../algorithms/apo/config.js';
-import { startServer } from '../receiver/server.js';
+import { DEFAULT_SERVER_OPTIONS, startServer } from '../receiver/server.js';
 import { DEFAULT_DATA_DIR, Store, type StoreConfig } from '../store/index.js';
 import { CliError, defaultFormat, parseFormat, renderRows } from './output.js';
 import { runSql } from './sql-command.js';
@@ -75,7 +75,7 @@ withStoreOptions(
     .option('--no-grpc', 'do not serve OTLP/gRPC')
     .addOption(new Option('--api-key <key...>', 'require "Authorization: Bearer <key>" on OTLP and REST; KEY grants every scope, "ingest+read:KEY" only those named (scopes: ingest, worker, read, admin; repeatable; env TRACELIGHT_API_KEYS, comma-separated)'))
     .option('--metrics-public', 'serve /metrics without a key (it needs the read scope otherwise)')
-    .addOption(new Option('--max-items <n>', 'most spans or log records one OTLP request may carry').default(100_000).argParser(int('--max-items', 1, 10_000_000)))
+    .addOption(new Option('--max-items <n>', 'most spans or log records one OTLP request may carry').default(DEFAULT_SERVER_OPTIONS.maxItemsPerRequest).argParser(int('--max-items', 1, 10_000_000)))
     .addOption(new Option('--sql-timeout-s <s>', 'longest a user SQL query may run').default(30).argParser(int('--sql-timeout-s', 1, 3600)))
     .addOption(new Option('--sql-max-rows <n>', 'most rows a user SQL result may hold').default(100_000).argParser(int('--sql-max-rows', 1, 100_000_000)))
     .addOption(new Option('--sql-max-memory-mb <mb>', 'most memory one user SQL query may use').default(2048).argParser(int('--sql-max-memory-mb', 16, 1_048_576)))

@@ -41,7 +41,8 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   grpcPort: 4317,
   apiKeys: [],
   metricsPublic: false,
-  maxItemsPerRequest: 100_000,
+  // Decoding, normalizing and encoding cost ~13 µs per minimal span on the event loop: 20,000 holds it ~0.3 s.
+  maxItemsPerRequest: 20_000,
   maxBodyBytes: 32 * 1024 * 1024,
   store: {},
 };
