@@ -29,7 +29,8 @@ const JobEntry = z.strictObject({
   apo: z.union([z.string().min(1), z.record(z.string(), z.unknown())], { error: 'must be an APO config (a file path or the object)' }),
 });
 
-// Other top-level sections (api_keys: the server's own) are read by their owners.
+// Other top-level sections (api_keys: the server's own) are read by their owners; a file with only keys
+// needs no jobs, but a file with neither is a mistake (a misspelt `jobs:`, say).
 const JobsFile = z.looseObject({
   jobs: z.array(JobEntry, { error: 'must be a list of jobs' }).default([]),
 });
@@ -57,6 +58,7 @@ export function apoJobFromFile(path: string): JobDefinition {
 export function jobsFromFile(path: string): JobDefinition[] {
   const raw = readConfigFile(path);
   const parsed = JobsFile.safeParse(raw);
+  if (parsed.success && raw !== null && typeof raw === 'object' && !('jobs' in raw) && !('api_keys' in raw)) throw new ConfigError(`${path}: jobs: is required`);
   if (!parsed.success) throw new ConfigError(`${path}: ${describeIssues(parsed.error)}`);
   const baseDir = dirname(resolve(path));
   const names = new Set<string>();

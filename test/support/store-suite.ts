@@ -239,6 +239,8 @@ export function storeSuite(name: string, open: () => Promise<{ store: Store; cle
         ['EXPLAIN PIPELINE INSERT INTO otel_logs (Body) VALUES (1)', /EXPLAIN is allowed for one SELECT only/],
       ];
       for (const [sql, why] of attacks) await expect(store.readOnlyQuery(sql), sql).rejects.toThrow(why);
+      // A bound identifier is checked as the table it names, not as a placeholder.
+      await expect(store.readOnlyQuery('SELECT count() FROM {t:Identifier}', { t: 'system.processes' })).rejects.toThrow(/system\.processes is not readable/);
       expect(existsSync(outfile)).toBe(false);
       expect((await store.readOnlyQuery<{ name: string }>('SHOW TABLES')).map((r) => r.name)).not.toContain('pwn');
       // What the sandbox leaves: the store's own tables, the schema catalog and harmless generators.
