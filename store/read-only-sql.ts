@@ -122,9 +122,17 @@ async function engineAst(driver: Driver, formatted: string, params: QueryParams)
   });
 }
 
-async function currentDatabase(driver: Driver): Promise<string> {
-  const rows = await driver.query<{ db: string }>('SELECT currentDatabase() AS db');
-  return rows[0]?.db ?? 'default';
+/** A driver's database never changes while it is open, so it is asked once. */
+const databases = new WeakMap<Driver, Promise<string>>();
+
+function currentDatabase(driver: Driver): Promise<string> {
+  let db = databases.get(driver);
+  if (!db) {
+    db = driver.query<{ db: string }>('SELECT currentDatabase() AS db').then((rows) => rows[0]?.db ?? 'default');
+    db.catch(() => databases.delete(driver));
+    databases.set(driver, db);
+  }
+  return db;
 }
 
 function checkAst(ast: readonly AstNode[], currentDb: string): void {
