@@ -60,11 +60,14 @@ export class ApiKeys {
     return found;
   }
 
-  /** True when auth is off or the header carries a key with `scope` (admin holds every scope). */
-  allows(authorization: string | undefined, scope: Scope): boolean {
-    const s = this.scopesOf(authorization);
-    return s.has(scope) || s.has('admin');
+  /** True when auth is off or the header carries a key with `scope`, or one of a list (admin holds all). */
+  allows(authorization: string | undefined, scope: Scope | readonly Scope[]): boolean {
+    return grants(this.scopesOf(authorization), scopeList(scope));
   }
+}
+
+function grants(granted: ReadonlySet<Scope>, needed: readonly Scope[]): boolean {
+  return granted.has('admin') || needed.some((s) => granted.has(s));
 }
 
 const ALL: ReadonlySet<Scope> = new Set(SCOPES);
@@ -83,7 +86,12 @@ export function parseKeySpec(text: string): KeySpec {
   const colon = t.indexOf(':');
   if (colon > 0) {
     const names = t.slice(0, colon).split('+').map((n) => n.trim().toLowerCase());
-    if (names.every((n): n is Scope => (SCOPES as readonly string[]).includes(n))) return { key: t.slice(colon + 1).trim(), scopes: names };
+    if (names.every((n): n is Scope => (SCOPES as readonly string[]).includes(n))) {
+      const key = t.slice(colon + 1).trim();
+      // "ingest:$UNSET_VAR" must not leave the server without the key the operator meant to require.
+      if (!key) throw new Error(`the API key for scopes ${names.join('+')} is empty`);
+      return { key, scopes: names };
+    }
   }
   return { key: t, scopes: ['admin'] };
 }
@@ -153,7 +161,7 @@ export function installAuth(app: FastifyInstance, keys: ApiKeys, hooks: AuthHook
     }
     const needed = scopeList(access.scope);
     if (needed.length === 0) return; // no route matched: the not-found handler answers
-    if (!granted.has('admin') && !needed.some((s) => granted.has(s))) return hooks.refuse(req, reply, 403, `this API key lacks the ${needed.map((s) => `"${s}"`).join(' or ')} scope`);
+    if (!grants(granted, needed)) return hooks.refuse(req, reply, 403, `this API key lacks the ${needed.map((s) => `"${s}"`).join(' or ')} scope`);
   });
 }
 

@@ -39,3 +39,7 @@ it('refuses a config file whose key entry names no key, saying which entry', asy
   writeFileSync(config, 'api_keys:\n  - key_env: NOT_SET_ANYWHERE_42\n    scopes: [read]\n');
   await expect(startCliServer({ dataDir: join(dir, 'data2'), args: ['--config', config], startTimeoutMs: 20_000 })).rejects.toThrow(/api_keys\.0\.key_env: the environment variable NOT_SET_ANYWHERE_42 is not set/);
 });
+
+it('refuses a scoped key whose key part is empty, instead of starting with auth off', async () => {
+  await expect(startCliServer({ dataDir: join(dir, 'data3'), args: ['--api-key', 'ingest:'], startTimeoutMs: 20_000 })).rejects.toThrow(/the API key for scopes ingest is empty/);
+});
