@@ -8,11 +8,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeTracesProto } from '../schemas/otlp-codec.js';
+import { decodeTracesProto } from '../receiver/codec/otlp-codec.js';
 import type { AttrValue, SpanRecord } from '../schemas/telemetry.js';
 import type { LlmCall } from '../schemas/genai.js';
-import { normalizeSpans } from '../receiver/normalize/index.js';
-import { assembleTriplets, buildRollouts } from '../receiver/triplets.js';
+import { normalizeSpans } from '../normalize/index.js';
+import { assembleTriplets, buildRollouts } from '../training/triplets.js';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { StoredCall } from '../store/training-queries.js';

@@ -1,9 +1,9 @@
 // Wires APO's ports to tracelight's parts: resources and job runs through the store, the rollout queue of the
 // serving process (in-process, or over HTTP when another process serves), training data through the
 // triplet reader.
-import type { RolloutQueue } from '../receiver/rollout-queue.js';
-import { queryTriplets } from '../receiver/training-data.js';
-import { buildRollouts, primaryReward, type Rollout } from '../receiver/triplets.js';
+import type { RolloutQueue } from '../queue/rollout-queue.js';
+import { queryTriplets } from '../training/training-data.js';
+import { buildRollouts, primaryReward, type Rollout } from '../training/triplets.js';
 import type { Driver } from '../store/driver.js';
 import { ResourceStore } from '../store/resources.js';
 import { loadCalls, loadContents, loadIdentities, loadRewards, tracesOfRollouts, cmpNs } from '../store/training-queries.js';

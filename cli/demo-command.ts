@@ -14,7 +14,7 @@ import { runJob } from '../algorithms/jobs/run-job.js';
 import type { JobDefinition } from '../algorithms/jobs/spec.js';
 import { startSimulatedModel, type SimulatedModelServer } from '../examples/simulated-model/index.js';
 import { generateTasks } from '../examples/arithmetic-agent/tasks.js';
-import { startServer, type RunningServer } from '../receiver/server.js';
+import { startServer, type RunningServer } from '../server/server.js';
 import { JobRunStore } from '../store/job-runs.js';
 import { ResourceStore } from '../store/resources.js';
 import { DEFAULT_DATA_DIR } from '../store/index.js';

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The `tracelight` command: thin wiring of the receiver and the store.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { keysFromConfig, parseApiKeys } from '../receiver/auth.js';
+import { keysFromConfig, parseApiKeys } from '../api/auth.js';
 import { readConfigFile } from '../algorithms/apo/config.js';
-import { DEFAULT_SERVER_OPTIONS, startServer } from '../receiver/server.js';
+import { DEFAULT_SERVER_OPTIONS, startServer } from '../server/server.js';
+import { VERSION } from '../server/version.js';
 import { DEFAULT_DATA_DIR, Store, type StoreConfig } from '../store/index.js';
 import { CliError, defaultFormat, parseFormat, renderRows } from './output.js';
 import { runSql } from './sql-command.js';
@@ -14,9 +15,9 @@ import type { RolloutView } from '../schemas/rollouts.js';
 import { registerResourcesCommands } from './resources-command.js';
 import { checkJobsFile, registerTrainCommands, startJobScheduler } from './train-command.js';
 import { registerDemoCommand } from './demo-command.js';
-import { parseAgentPattern, parseSince } from '../receiver/training-api.js';
-import { loadRollout, queryTriplets, type TripletPage } from '../receiver/training-data.js';
-import { REWARD_POLICIES, type RewardPolicy, type Rollout, type Triplet } from '../receiver/triplets.js';
+import { parseAgentPattern, parseSince } from '../training/filters.js';
+import { loadRollout, queryTriplets, type TripletPage } from '../training/training-data.js';
+import { REWARD_POLICIES, type RewardPolicy, type Rollout, type Triplet } from '../training/triplets.js';
 
 function int(name: string, min: number, max: number) {
   return (v: string): number => {
@@ -59,7 +60,7 @@ function describeStore(cfg: StoreConfig): string {
 
 const program = new Command('tracelight')
   .description('Train AI agents from their OpenTelemetry traces.')
-  .version('0.1.0')
+  .version(VERSION)
   // Program options (--version) only before the subcommand, so `resources get --version N` is the subcommand's.
   .enablePositionalOptions()
   .showHelpAfterError('(run with --help for usage)')

@@ -1,18 +1,18 @@
 // `tracelight rollouts enqueue | list | cancel` and the queue half of `rollouts show`: through a running
 // server (which owns the queue), or directly on the store when none runs (the next `serve` picks the
 // changes up when it reloads the queue).
+import { describeZodError } from '../schemas/errors.js';
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import {
   EnqueueItem,
-  describeIssue,
   ListQuery,
   MAX_ENQUEUE_BATCH,
   RETRYABLE_ATTEMPT_STATUSES,
   ROLLOUT_MODES,
   type RolloutView,
 } from '../schemas/rollouts.js';
-import { RolloutQueue, resourceStoreResolver, toRolloutView, type EnqueueResult } from '../receiver/rollout-queue.js';
+import { RolloutQueue, resourceStoreResolver, toRolloutView, type EnqueueResult } from '../queue/rollout-queue.js';
 import { ResourceStore, RolloutStore, type Store } from '../store/index.js';
 import { CliError, defaultFormat, parseFormat, renderRows } from './output.js';
 import { callServer, resolveTarget, withStore, type Target, type TargetFlags } from './target.js';
@@ -190,7 +190,7 @@ export function registerRolloutQueueCommands<F extends object>(rollouts: Command
         ...(metadata !== undefined ? { metadata } : {}),
       };
       const parsed = EnqueueItem.safeParse(raw);
-      if (!parsed.success) throw new CliError(`invalid rollout${inputs.length > 1 ? ` ${i + 1}` : ''}: ${describeIssue(parsed.error)}`);
+      if (!parsed.success) throw new CliError(`invalid rollout${inputs.length > 1 ? ` ${i + 1}` : ''}: ${describeZodError(parsed.error)}`);
       return parsed.data;
     });
     const target = await resolveTarget(w.targetFlags(o));
@@ -217,7 +217,7 @@ export function registerRolloutQueueCommands<F extends object>(rollouts: Command
     if (o.status !== undefined) query.status = o.status;
     if (o.mode !== undefined) query.mode = o.mode;
     const q = ListQuery.safeParse(query);
-    if (!q.success) throw new CliError(describeIssue(q.error).replace(/^(status|limit)(\.\d+)?:/, '--$1:'));
+    if (!q.success) throw new CliError(describeZodError(q.error).replace(/^(status|limit)(\.\d+)?:/, '--$1:'));
     const target = await resolveTarget(w.targetFlags(o));
     let views: RolloutView[];
     if (target.kind === 'store') {

@@ -6,7 +6,7 @@ import { ConfigError } from '../algorithms/apo/config.js';
 import { runJob, type JobPorts } from '../algorithms/jobs/run-job.js';
 import { apoJobFromFile, jobsFromFile } from '../algorithms/jobs/spec.js';
 import { Scheduler } from '../algorithms/jobs/scheduler.js';
-import { startServer, type RunningServer } from '../receiver/server.js';
+import { startServer, type RunningServer } from '../server/server.js';
 import { JobRunStore } from '../store/job-runs.js';
 import { Store, type StoreConfig } from '../store/index.js';
 import { inProcessQueue, resourcePort, trainingDataPort } from './apo-ports.js';

@@ -1,7 +1,7 @@
 // A readable transcript of one rollout: each LLM call's messages, tool use, and the rewards.
 import type { Message, MessagePart } from '../schemas/genai.js';
-import type { Rollout } from '../receiver/triplets.js';
-import { primaryReward } from '../receiver/triplets.js';
+import type { Rollout } from '../training/triplets.js';
+import { primaryReward } from '../training/triplets.js';
 
 const MAX_TEXT = 2000;
 

@@ -4,10 +4,13 @@
 import { createGunzip, createInflate } from 'node:zlib';
 import type { FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
+import { TracelightError } from '../schemas/errors.js';
 
-export class UnsupportedEncodingError extends Error {
-  statusCode = 415;
+export class UnsupportedEncodingError extends TracelightError {
   override name = 'UnsupportedEncodingError';
+  constructor(message: string) {
+    super('unsupported', message);
+  }
 }
 
 export function decompressBody(req: FastifyRequest, payload: Readable): Readable {

@@ -10,8 +10,8 @@ import {
   OtlpDecodeError,
   type Decoded,
   type PartialSuccess,
-} from '../schemas/otlp-codec.js';
-import { UNAUTHORIZED_MESSAGE, type ApiKeys } from './auth.js';
+} from './codec/otlp-codec.js';
+import { GRPC_STATUS, kindOfStatus } from '../schemas/errors.js';
 import type { Ingestor, IngestOutcome } from './ingest.js';
 import type { ReceiverMetrics } from './metrics.js';
 
@@ -35,9 +35,11 @@ export interface GrpcReceiverOptions {
   host: string;
   port: number;
   maxReceiveMessageBytes: number;
+  /** Whether a call's `authorization` metadata may ingest; null: it may not, with the message to say so. */
+  authorize(authorization: string | undefined): string | null;
 }
 
-export async function startOtlpGrpc(opts: GrpcReceiverOptions, ingestor: Ingestor, metrics: ReceiverMetrics, keys: ApiKeys): Promise<{ port: number; close(): Promise<void> }> {
+export async function startOtlpGrpc(opts: GrpcReceiverOptions, ingestor: Ingestor, metrics: ReceiverMetrics): Promise<{ port: number; close(): Promise<void> }> {
   // The key is checked on the call's metadata, before its message is read: a caller without one is refused
   // without the server taking in (up to) maxReceiveMessageBytes first.
   const authenticate: grpc.ServerInterceptor = (method, call) =>
@@ -46,9 +48,10 @@ export async function startOtlpGrpc(opts: GrpcReceiverOptions, ingestor: Ingesto
         next({
           onReceiveMetadata: (md, pass) => {
             const auth = md.get('authorization')[0];
-            if (keys.allows(typeof auth === 'string' ? auth : auth?.toString(), 'ingest')) return pass(md);
+            const refusal = opts.authorize(typeof auth === 'string' ? auth : auth?.toString());
+            if (refusal === null) return pass(md);
             metrics.requests.inc({ signal: method.path.includes('Logs') ? 'logs' : 'spans', transport: 'grpc', code: '401' });
-            call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: UNAUTHORIZED_MESSAGE });
+            call.sendStatus({ code: GRPC_STATUS.unauthorized, details: refusal });
           },
         }),
     });
@@ -56,46 +59,34 @@ export async function startOtlpGrpc(opts: GrpcReceiverOptions, ingestor: Ingesto
 
   const handler = <T>(signal: 'spans' | 'logs', decode: (b: Uint8Array) => Decoded<T>, ingest: (d: Decoded<T>) => Promise<IngestOutcome>, encode: (p?: PartialSuccess) => Uint8Array): grpc.handleUnaryCall<Buffer, Buffer> =>
     (call, callback) => {
-      const fail = (code: grpc.status, details: string, httpLike: string): void => {
-        metrics.requests.inc({ signal, transport: 'grpc', code: httpLike });
-        callback({ code, details });
+      const fail = (status: number, details: string, retryAfterSeconds?: number): void => {
+        metrics.requests.inc({ signal, transport: 'grpc', code: String(status) });
+        const metadata = new grpc.Metadata();
+        if (retryAfterSeconds !== undefined) metadata.set('retry-after', String(retryAfterSeconds));
+        callback({ code: GRPC_STATUS[kindOfStatus(status)], details, metadata });
       };
+      const refuse = (outcome: Exclude<IngestOutcome, { ok: true }>): void => fail(outcome.status, outcome.message, 'retryAfterSeconds' in outcome ? outcome.retryAfterSeconds : undefined);
       // Under back-pressure, refuse before decoding (the framing alone gives the item count).
       const items = countProtoItems(call.request);
       const early = items >= 0 ? ingestor.refuseEarly(signal, 'grpc', items, call.request.length) : null;
-      if (early && !early.ok && early.status === 413) return fail(grpc.status.INVALID_ARGUMENT, early.message, '413');
-      if (early && !early.ok && early.status !== 400) {
-        const md = new grpc.Metadata();
-        md.set('retry-after', String(early.retryAfterSeconds));
-        metrics.requests.inc({ signal, transport: 'grpc', code: String(early.status) });
-        callback({ code: grpc.status.UNAVAILABLE, details: early.message, metadata: md });
-        return;
-      }
+      if (early && !early.ok && early.status !== 400) return refuse(early);
       let decoded: Decoded<T>;
       try {
         decoded = decode(call.request);
       } catch (err) {
         if (err instanceof OtlpDecodeError) {
           metrics.rejected.inc({ signal, transport: 'grpc', reason: 'malformed' });
-          return fail(grpc.status.INVALID_ARGUMENT, err.message, '400');
+          return fail(400, err.message);
         }
-        return fail(grpc.status.INTERNAL, (err as Error).message, '500');
+        return fail(500, (err as Error).message);
       }
       ingest(decoded).then(
         (outcome) => {
-          if (!outcome.ok && (outcome.status === 400 || outcome.status === 413)) return fail(grpc.status.INVALID_ARGUMENT, outcome.message, String(outcome.status));
-          if (!outcome.ok) {
-            // UNAVAILABLE is retryable for every OTLP exporter; RESOURCE_EXHAUSTED only with RetryInfo.
-            const md = new grpc.Metadata();
-            md.set('retry-after', String(outcome.retryAfterSeconds));
-            metrics.requests.inc({ signal, transport: 'grpc', code: String(outcome.status) });
-            callback({ code: grpc.status.UNAVAILABLE, details: outcome.message, metadata: md });
-            return;
-          }
+          if (!outcome.ok) return refuse(outcome);
           metrics.requests.inc({ signal, transport: 'grpc', code: '200' });
           callback(null, Buffer.from(encode(outcome.partial)));
         },
-        (err: Error) => fail(grpc.status.INTERNAL, err.message, '500'),
+        (err: Error) => fail(500, err.message),
       );
     };
 

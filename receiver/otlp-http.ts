@@ -16,23 +16,22 @@ import {
   traceResponseJson,
   type Decoded,
   type PartialSuccess,
-} from '../schemas/otlp-codec.js';
+} from './codec/otlp-codec.js';
+import { GRPC_STATUS, HTTP_STATUS, kindOfStatus, type ErrorKind } from '../schemas/errors.js';
 import type { Ingestor, IngestOutcome } from './ingest.js';
 import type { ReceiverMetrics } from './metrics.js';
 
-const GRPC_INVALID_ARGUMENT = 3;
-const GRPC_RESOURCE_EXHAUSTED = 8;
-const GRPC_UNAVAILABLE = 14;
-
 type Encoding = 'protobuf' | 'json';
 
-function encodingOf(req: FastifyRequest): Encoding {
+export function encodingOf(req: FastifyRequest): Encoding {
   return (req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json') ? 'json' : 'protobuf';
 }
 
-export function sendOtlpError(reply: FastifyReply, encoding: Encoding, status: number, grpcCode: number, message: string): FastifyReply {
-  if (encoding === 'json') return reply.code(status).type('application/json').send({ code: grpcCode, message });
-  return reply.code(status).type('application/x-protobuf').send(Buffer.from(encodeRpcStatus(grpcCode, message)));
+/** A google.rpc.Status body in the request's encoding, with the HTTP and gRPC codes of the error's kind. */
+export function sendOtlpError(reply: FastifyReply, encoding: Encoding, kind: ErrorKind, message: string, status = HTTP_STATUS[kind]): FastifyReply {
+  const code = GRPC_STATUS[kind];
+  if (encoding === 'json') return reply.code(status).type('application/json').send({ code, message });
+  return reply.code(status).type('application/x-protobuf').send(Buffer.from(encodeRpcStatus(code, message)));
 }
 
 interface SignalSpec<T> {
@@ -48,16 +47,15 @@ interface SignalSpec<T> {
 export function registerOtlpHttp(app: FastifyInstance, ingestor: Ingestor, metrics: ReceiverMetrics): void {
   const sendOutcome = (reply: FastifyReply, encoding: Encoding, signal: 'spans' | 'logs', outcome: Exclude<IngestOutcome, { ok: true }>): FastifyReply => {
     metrics.requests.inc({ signal, transport: 'http', code: String(outcome.status) });
-    if (outcome.status === 400 || outcome.status === 413) return sendOtlpError(reply, encoding, outcome.status, GRPC_INVALID_ARGUMENT, outcome.message);
-    reply.header('Retry-After', String(outcome.retryAfterSeconds));
-    return sendOtlpError(reply, encoding, outcome.status, outcome.status === 429 ? GRPC_RESOURCE_EXHAUSTED : GRPC_UNAVAILABLE, outcome.message);
+    if ('retryAfterSeconds' in outcome) reply.header('Retry-After', String(outcome.retryAfterSeconds));
+    return sendOtlpError(reply, encoding, kindOfStatus(outcome.status), outcome.message);
   };
   const route = <T>(spec: SignalSpec<T>): void => {
     app.post(spec.path, { config: { scope: 'ingest', otlp: true } }, async (req, reply) => {
       const encoding = encodingOf(req);
       const body = req.body;
       if (!(body instanceof Buffer)) {
-        return sendOtlpError(reply, encoding, 400, GRPC_INVALID_ARGUMENT, 'request body is missing');
+        return sendOtlpError(reply, encoding, 'invalid', 'request body is missing');
       }
       if (encoding === 'protobuf') {
         // Under back-pressure, refuse before decoding (the framing alone gives the item count).
@@ -72,7 +70,7 @@ export function registerOtlpHttp(app: FastifyInstance, ingestor: Ingestor, metri
         if (err instanceof OtlpDecodeError) {
           metrics.requests.inc({ signal: spec.signal, transport: 'http', code: '400' });
           metrics.rejected.inc({ signal: spec.signal, transport: 'http', reason: 'malformed' });
-          return sendOtlpError(reply, encoding, 400, GRPC_INVALID_ARGUMENT, err.message);
+          return sendOtlpError(reply, encoding, 'invalid', err.message);
         }
         throw err;
       }
@@ -102,5 +100,3 @@ export function registerOtlpHttp(app: FastifyInstance, ingestor: Ingestor, metri
     encodeJson: logsResponseJson,
   });
 }
-
-export { GRPC_INVALID_ARGUMENT, GRPC_UNAVAILABLE, GRPC_RESOURCE_EXHAUSTED, encodingOf };

@@ -13,9 +13,13 @@
 // - no HTML escaping: prompts are text, so `{{x}}` and `{{{x}}}` render the same. Partials (`{{> p}}`) are
 //   refused. Lookups read own properties only, so `{{constructor}}` is "missing", not Object's function.
 import Mustache from 'mustache';
+import { TracelightError } from './errors.js';
 
-export class TemplateError extends Error {
+export class TemplateError extends TracelightError {
   override name = 'TemplateError';
+  constructor(message: string) {
+    super('invalid', message);
+  }
 }
 
 export class MissingVariablesError extends TemplateError {

@@ -5,6 +5,7 @@
 // holds the SQL.
 import { z } from 'zod';
 import { checkTemplate } from './prompt-template.js';
+import { describeZodError, TracelightError } from './errors.js';
 
 export { MissingVariablesError, TemplateError, checkTemplate, renderPrompt, templatePlaceholders, templateVariables, type Placeholder } from './prompt-template.js';
 
@@ -176,26 +177,28 @@ export const MoveLabelBody = z.strictObject({
 // ---- errors ---------------------------------------------------------------------------------------------
 
 /** Bad input; the message starts with the field it is about (`content.sampling.temperature: …`). */
-export class ResourceValidationError extends Error {
+export class ResourceValidationError extends TracelightError {
   override name = 'ResourceValidationError';
+  constructor(message: string) {
+    super('invalid', message);
+  }
 }
 
-export class ResourceNotFoundError extends Error {
+export class ResourceNotFoundError extends TracelightError {
   override name = 'ResourceNotFoundError';
+  constructor(message: string) {
+    super('not_found', message);
+  }
 }
 
 /** A new version of another kind than the name's. */
-export class ResourceConflictError extends Error {
+export class ResourceConflictError extends TracelightError {
   override name = 'ResourceConflictError';
+  constructor(message: string) {
+    super('conflict', message);
+  }
 }
 
-/** The first issue of a zod error as `path: message` (the path prefixed, `body` when there is none). */
-export function describeZodError(err: z.ZodError, prefix = ''): string {
-  const issue = err.issues[0];
-  if (!issue) return `${prefix || 'body'}: invalid`;
-  const path = [prefix, ...issue.path.map(String)].filter((p) => p !== '').join('.');
-  return `${path || 'body'}: ${issue.message}`;
-}
 
 /** Validates content for its kind and returns it normalized (a prompt template's bare string becomes {template}). */
 export function parseResourceContent(kind: ResourceKind, content: unknown): unknown {

@@ -9,6 +9,7 @@
 //
 //   attempt  preparing ──► running ──► succeeded | failed | timeout | unresponsive
 import { z } from 'zod';
+import { TracelightError } from './errors.js';
 
 export const ROLLOUT_STATUSES = ['queuing', 'preparing', 'running', 'succeeded', 'failed', 'cancelled', 'requeuing'] as const;
 export type RolloutStatus = (typeof ROLLOUT_STATUSES)[number];
@@ -206,26 +207,32 @@ export function rolloutConfig(input: RolloutConfigInput | undefined): RolloutCon
   };
 }
 
-export function describeIssue(err: z.ZodError, prefix = ''): string {
-  const issue = err.issues[0];
-  if (!issue) return `${prefix || 'body'}: invalid`;
-  const path = [prefix, ...issue.path.map(String)].filter((p) => p !== '').join('.');
-  return `${path || 'body'}: ${issue.message}`;
-}
 
-// ---- errors (mapped to HTTP by receiver/rollouts-api.ts) -------------------------------------------------
+// ---- errors (kinds of schemas/errors.ts) -------------------------------------------------
 
-export class RolloutValidationError extends Error {
+export class RolloutValidationError extends TracelightError {
   override name = 'RolloutValidationError';
+  constructor(message: string) {
+    super('invalid', message);
+  }
 }
-export class RolloutNotFoundError extends Error {
+export class RolloutNotFoundError extends TracelightError {
   override name = 'RolloutNotFoundError';
+  constructor(message: string) {
+    super('not_found', message);
+  }
 }
 /** The request does not fit the rollout's or attempt's current state (409). */
-export class RolloutConflictError extends Error {
+export class RolloutConflictError extends TracelightError {
   override name = 'RolloutConflictError';
+  constructor(message: string) {
+    super('conflict', message);
+  }
 }
 /** The queue is shutting down (503). */
-export class QueueClosedError extends Error {
+export class QueueClosedError extends TracelightError {
   override name = 'QueueClosedError';
+  constructor(message: string) {
+    super('unavailable', message, { retryAfterSeconds: 1 });
+  }
 }

@@ -10,6 +10,7 @@
 // latency cap), and go at once when minBatchBytes / minBatchRows are waiting (a size floor), so a trickle of
 // requests does not become a trickle of tiny inserts, each paying the engine's fixed cost per insert.
 import { JSON_EACH_ROW, StoreError, type Driver, type RowFormat } from './driver.js';
+import { TracelightError } from '../schemas/errors.js';
 
 export interface BatchWriterOptions {
   /** Largest insert, in rows; more waiting rows go in the next insert. */
@@ -53,23 +54,28 @@ export interface BatchObserver {
   batchFailed?(table: string, rows: number, error: Error): void;
 }
 
-export class BackpressureError extends Error {
+export class BackpressureError extends TracelightError {
   override name = 'BackpressureError';
-  constructor(message: string, readonly retryAfterSeconds: number) {
-    super(message);
+  constructor(message: string, retryAfterSeconds: number) {
+    super('backpressure', message, { retryAfterSeconds });
   }
+  declare readonly retryAfterSeconds: number;
 }
 
 /** The engine refused the rows themselves (not retryable as they are). */
-export class DataRejectedError extends Error {
+export class DataRejectedError extends TracelightError {
   override name = 'DataRejectedError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('invalid', message, options);
+  }
 }
 
-export class StoreUnavailableError extends Error {
+export class StoreUnavailableError extends TracelightError {
   override name = 'StoreUnavailableError';
-  constructor(message: string, readonly retryAfterSeconds: number, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(message: string, retryAfterSeconds: number, options?: { cause?: unknown }) {
+    super('unavailable', message, { retryAfterSeconds, cause: options?.cause });
   }
+  declare readonly retryAfterSeconds: number;
 }
 
 /**

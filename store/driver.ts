@@ -1,4 +1,5 @@
 // The two ways to reach ClickHouse behind one small interface. Both run the same SQL text; values are
+import { TracelightError } from '../schemas/errors.js';
 // always bound as `{name:Type}` query parameters by the engine, never spliced into the statement.
 
 export type QueryParams = Record<string, unknown>;
@@ -71,10 +72,15 @@ export function insertSettings(format: RowFormat): Record<string, string> {
   return format.name === 'TabSeparated' ? { ...INSERT_SETTINGS, date_time_input_format: 'basic' } : { ...INSERT_SETTINGS };
 }
 
-export class StoreError extends Error {
+/** An engine error with a ClickHouse code is about the request (invalid); one without is the engine being unreachable. */
+export class StoreError extends TracelightError {
   override name = 'StoreError';
-  constructor(message: string, readonly code?: number, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(
+    message: string,
+    readonly code?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(code === undefined ? 'unavailable' : 'invalid', message, { cause: options?.cause });
   }
 }
 

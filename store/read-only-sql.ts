@@ -4,9 +4,13 @@
 // got past an earlier check. The engine's `readonly = 1` then backs every rule at run time.
 import { randomUUID } from 'node:crypto';
 import type { Driver, QueryParams } from './driver.js';
+import { TracelightError } from '../schemas/errors.js';
 
-export class ReadOnlySqlError extends Error {
+export class ReadOnlySqlError extends TracelightError {
   override name = 'ReadOnlySqlError';
+  constructor(message: string) {
+    super('invalid', message);
+  }
 }
 
 export interface SqlLimits {

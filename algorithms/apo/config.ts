@@ -4,9 +4,13 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { TracelightError } from '../../schemas/errors.js';
 
-export class ConfigError extends Error {
+export class ConfigError extends TracelightError {
   override name = 'ConfigError';
+  constructor(message: string) {
+    super('invalid', message);
+  }
 }
 
 const posInt = (what = 'an integer') => z.number({ error: `must be ${what}` }).int(`must be ${what}`).min(1, 'must be at least 1');

@@ -10,6 +10,7 @@ import OpenAI from 'openai';
 import { ConfigError, type Grader } from './config.js';
 import { resolveEndpoint } from './optimizer.js';
 import type { Example } from './types.js';
+import { TracelightError } from '../../schemas/errors.js';
 
 export interface GradeInput {
   vars: Record<string, unknown>;
@@ -26,8 +27,11 @@ export interface Grade {
 
 export type GradeFn = (input: GradeInput) => Grade | number | Promise<Grade | number>;
 
-export class GraderError extends Error {
+export class GraderError extends TracelightError {
   override name = 'GraderError';
+  constructor(message: string) {
+    super('invalid', message);
+  }
 }
 
 export function numbersIn(text: string): number[] {

@@ -5,9 +5,13 @@
 import OpenAI from 'openai';
 import type { Endpoint } from './config.js';
 import type { Failure } from './types.js';
+import { TracelightError } from '../../schemas/errors.js';
 
-export class OptimizerError extends Error {
+export class OptimizerError extends TracelightError {
   override name = 'OptimizerError';
+  constructor(message: string) {
+    super('unavailable', message);
+  }
 }
 
 export interface OptimizerModel {

@@ -10,9 +10,13 @@ import { resolveEndpoint } from './optimizer.js';
 import { messageText, renderMessages, type PromptShape } from './template.js';
 import type { Candidate, Example, Outcome } from './types.js';
 import { renderPrompt } from '../../schemas/prompt-template.js';
+import { TracelightError } from '../../schemas/errors.js';
 
-export class EvaluationError extends Error {
+export class EvaluationError extends TracelightError {
   override name = 'EvaluationError';
+  constructor(message: string) {
+    super('invalid', message);
+  }
 }
 
 /** Runs `fn` over the items with at most `limit` at once, keeping the order of results. */

@@ -14,7 +14,7 @@ import type { JobDefinition } from '../../algorithms/jobs/spec.js';
 import { portsFor } from '../../cli/train-command.js';
 import { generateTasks } from '../../examples/arithmetic-agent/tasks.js';
 import { startSimulatedModel, type SimulatedModelServer } from '../../examples/simulated-model/index.js';
-import { startServer, type RunningServer } from '../../receiver/server.js';
+import { startServer, type RunningServer } from '../../server/server.js';
 import { JobRunStore } from '../../store/job-runs.js';
 import { ResourceStore } from '../../store/resources.js';
 

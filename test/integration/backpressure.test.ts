@@ -6,7 +6,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../receiver/server.js';
+import { startServer, type RunningServer } from '../../server/server.js';
 import { startClickHouseHttpServer, type ClickHouseHttpTestServer } from '../support/clickhouse-http-server.js';
 import { protoSpanRequest } from '../support/otlp-payloads.js';
 

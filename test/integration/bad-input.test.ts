@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGzip, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../receiver/server.js';
-import { decodeRpcStatus, decodeTraceResponse } from '../../schemas/otlp-codec.js';
+import { startServer, type RunningServer } from '../../server/server.js';
+import { decodeRpcStatus, decodeTraceResponse } from '../../receiver/codec/otlp-codec.js';
 import {
   BASE_TIME_NS,
   encodeJsonRequest,

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { startServer } from '../../receiver/server.js';
+import { startServer } from '../../server/server.js';
 import { encodeProtoRequest, makeSpans } from '../support/otlp-payloads.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'tl-detached-'));

@@ -36,7 +36,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { BatchSpanProcessor, StackContextManager, TracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../receiver/server.js';
+import { startServer, type RunningServer } from '../../server/server.js';
 
 // ------------------------------------------------------------------ harness
 

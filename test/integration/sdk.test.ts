@@ -30,7 +30,7 @@ import {
   type RunnerLogger,
   type TracelightHandle,
 } from '../../instrumentation/sdk/index.js';
-import { startServer, type RunningServer } from '../../receiver/server.js';
+import { startServer, type RunningServer } from '../../server/server.js';
 
 const ROLLOUT = 'tracelight.rollout.id';
 const ATTEMPT = 'tracelight.attempt.id';

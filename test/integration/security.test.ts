@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../receiver/server.js';
+import { startServer, type RunningServer } from '../../server/server.js';
 import { encodeProtoRequest, makeSpans, randomSpanId, randomTraceId } from '../support/otlp-payloads.js';
 
 const KEYS = { admin: 'admin-key-1', ingest: 'ingest-key-2', read: 'read-key-3', worker: 'worker-key-4' };

@@ -24,8 +24,8 @@ import { BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor, TracerPr
 import { expect } from 'vitest';
 import { startSimulatedModel, type SimulatedModelServer } from '../../examples/simulated-model/index.js';
 import type { Message } from '../../schemas/genai.js';
-import { startServer, type RunningServer } from '../../receiver/server.js';
-import type { Triplet } from '../../receiver/triplets.js';
+import { startServer, type RunningServer } from '../../server/server.js';
+import type { Triplet } from '../../training/triplets.js';
 
 // ------------------------------------------------------------------ recording proxy
 

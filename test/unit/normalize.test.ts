@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LlmCall, Message, NormalizedBatch } from '../../schemas/genai.js';
 import type { SpanRecord } from '../../schemas/telemetry.js';
-import { normalizeLogs, normalizeSpans } from '../../receiver/normalize/index.js';
+import { normalizeLogs, normalizeSpans } from '../../normalize/index.js';
 import { T0, TRACE, log, span } from '../fixtures/normalize/builders.js';
 
 function only<T>(items: T[]): T {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assembleTriplets, buildRollouts, primaryReward } from '../../receiver/triplets.js';
+import { assembleTriplets, buildRollouts, primaryReward } from '../../training/triplets.js';
 import type { StoredCall, StoredContent, StoredReward } from '../../store/training-queries.js';
 
 const T = 'a'.repeat(32);

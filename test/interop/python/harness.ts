@@ -16,8 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { startSimulatedModel, type SimulatedModelServer } from '../../../examples/simulated-model/index.js';
 import type { Message, MessagePart } from '../../../schemas/genai.js';
-import { startServer, type RunningServer } from '../../../receiver/server.js';
-import type { Triplet } from '../../../receiver/triplets.js';
+import { startServer, type RunningServer } from '../../../server/server.js';
+import type { Triplet } from '../../../training/triplets.js';
 import { modelCalls, startRecordingProxy, type ModelCall, type RecordingProxy } from '../harness.js';
 
 export const SCRIPTS_DIR = fileURLToPath(new URL('.', import.meta.url));

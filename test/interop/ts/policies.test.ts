@@ -7,7 +7,7 @@
 import type { OpenAI as OpenAIClient } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getTriplets, postReward, recordRollout, REWARD, startInterop, wireText, type InteropEnv, type Policy } from '../harness.js';
-import type { Triplet } from '../../../receiver/triplets.js';
+import type { Triplet } from '../../../training/triplets.js';
 import { calculatorAgent } from './agents.js';
 
 const ROLLOUT = 'policies-1';

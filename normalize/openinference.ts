@@ -11,8 +11,8 @@
 // / `llm.choices.{i}.completion.text`, and the raw `input.value` / `output.value` (JSON request / response, or
 // plain text) used here only when no message list is present.
 
-import type { Message, MessagePart } from '../../schemas/genai.js';
-import type { SpanRecord } from '../../schemas/telemetry.js';
+import type { Message, MessagePart } from '../schemas/genai.js';
+import type { SpanRecord } from '../schemas/telemetry.js';
 import type { CallDraft } from './draft.js';
 import { setFinish, setMessages, setStr, setTokens, setTools } from './draft.js';
 import { contentPart, looseMessages, parseArgs, textPart, toolCallPart, toolResponsePart } from './messages.js';

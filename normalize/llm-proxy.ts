@@ -4,7 +4,7 @@
 //   tracelight.llm.prompt_token_ids, tracelight.llm.response_token_ids, tracelight.llm.response_logprobs.
 // A JSON array string is accepted too.
 
-import type { SpanRecord } from '../../schemas/telemetry.js';
+import type { SpanRecord } from '../schemas/telemetry.js';
 import type { CallDraft } from './draft.js';
 import { setNumbers } from './draft.js';
 import { numList } from './util.js';

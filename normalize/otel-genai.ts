@@ -16,8 +16,8 @@
 // `eventName` or the `event.name` attribute, content in the body; some SDKs put them on the span as span events
 // with the body JSON in `gen_ai.event.content`).
 
-import type { Message } from '../../schemas/genai.js';
-import type { AttrValue, SpanEventRecord, SpanRecord } from '../../schemas/telemetry.js';
+import type { Message } from '../schemas/genai.js';
+import type { AttrValue, SpanEventRecord, SpanRecord } from '../schemas/telemetry.js';
 import type { CallDraft } from './draft.js';
 import { setFinish, setMessages, setStr, setTokens, setTools } from './draft.js';
 import { choiceMessage, looseMessages, systemMessage, toMessage, toMessages } from './messages.js';

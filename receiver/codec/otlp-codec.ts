@@ -6,10 +6,14 @@ import { isUtf8 } from 'node:buffer';
 import { fileURLToPath } from 'node:url';
 import Long from 'long';
 import protobuf from 'protobufjs';
-import type { AttrValue, Attributes, LogRecordRecord, Scope, SpanRecord } from './telemetry.js';
+import type { AttrValue, Attributes, LogRecordRecord, Scope, SpanRecord } from '../../schemas/telemetry.js';
+import { TracelightError } from '../../schemas/errors.js';
 
-export class OtlpDecodeError extends Error {
+export class OtlpDecodeError extends TracelightError {
   override name = 'OtlpDecodeError';
+  constructor(message: string) {
+    super('invalid', message);
+  }
 }
 
 export interface Decoded<T> {
@@ -25,7 +29,7 @@ export const MAX_VALUE_DEPTH = 32;
 const MAX_UNIX_NANO = 9_223_372_036_854_775_807n;
 const MAX_REPORTED_ERRORS = 5;
 
-const protoPath = fileURLToPath(new URL('./otlp/otlp.proto', import.meta.url));
+const protoPath = fileURLToPath(new URL('../../schemas/otlp/otlp.proto', import.meta.url));
 protobuf.util.Long = Long;
 protobuf.configure();
 const root = protobuf.loadSync(protoPath);

@@ -18,8 +18,8 @@
 // Releases that emit the OTel GenAI attributes (`gen_ai.operation.name`, `gen_ai.input.messages`, ...) are
 // read by the OTel GenAI reader on the same span, so the span is still one call.
 
-import type { Message, MessagePart } from '../../schemas/genai.js';
-import type { SpanRecord } from '../../schemas/telemetry.js';
+import type { Message, MessagePart } from '../schemas/genai.js';
+import type { SpanRecord } from '../schemas/telemetry.js';
 import type { CallDraft } from './draft.js';
 import { setFinish, setMessages, setStr, setTokens, setTools } from './draft.js';
 import { parseArgs, textPart, toMessages, toolCallPart } from './messages.js';

@@ -3,7 +3,7 @@
 // Vercel AI SDK span with gen_ai.* duplicates, an Agent Lightning span with OpenLLMetry content) becomes one
 // call, never two, and the better source wins field by field.
 
-import type { Convention, Message } from '../../schemas/genai.js';
+import type { Convention, Message } from '../schemas/genai.js';
 
 export interface CallDraft {
   provider: string;

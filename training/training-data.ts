@@ -3,6 +3,7 @@
 import type { Driver } from '../store/driver.js';
 import { agentsMatching, cmpNs, loadCalls, loadContents, loadIdentities, loadRewards, pageTraces, tracesOfRollouts } from '../store/training-queries.js';
 import { assembleTriplets, buildRollouts, type Rollout, type RewardPolicy, type Triplet } from './triplets.js';
+import { TracelightError } from '../schemas/errors.js';
 
 export interface TripletQuery {
   rollout?: string;
@@ -21,8 +22,11 @@ export interface TripletPage {
   next_cursor: string | null;
 }
 
-export class InvalidCursorError extends Error {
+export class InvalidCursorError extends TracelightError {
   override name = 'InvalidCursorError';
+  constructor(message: string) {
+    super('invalid', message);
+  }
 }
 
 function encodeCursor(c: { startNs: string; traceId: string }): string {
@@ -94,4 +98,10 @@ async function agentFilter(db: Driver, pattern: string | undefined, rollouts: re
   const names = [...new Set(rollouts.flatMap((r) => r.calls.map((c) => c.agent)))];
   const keep = await agentsMatching(db, pattern, names);
   return (agent) => keep.has(agent);
+}
+
+/** The trace a stored span belongs to (a reward may name only the span), or null before it arrives. */
+export async function traceOfSpan(db: Driver, spanId: string): Promise<string | null> {
+  const rows = await db.query<{ trace_id: string }>('SELECT TraceId AS trace_id FROM otel_traces WHERE SpanId = {s:String} LIMIT 1', { s: spanId.toLowerCase() });
+  return rows[0]?.trace_id ?? null;
 }

@@ -1,18 +1,18 @@
 // The tracelight server: OTLP/HTTP and the REST API on one port (4318), OTLP/gRPC on 4317, health and
 // Prometheus metrics. It owns the store (chDB allows one data directory per process).
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { BackpressureError, DataRejectedError, ResourceStore, Store, StoreError, StoreUnavailableError, ReadOnlySqlError, type StoreConfig } from '../store/index.js';
-import { ApiKeys, installAuth, requestHas, type KeySpec } from './auth.js';
-import { decompressBody } from './body-decompression.js';
-import { Ingestor } from './ingest.js';
-import { ReceiverMetrics } from './metrics.js';
-import { encodingOf, GRPC_INVALID_ARGUMENT, registerOtlpHttp, sendOtlpError } from './otlp-http.js';
-import { startOtlpGrpc } from './otlp-grpc.js';
-import { registerQueryApi } from './query-api.js';
-import { registerTrainingApi } from './training-api.js';
-import { registerResourcesApi } from './resources-api.js';
-import { RolloutQueue, resourceStoreResolver, type QueueOptions } from './rollout-queue.js';
-import { registerRolloutsApi } from './rollouts-api.js';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { registerApi } from '../api/index.js';
+import { ApiKeys, installAuth, requestHas, UNAUTHORIZED_MESSAGE, type KeySpec } from '../api/auth.js';
+import { RolloutQueue, resourceStoreResolver, type QueueOptions } from '../queue/rollout-queue.js';
+import { decompressBody } from '../receiver/body-decompression.js';
+import { Ingestor } from '../receiver/ingest.js';
+import { ReceiverMetrics } from '../receiver/metrics.js';
+import { registerOtlpHttp } from '../receiver/otlp-http.js';
+import { startOtlpGrpc } from '../receiver/otlp-grpc.js';
+import { TracelightError } from '../schemas/errors.js';
+import { ResourceStore, Store, type StoreConfig } from '../store/index.js';
+import { installErrorHandler } from './errors.js';
+import { VERSION } from './version.js';
 
 export interface ServerOptions {
   host: string;
@@ -66,7 +66,8 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
   const store = await Store.open({ ...opts.store, observer: metrics.observer() });
   const keys = new ApiKeys(opts.apiKeys);
   // The serving process owns the rollout queue: it reloads unfinished rollouts before serving.
-  const queue = new RolloutQueue(store, { resources: resourceStoreResolver(new ResourceStore(store.driver)), ...opts.queue });
+  const resources = new ResourceStore(store.driver);
+  const queue = new RolloutQueue(store, { resources: resourceStoreResolver(resources), ...opts.queue });
   try {
     await queue.start();
   } catch (err) {
@@ -98,44 +99,15 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
     try {
       done(null, (body as Buffer).length === 0 ? {} : JSON.parse((body as Buffer).toString('utf8')));
     } catch (err) {
-      const e = new Error(`request body is not valid JSON: ${(err as Error).message}`) as FastifyError;
-      e.statusCode = 400;
-      done(e, undefined);
+      done(new TracelightError('invalid', `request body is not valid JSON: ${(err as Error).message}`), undefined);
     }
   });
   app.addHook('preParsing', async (req, _reply, payload) => decompressBody(req, payload));
-  installAuth(app, keys, {
-    refuse: (req, reply, status, message) =>
-      req.routeOptions.config.otlp === true ? sendOtlpError(reply, encodingOf(req), status, status === 401 ? 16 : 7, message) : reply.code(status).send({ error: message }),
-  });
-  app.setErrorHandler((err: FastifyError, req, reply) => {
-    let status = err.statusCode ?? 500;
-    let message = err.message;
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') message = `request body exceeds the limit of ${opts.maxBodyBytes} bytes (after decompression)`;
-    else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') message = `unsupported Content-Type "${req.headers['content-type'] ?? ''}" (use application/x-protobuf or application/json)`;
-    else if (err.code === 'Z_DATA_ERROR' || err.code === 'Z_BUF_ERROR' || /unexpected end of file|incorrect header check/i.test(err.message)) {
-      status = 400;
-      message = `request body is not valid ${String(req.headers['content-encoding'] ?? '')} data: ${err.message}`;
-    } else if ((err as unknown) instanceof BackpressureError || (err as unknown) instanceof StoreUnavailableError) {
-      const e = err as unknown as BackpressureError;
-      status = e instanceof BackpressureError ? 429 : 503;
-      reply.header('Retry-After', String(e.retryAfterSeconds));
-    } else if (err instanceof ReadOnlySqlError || (err as unknown) instanceof DataRejectedError) {
-      status = 400;
-    } else if (err instanceof StoreError) {
-      status = err.code === undefined ? 503 : 400;
-    }
-    if (status >= 500) req.log.error(err);
-    if (req.routeOptions.config.otlp === true) return sendOtlpError(reply, encodingOf(req), status, status === 413 || status === 415 || status === 400 ? GRPC_INVALID_ARGUMENT : 13, message);
-    return reply.code(status).send({ error: message });
-  });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}` }));
+  installAuth(app, keys);
+  installErrorHandler(app, { maxBodyBytes: opts.maxBodyBytes });
 
   registerOtlpHttp(app, ingestor, metrics);
-  registerQueryApi(app, store);
-  registerTrainingApi(app, store);
-  registerResourcesApi(app, store);
-  registerRolloutsApi(app, queue);
+  await registerApi(app, { store, resources, queue }, VERSION);
   app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
   // Open, so orchestrators can probe it; where the data lives and the engine's own words only for a key
   // that may read.
@@ -165,7 +137,11 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
   let grpc: { port: number; close(): Promise<void> } | null = null;
   try {
     await app.listen({ host: opts.host, port: opts.port });
-    if (opts.grpcPort !== null) grpc = await startOtlpGrpc({ host: opts.host, port: opts.grpcPort, maxReceiveMessageBytes: opts.maxBodyBytes }, ingestor, metrics, keys);
+    if (opts.grpcPort !== null) grpc = await startOtlpGrpc(
+        { host: opts.host, port: opts.grpcPort, maxReceiveMessageBytes: opts.maxBodyBytes, authorize: (auth) => (keys.allows(auth, 'ingest') ? null : UNAUTHORIZED_MESSAGE) },
+        ingestor,
+        metrics,
+      );
   } catch (err) {
     await app.close().catch(() => undefined);
     await queue.close().catch(() => undefined);

@@ -6,8 +6,8 @@
 // claimed spans) and nothing marks it as a non-inference operation. Each claiming convention then fills the
 // fields still empty, most precise first, so a span that carries several conventions is one call.
 
-import { dropUnstorableNumbers, type Convention, type LlmCall, type LlmContent, type MessagePart, type NormalizedBatch, type Reward } from '../../schemas/genai.js';
-import type { LogRecordRecord, SpanRecord } from '../../schemas/telemetry.js';
+import { dropUnstorableNumbers, type Convention, type LlmCall, type LlmContent, type MessagePart, type NormalizedBatch, type Reward } from '../schemas/genai.js';
+import type { LogRecordRecord, SpanRecord } from '../schemas/telemetry.js';
 import { agentOpsToolCall, applyAgentLightning, claimsAgentLightning, rawRequestTokenIds } from './agentlightning.js';
 import type { RawTokenIds } from './agentlightning.js';
 import { newDraft } from './draft.js';

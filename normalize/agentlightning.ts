@@ -17,8 +17,8 @@
 // calls back into the parent call's output message.
 // Rewards (`agentlightning.annotation` spans) are read in rewards.ts; rollout ids in identity.ts.
 
-import type { MessagePart } from '../../schemas/genai.js';
-import type { SpanRecord } from '../../schemas/telemetry.js';
+import type { MessagePart } from '../schemas/genai.js';
+import type { SpanRecord } from '../schemas/telemetry.js';
 import type { CallDraft } from './draft.js';
 import { setNumbers } from './draft.js';
 import { parseArgs, toolCallPart } from './messages.js';

@@ -7,9 +7,9 @@
 // read from the same namespace as the rollout it belongs to, so ids from two systems are never mixed. Empty
 // strings count as absent (Agent Lightning resets its resource attributes to '' between rollouts).
 
-import { TL } from '../../schemas/genai.js';
-import type { TraceIdentity } from '../../schemas/genai.js';
-import type { SpanRecord } from '../../schemas/telemetry.js';
+import { TL } from '../schemas/genai.js';
+import type { TraceIdentity } from '../schemas/genai.js';
+import type { SpanRecord } from '../schemas/telemetry.js';
 import { str } from './util.js';
 import type { Attrs } from './util.js';
 

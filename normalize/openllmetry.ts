@@ -10,8 +10,8 @@
 //   .parameters (Python) / .arguments (JS), traceloop.association.properties.*.
 // A `content` that was a list of parts is sent as its JSON text.
 
-import type { Message, MessagePart } from '../../schemas/genai.js';
-import type { SpanRecord } from '../../schemas/telemetry.js';
+import type { Message, MessagePart } from '../schemas/genai.js';
+import type { SpanRecord } from '../schemas/telemetry.js';
 import type { CallDraft } from './draft.js';
 import { setFinish, setMessages, setStr, setTokens, setTools } from './draft.js';
 import { contentPart, parseArgs, textPart, toolCallPart, toolResponsePart } from './messages.js';

@@ -19,9 +19,9 @@
 //
 // reward_id is a hash of where the reward came from, so a re-sent batch keeps one row per reward.
 
-import { TL } from '../../schemas/genai.js';
-import type { Reward } from '../../schemas/genai.js';
-import type { LogRecordRecord, SpanEventRecord, SpanRecord } from '../../schemas/telemetry.js';
+import { TL } from '../schemas/genai.js';
+import type { Reward } from '../schemas/genai.js';
+import type { LogRecordRecord, SpanEventRecord, SpanRecord } from '../schemas/telemetry.js';
 import type { RolloutIdentity } from './identity.js';
 import { EVENT_EVALUATION_RESULT } from './otel-genai.js';
 import { bool, groupIndexed, isRecord, num, parseJson, stableId, str } from './util.js';

@@ -40,7 +40,7 @@ import {
 } from '../schemas/rollouts.js';
 import { ResourceNotFoundError } from '../schemas/resources.js';
 import { KeyedMutex, RolloutStore, type BatchWriterOptions, type ResourceStore, type Store } from '../store/index.js';
-import type { ActivityListener } from './activity.js';
+import type { ActivityListener } from '../receiver/activity.js';
 
 export interface ResolvedResource {
   name: string;

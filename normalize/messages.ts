@@ -3,7 +3,7 @@
 // tool_call_id}`, Vercel AI SDK `{role, content: string | [{type: 'text' | 'tool-call' | 'tool-result', ...}]}`,
 // and the bodies of the deprecated per-message GenAI events. Input is already JSON-safe (see util.structured).
 
-import type { Message, MessagePart } from '../../schemas/genai.js';
+import type { Message, MessagePart } from '../schemas/genai.js';
 import { isRecord, parseJson, str } from './util.js';
 
 export function textPart(content: string): MessagePart {

@@ -2,8 +2,9 @@
 // URL: a check on the raw URL and a router on the decoded one disagree about `/%61pi/...`. Every route
 // declares the scope it needs or that it is public; a route that declares neither cannot be registered.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import { z } from 'zod';
+import { TracelightError } from '../schemas/errors.js';
 
 /**
  * What a key may do. `ingest`: send OTLP and rewards (the key handed to agents in the field). `worker`:
@@ -21,6 +22,8 @@ declare module 'fastify' {
     public?: boolean;
     /** An OTLP endpoint: errors answer in the OTLP error shape. */
     otlp?: boolean;
+    /** What the route's schemas validate, named in their errors (`invalid triplets query: …`). */
+    subject?: string;
   }
 }
 
@@ -134,34 +137,27 @@ export function parseApiKeys(...sources: (string | readonly string[] | undefined
 
 export const UNAUTHORIZED_MESSAGE = 'missing or invalid API key (send "Authorization: Bearer <key>")';
 
-export interface AuthHooks {
-  /** Answers a refused request; OTLP routes answer in the OTLP error shape. */
-  refuse(req: FastifyRequest, reply: FastifyReply, status: 401 | 403, message: string): FastifyReply;
-}
-
 /**
  * Installs deny-by-default auth on `app`: every route must declare its access (checked as it is added), and
  * each request is checked against the route it matched. Requests that match no route need a valid key too,
- * so probing for routes without one learns nothing.
+ * so probing for routes without one learns nothing. A refusal is thrown, so the one error handler answers it
+ * (OTLP routes in the OTLP error shape).
  */
-export function installAuth(app: FastifyInstance, keys: ApiKeys, hooks: AuthHooks): void {
+export function installAuth(app: FastifyInstance, keys: ApiKeys): void {
   app.addHook('onRoute', (route: RouteOptions) => {
     const access = route.config;
     if (!access || (access.public !== true && scopeList(access.scope).length === 0)) {
       throw new Error(`route ${String(route.method)} ${route.url} declares no access (config.scope or config.public)`);
     }
   });
-  app.addHook('onRequest', async (req, reply) => {
+  app.addHook('onRequest', async (req) => {
     const access = req.routeOptions.config;
     if (access.public === true || !keys.enabled) return;
     const granted = keys.scopesOf(req.headers.authorization);
-    if (granted.size === 0) {
-      reply.header('WWW-Authenticate', 'Bearer');
-      return hooks.refuse(req, reply, 401, UNAUTHORIZED_MESSAGE);
-    }
+    if (granted.size === 0) throw new TracelightError('unauthorized', UNAUTHORIZED_MESSAGE);
     const needed = scopeList(access.scope);
     if (needed.length === 0) return; // no route matched: the not-found handler answers
-    if (!grants(granted, needed)) return hooks.refuse(req, reply, 403, `this API key lacks the ${needed.map((s) => `"${s}"`).join(' or ')} scope`);
+    if (!grants(granted, needed)) throw new TracelightError('forbidden', `this API key lacks the ${needed.map((s) => `"${s}"`).join(' or ')} scope`);
   });
 }
 

@@ -2,8 +2,8 @@
 // (wrong type, malformed JSON, missing key) and answers with an empty value instead of throwing.
 
 import { createHash } from 'node:crypto';
-import type { AttrValue, Attributes } from '../../schemas/telemetry.js';
-import { toJsonValue } from '../../schemas/telemetry.js';
+import type { AttrValue, Attributes } from '../schemas/telemetry.js';
+import { toJsonValue } from '../schemas/telemetry.js';
 
 export type Attrs = Readonly<Attributes>;
 

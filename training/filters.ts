@@ -1,0 +1,22 @@
+// Filters a caller gives when reading training data, parsed the same way for the REST API and the CLI.
+import { TracelightError } from '../schemas/errors.js';
+
+/** Accepts an ISO date-time, or nanoseconds / milliseconds since the epoch; returns nanoseconds. */
+export function parseSince(v: string): string {
+  if (/^\d{19}$/.test(v)) return v;
+  if (/^\d{13}$/.test(v)) return `${v}000000`;
+  const ms = Date.parse(v);
+  if (Number.isNaN(ms)) throw new TracelightError('invalid', `since must be an ISO date-time or epoch milliseconds/nanoseconds, got "${v}"`);
+  return `${BigInt(ms) * 1_000_000n}`;
+}
+
+export const MAX_AGENT_PATTERN = 256;
+
+/**
+ * An agent filter is an RE2 pattern matched by ClickHouse (linear time), never a JavaScript RegExp on the
+ * event loop, where `^(a+)+$` backtracks exponentially.
+ */
+export function parseAgentPattern(v: string): string {
+  if (v.length > MAX_AGENT_PATTERN) throw new TracelightError('invalid', `agent pattern is longer than ${MAX_AGENT_PATTERN} characters`);
+  return v;
+}
