@@ -1,71 +1,40 @@
-// Wires APO's ports to tracelight's parts: resources and job runs through the store, the rollout queue of the
-// serving process (in-process, or over HTTP when another process serves), training data through the
-// triplet reader.
-import type { RolloutQueue } from '../queue/rollout-queue.js';
-import { queryTriplets } from '../training/training-data.js';
-import { buildRollouts, primaryReward, type Rollout } from '../training/triplets.js';
-import type { Driver } from '../store/driver.js';
-import { ResourceStore } from '../store/resources.js';
-import { loadCalls, loadContents, loadIdentities, loadRewards, tracesOfRollouts, cmpNs } from '../store/training-queries.js';
-import type { EnqueueRequest, FinishedRollout, RecordedCall, ResourcePort, RolloutQueuePort, RolloutResult, TrainingDataPort } from '../algorithms/apo/ports.js';
+// Wires APO's ports to a TracelightClient: resources, the rollout queue and training data go wherever the
+// client was opened on (the store of this process, its serving queue, or a server elsewhere).
+import type { EnqueueRequest, FinishedRollout, RecordedCall, RolloutQueuePort, RolloutResult, TrainingDataPort, ResourcePort } from '../algorithms/ports.js';
 import { messageText } from '../algorithms/apo/template.js';
+import type { TracelightClient } from '../client/index.js';
+import type { EnqueueItem, RolloutView } from '../schemas/rollouts.js';
+import { cmpNs } from '../store/training-queries.js';
+import { primaryReward, type Rollout } from '../training/triplets.js';
 
-export function resourcePort(db: Driver): ResourcePort {
-  const rs = new ResourceStore(db);
-  return {
-    resolve: (name, sel) => rs.resolve(name, sel),
-    createVersion: (name, input) => rs.createVersion(name, input),
-    moveLabel: (name, label, version, author) => rs.moveLabel(name, label, version, author),
-  };
-}
-
-interface WaitView {
-  rollout_id: string;
-  status: string;
-  attempts?: { error?: string | null }[];
+export interface ApoPorts {
+  resources: ResourcePort;
+  data: TrainingDataPort;
+  queue: RolloutQueuePort;
 }
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
-function finished(views: WaitView[]): FinishedRollout[] {
-  return views.filter((v) => FINAL.has(v.status)).map((v) => ({ rollout_id: v.rollout_id, status: v.status, error: v.attempts?.at(-1)?.error ?? null }));
+function finished(views: readonly RolloutView[]): FinishedRollout[] {
+  return views.filter((v) => FINAL.has(v.status)).map((v) => ({ rollout_id: v.rollout_id, status: v.status, error: v.attempts.at(-1)?.error ?? null }));
 }
 
-/** The queue of this process's server. */
-export function inProcessQueue(queue: RolloutQueue): RolloutQueuePort {
+export function apoPorts(client: TracelightClient): ApoPorts {
   return {
-    async enqueue(items: EnqueueRequest[]): Promise<string[]> {
-      const created = await queue.enqueue(items as Parameters<RolloutQueue['enqueue']>[0], true);
-      return created.map((c) => c.rollout_id);
+    resources: {
+      resolve: (name, sel) => client.resources.resolve(name, sel),
+      createVersion: (name, input) => client.resources.createVersion(name, input),
+      moveLabel: (name, label, version, author) => client.resources.moveLabel(name, label, version, author),
     },
-    async wait(ids: string[], timeoutMs: number): Promise<FinishedRollout[]> {
-      const res = await queue.wait(ids, Math.min(timeoutMs, 60_000));
-      return finished(res.rollouts as WaitView[]);
+    queue: {
+      async enqueue(items: EnqueueRequest[]): Promise<string[]> {
+        return (await client.queue.enqueue(items as EnqueueItem[])).map((c) => c.rollout_id);
+      },
+      async wait(ids: string[], timeoutMs: number): Promise<FinishedRollout[]> {
+        return finished((await client.queue.wait(ids, timeoutMs)).rollouts);
+      },
     },
-  };
-}
-
-/** The queue of a tracelight server elsewhere (REST). */
-export function httpQueue(server: string, apiKey?: string): RolloutQueuePort {
-  const call = async <T>(path: string, body: unknown): Promise<T> => {
-    const res = await fetch(`${server}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
-      body: JSON.stringify(body),
-    });
-    const parsed = (await res.json().catch(() => ({}))) as T & { error?: string };
-    if (!res.ok) throw new Error(`${path}: HTTP ${res.status}${parsed.error ? `: ${parsed.error}` : ''}`);
-    return parsed;
-  };
-  return {
-    async enqueue(items) {
-      const created = await call<{ rollout_id: string }[]>('/api/v1/rollouts', items);
-      return created.map((c) => c.rollout_id);
-    },
-    async wait(ids, timeoutMs) {
-      const res = await call<{ rollouts: WaitView[] }>('/api/v1/rollouts/wait', { rollout_ids: ids, timeout_ms: Math.min(timeoutMs, 60_000) });
-      return finished(res.rollouts);
-    },
+    data: trainingDataPort(client),
   };
 }
 
@@ -74,28 +43,12 @@ function lastOutput(r: Rollout | undefined): string {
   return call ? messageText(call.output[0]) : '';
 }
 
-export function trainingDataPort(db: Driver): TrainingDataPort {
+function trainingDataPort(client: TracelightClient): TrainingDataPort {
   return {
     async rolloutResults(ids, opts = {}): Promise<Map<string, RolloutResult>> {
       const out = new Map<string, RolloutResult>();
       if (ids.length === 0) return out;
-      let rollouts: Rollout[];
-      if (opts.calls) {
-        const traces = await tracesOfRollouts(db, ids);
-        const [calls, contents, identities] = await Promise.all([loadCalls(db, traces), loadContents(db, traces), loadIdentities(db, traces)]);
-        const rewards = await loadRewards(db, ids, traces);
-        rollouts = buildRollouts(calls, contents, identities, rewards);
-      } else {
-        // Rewards only: one query.
-        const rewards = await loadRewards(db, ids, []);
-        const byId = new Map<string, Rollout>();
-        for (const w of rewards) {
-          let r = byId.get(w.rollout_id);
-          if (!r) byId.set(w.rollout_id, (r = { rollout_id: w.rollout_id, attempt_ids: [], trace_ids: [], calls: [], rewards: [] }));
-          r.rewards.push(w);
-        }
-        rollouts = [...byId.values()];
-      }
+      const rollouts = await client.rollouts(ids, opts);
       const byRollout = new Map(rollouts.map((r) => [r.rollout_id, r]));
       for (const id of ids) {
         const r = byRollout.get(id);
@@ -110,7 +63,7 @@ export function trainingDataPort(db: Driver): TrainingDataPort {
       const out: RecordedCall[] = [];
       let cursor: string | undefined;
       do {
-        const page = await queryTriplets(db, { sinceNs: q.sinceNs, agent: q.agent, policy: 'final', limit: 500, cursor });
+        const page = await client.triplets({ sinceNs: q.sinceNs, agent: q.agent, policy: 'final', limit: 500, cursor });
         for (const t of page.triplets) {
           if (cmpNs(t.start_time_unix_nano, q.untilNs) >= 0) continue;
           out.push({

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { diffLines } from 'diff';
 import { parseApoConfig, type ApoConfigInput } from '../algorithms/apo/config.js';
+import type { ApoResult } from '../algorithms/apo/run.js';
 import { runJob } from '../algorithms/jobs/run-job.js';
 import type { JobDefinition } from '../algorithms/jobs/spec.js';
 import { startSimulatedModel, type SimulatedModelServer } from '../examples/simulated-model/index.js';
@@ -170,7 +171,7 @@ export function registerDemoCommand(program: Command): void {
         };
         const job: JobDefinition = { name: 'demo-apo', algorithm: 'apo', schedule: null, config: parseApoConfig(raw, 'demo'), baseDir: process.cwd(), raw: { ...raw, data: { train: `${train.length} generated`, validation: `${validation.length} generated` } } };
         const p = progress(format);
-        const outcome = await runJob(job, new JobRunStore(server.store.driver), portsFor(server), { trigger: 'demo', emit: p.emit, promote: o.promote === true });
+        const outcome = await runJob<ApoResult>(job, new JobRunStore(server.store.driver), portsFor(server), { trigger: 'demo', emit: p.emit, promote: o.promote === true });
         p.done();
         if (outcome.run.status !== 'succeeded' || !outcome.result) {
           const tail = worker.stderr().trim().split('\n').slice(-3).join(' | ');

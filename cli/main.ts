@@ -7,16 +7,15 @@ import { DEFAULT_SERVER_OPTIONS, startServer } from '../server/server.js';
 import { VERSION } from '../server/version.js';
 import { DEFAULT_DATA_DIR, Store, type StoreConfig } from '../store/index.js';
 import { CliError, defaultFormat, parseFormat, renderRows } from './output.js';
-import { runSql } from './sql-command.js';
-import { callServer, resolveTarget, withStore, type TargetFlags } from './target.js';
+import { withClient, type ClientTarget } from '../client/index.js';
 import { renderTranscript } from './transcript.js';
-import { queueStateFromServer, queueStateFromStore, registerRolloutQueueCommands, renderQueueState } from './rollouts-command.js';
+import { registerRolloutQueueCommands, renderQueueState } from './rollouts-command.js';
 import type { RolloutView } from '../schemas/rollouts.js';
 import { registerResourcesCommands } from './resources-command.js';
 import { checkJobsFile, registerTrainCommands, startJobScheduler } from './train-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { parseAgentPattern, parseSince } from '../training/filters.js';
-import { loadRollout, queryTriplets, type TripletPage } from '../training/training-data.js';
+import type { TripletPage } from '../training/training-data.js';
 import { REWARD_POLICIES, type RewardPolicy, type Rollout, type Triplet } from '../training/triplets.js';
 
 function int(name: string, min: number, max: number) {
@@ -163,12 +162,12 @@ withStoreOptions(
     if (i <= 0) throw new CliError(`--param must look like name=value, got "${p}"`);
     params[p.slice(0, i)] = p.slice(i + 1);
   }
-  const rows = await runSql(query, params, {
+  const rows = await withClient({
     server: o.server,
     apiKey: o.apiKey,
     store: storeConfig(o),
     storeExplicit: Boolean(o.data || o.clickhouseUrl),
-  });
+  }, (client) => client.sql(query, params));
   process.stdout.write(renderRows(rows, format));
 });
 
@@ -185,7 +184,7 @@ function withReadOptions(cmd: Command): Command {
   );
 }
 
-function targetFlags(o: ReadFlags): TargetFlags {
+function targetFlags(o: ReadFlags): ClientTarget {
   return { server: o.server, apiKey: o.apiKey, store: storeConfig(o), storeExplicit: Boolean(o.data || o.clickhouseUrl) };
 }
 
@@ -218,30 +217,17 @@ withReadOptions(
   const format = o.format ? parseFormat(o.format) : defaultFormat();
   const agent = o.agent ? parseAgentPattern(o.agent) : undefined;
   const sinceNs = o.since ? parseSince(o.since) : undefined;
-  const target = await resolveTarget(targetFlags(o));
   const all: Triplet[] = [];
-  const drain = async (next: (cursor?: string) => Promise<TripletPage>): Promise<void> => {
+  await withClient(targetFlags(o), async (client) => {
     let cursor: string | undefined;
     do {
-      const page = await next(cursor);
+      const page: TripletPage = await client.triplets({ rollout: o.rollout, agent, sinceNs, policy: o.policy, limit: o.limit, cursor });
       // JSON lines stream page by page; the other formats need every row first.
       if (format === 'jsonl') process.stdout.write(renderRows(page.triplets as unknown as Record<string, unknown>[], 'jsonl'));
       else all.push(...page.triplets);
       cursor = page.next_cursor ?? undefined;
     } while (cursor);
-  };
-  if (target.kind === 'store') {
-    await withStore(target.config, (store) => drain((cursor) => queryTriplets(store.driver, { rollout: o.rollout, agent, sinceNs, policy: o.policy, limit: o.limit, cursor })));
-  } else {
-    await drain(async (cursor) => {
-      const qs = new URLSearchParams({ policy: o.policy, limit: String(o.limit) });
-      if (o.rollout) qs.set('rollout', o.rollout);
-      if (o.agent) qs.set('agent', o.agent);
-      if (o.since) qs.set('since', o.since);
-      if (cursor) qs.set('cursor', cursor);
-      return (await callServer<TripletPage>(target, 'GET', `/api/v1/triplets?${qs}`)).body;
-    });
-  }
+  });
   if (format === 'json') process.stdout.write(renderRows(all as unknown as Record<string, unknown>[], 'json'));
   if (format === 'table') process.stdout.write(renderRows(all.map(tripletRow), 'table'));
 });
@@ -255,15 +241,7 @@ withReadOptions(
     .option('--format <format>', 'text (default) | json'),
 ).action(async (id: string, o: ReadFlags & { format?: string }) => {
   if (o.format && o.format !== 'text' && o.format !== 'json') throw new CliError(`--format must be text or json, got "${o.format}"`);
-  const target = await resolveTarget(targetFlags(o));
-  let rollout: Rollout | null;
-  let queued: RolloutView | null;
-  if (target.kind === 'store') [rollout, queued] = await withStore(target.config, (store) => Promise.all([loadRollout(store.driver, id), queueStateFromStore(store, id)]));
-  else {
-    const res = await callServer<Rollout>(target, 'GET', `/api/v1/rollouts/${encodeURIComponent(id)}/calls`);
-    rollout = res.status === 404 ? null : res.body;
-    queued = await queueStateFromServer(target, id);
-  }
+  const [rollout, queued]: [Rollout | null, RolloutView | null] = await withClient(targetFlags(o), (client) => Promise.all([client.rollout(id), client.queue.get(id)]));
   if (!rollout && !queued) throw new CliError(`no LLM calls or rewards are stored for rollout ${id}, and the rollout queue has no such rollout`);
   if (o.format === 'json') process.stdout.write(`${JSON.stringify(queued ? { ...(rollout ?? { rollout_id: id }), queue: queued } : rollout, null, 2)}\n`);
   else process.stdout.write((queued ? `${renderQueueState(queued)}\n` : '') + (rollout ? renderTranscript(rollout) : 'no LLM calls or rewards are stored for this rollout yet\n'));

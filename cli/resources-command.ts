@@ -9,15 +9,11 @@ import {
   parseNewVersion,
   RESOURCE_KINDS,
   resourceText,
-  type LabelMove,
-  type ResourceHistory,
   type ResourceKind,
-  type ResourceSummary,
   type ResourceVersion,
 } from '../schemas/resources.js';
-import { ResourceStore } from '../store/index.js';
+import { withClient, type ClientTarget, type ResourcesClient } from '../client/index.js';
 import { CliError, defaultFormat, parseFormat, renderRows } from './output.js';
-import { callServer, resolveTarget, withStore, type Target, type TargetFlags } from './target.js';
 
 /** The flags main.ts's withReadOptions adds (server or store). */
 export interface ResourceTargetOptions {
@@ -40,34 +36,6 @@ function versionArg(name: string) {
 
 function collect(v: string, prev: string[] = []): string[] {
   return [...prev, v];
-}
-
-/** Runs `fn` on the store (direct) or returns the server's answer for `path`. */
-async function viaTarget<T>(target: Target, onStore: (rs: ResourceStore) => Promise<T>, onServer: (t: Extract<Target, { kind: 'server' }>) => Promise<T>): Promise<T> {
-  if (target.kind === 'store') return withStore(target.config, (store) => onStore(new ResourceStore(store.driver)));
-  return onServer(target);
-}
-
-async function serverCall<T>(t: Extract<Target, { kind: 'server' }>, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-  const res = await callServer<T & { error?: string }>(t, method, path, body);
-  if (res.status === 404) throw new CliError(res.body.error ?? `not found: ${path}`);
-  return res.body;
-}
-
-const enc = encodeURIComponent;
-
-/** A version by number (`3`) or by label (`production`). */
-async function fetchVersion(target: Target, name: string, ref: { version?: number; label?: string }): Promise<ResourceVersion> {
-  return viaTarget(
-    target,
-    (rs) => rs.resolve(name, ref),
-    (t) => {
-      const qs = new URLSearchParams();
-      if (ref.version !== undefined) qs.set('version', String(ref.version));
-      if (ref.label !== undefined) qs.set('label', ref.label);
-      return serverCall<ResourceVersion>(t, 'GET', `/api/v1/resources/${enc(name)}${qs.size ? `?${qs}` : ''}`);
-    },
-  );
 }
 
 function parseRef(v: string): { version?: number; label?: string } {
@@ -173,12 +141,12 @@ function parseMetrics(items: string[]): Record<string, number> {
 export function registerResourcesCommands(
   program: Command,
   withReadOptions: (cmd: Command) => Command,
-  targetFlags: (o: ResourceTargetOptions) => TargetFlags,
+  targetFlags: (o: ResourceTargetOptions) => ClientTarget,
 ): void {
   const resources = program
     .command('resources')
     .description('versioned resources agents fetch: prompt templates, LLM endpoints, model checkpoints, JSON');
-  const target = (o: ResourceTargetOptions): Promise<Target> => resolveTarget(targetFlags(o));
+  const using = <T>(o: ResourceTargetOptions, fn: (rs: ResourcesClient) => Promise<T>): Promise<T> => withClient(targetFlags(o), (client) => fn(client.resources));
 
   withReadOptions(
     resources
@@ -187,11 +155,7 @@ export function registerResourcesCommands(
       .option('--format <format>', 'jsonl | json | table (default: table on a terminal, else jsonl)'),
   ).action(async (o: ResourceTargetOptions & { format?: string }) => {
     const format = o.format ? parseFormat(o.format) : defaultFormat();
-    const list = await viaTarget(
-      await target(o),
-      (rs) => rs.list(),
-      async (t) => (await serverCall<{ resources: ResourceSummary[] }>(t, 'GET', '/api/v1/resources')).resources,
-    );
+    const list = await using(o, (rs) => rs.list());
     const rows = format === 'table'
       ? list.map((r) => ({ name: r.name, kind: r.kind, latest: r.latest_version, labels: Object.entries(r.labels).map(([l, v]) => `${l}=${v}`).join(' '), updated: r.updated_at }))
       : list;
@@ -208,7 +172,7 @@ export function registerResourcesCommands(
       .addOption(new Option('--format <format>', 'text: header and content; json: the API object').choices(['text', 'json']).default('text')),
   ).action(async (name: string, o: ResourceTargetOptions & { label?: string; version?: number; format: string }) => {
     if (o.label !== undefined && o.version !== undefined) throw new CliError('give --label or --version, not both');
-    const v = await fetchVersion(await target(o), name, { label: o.label, version: o.version });
+    const v = await using(o, (rs) => rs.resolve(name, { label: o.label, version: o.version }));
     process.stdout.write(o.format === 'json' ? `${JSON.stringify(v, null, 2)}\n` : describeVersion(v));
   });
 
@@ -234,11 +198,8 @@ export function registerResourcesCommands(
       ...(o.label?.length ? { labels: o.label } : {}),
       ...(o.author !== undefined ? { author: o.author } : {}),
     };
-    const v = await viaTarget(
-      await target(o),
-      (rs) => rs.createVersion(name, parseNewVersion(body)),
-      (t) => serverCall<ResourceVersion>(t, 'POST', `/api/v1/resources/${enc(name)}/versions`, body),
-    );
+    const input = parseNewVersion(body);
+    const v = await using(o, (rs) => rs.createVersion(name, input));
     process.stdout.write(o.format === 'json' ? `${JSON.stringify(v, null, 2)}\n` : `created ${v.name}@${v.version} (${v.kind}${v.labels.length ? `; labels: ${v.labels.join(', ')}` : ''})\n`);
   });
 
@@ -252,11 +213,7 @@ export function registerResourcesCommands(
       .option('--author <author>', 'who moved it'),
   ).action(async (name: string, o: ResourceTargetOptions & { version: number; label: string; author?: string }) => {
     if (!LABEL_NAME_PATTERN.test(o.label)) throw new CliError(`--label must be 1 to 64 characters [A-Za-z0-9._-], got "${o.label}"`);
-    const m = await viaTarget(
-      await target(o),
-      (rs) => rs.moveLabel(name, o.label, o.version, o.author ?? null),
-      (t) => serverCall<LabelMove>(t, 'POST', `/api/v1/resources/${enc(name)}/labels/${enc(o.label)}`, { version: o.version, ...(o.author ? { author: o.author } : {}) }),
-    );
+    const m = await using(o, (rs) => rs.moveLabel(name, o.label, o.version, o.author ?? null));
     process.stdout.write(`${m.name}: ${m.label} → version ${m.version}${m.previous === null ? ' (new label)' : m.previous === m.version ? ' (unchanged)' : ` (was ${m.previous})`}\n`);
   });
 
@@ -269,11 +226,7 @@ export function registerResourcesCommands(
       .option('--format <format>', 'jsonl | json | table (default: table on a terminal, else jsonl)'),
   ).action(async (name: string, o: ResourceTargetOptions & { limit: number; format?: string }) => {
     const format = o.format ? parseFormat(o.format) : defaultFormat();
-    const h = await viaTarget(
-      await target(o),
-      (rs) => rs.history(name, { limit: Math.min(o.limit, 1000) }),
-      (t) => serverCall<ResourceHistory>(t, 'GET', `/api/v1/resources/${enc(name)}/versions?limit=${Math.min(o.limit, 1000)}`),
-    );
+    const h = await using(o, (rs) => rs.history(name, { limit: Math.min(o.limit, 1000) }));
     const rows = format === 'table'
       ? h.versions.map((v) => ({ version: v.version, labels: v.labels.join(' '), parent: v.parent, author: v.author, metrics: Object.entries(v.metrics).map(([k, n]) => `${k}=${n}`).join(' '), created: v.created_at }))
       : h.versions;
@@ -295,15 +248,9 @@ export function registerResourcesCommands(
         return n;
       }).default(3)),
   ).action(async (name: string, a: string, b: string, o: ResourceTargetOptions & { sideBySide?: boolean; width?: number; context: number }) => {
-    const t = await target(o);
     const refA = parseRef(a);
     const refB = parseRef(b);
-    const [va, vb] = t.kind === 'store'
-      ? await withStore(t.config, (store) => {
-        const rs = new ResourceStore(store.driver);
-        return Promise.all([rs.resolve(name, refA), rs.resolve(name, refB)]);
-      })
-      : await Promise.all([fetchVersion(t, name, refA), fetchVersion(t, name, refB)]);
+    const [va, vb] = await using(o, (rs) => Promise.all([rs.resolve(name, refA), rs.resolve(name, refB)]));
     const title = (v: ResourceVersion): string => `${v.name}@${v.version}${v.labels.length ? ` (${v.labels.join(', ')})` : ''}`;
     const ta = resourceText(va.kind, va.content);
     const tb = resourceText(vb.kind, vb.content);

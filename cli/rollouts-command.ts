@@ -12,15 +12,14 @@ import {
   ROLLOUT_MODES,
   type RolloutView,
 } from '../schemas/rollouts.js';
-import { RolloutQueue, resourceStoreResolver, toRolloutView, type EnqueueResult } from '../queue/rollout-queue.js';
-import { ResourceStore, RolloutStore, type Store } from '../store/index.js';
+import type { EnqueueResult } from '../queue/rollout-queue.js';
+import { withClient, type ClientTarget } from '../client/index.js';
 import { CliError, defaultFormat, parseFormat, renderRows } from './output.js';
-import { callServer, resolveTarget, withStore, type Target, type TargetFlags } from './target.js';
 
 export interface RolloutCommandWiring<F> {
   /** Adds --server, --api-key and the store options. */
   withReadOptions(cmd: Command): Command;
-  targetFlags(o: F): TargetFlags;
+  targetFlags(o: F): ClientTarget;
 }
 
 function parseJson(text: string, what: string): unknown {
@@ -58,17 +57,6 @@ function seconds(flag: string) {
   };
 }
 
-/** Queue state of one rollout, or null when the queue does not know it. */
-export async function queueStateFromServer(target: { url: string; apiKey?: string }, id: string): Promise<RolloutView | null> {
-  const res = await callServer<RolloutView>(target, 'GET', `/api/v1/rollouts/${encodeURIComponent(id)}`);
-  return res.status === 404 || !res.body || typeof res.body.status !== 'string' ? null : res.body;
-}
-
-export async function queueStateFromStore(store: Store, id: string): Promise<RolloutView | null> {
-  const r = await new RolloutStore(store.driver).get(id);
-  return r ? toRolloutView(r) : null;
-}
-
 const clip = (s: string, n = 300): string => (s.length > n ? `${s.slice(0, n)}… (${s.length - n} more characters)` : s);
 
 /** The queue half of `rollouts show`: status, config, resources and attempts. */
@@ -104,30 +92,6 @@ function summary(v: RolloutView): Record<string, unknown> {
     ended_at: v.timings.ended_at ?? '',
     input: JSON.stringify(v.input),
   };
-}
-
-/** Runs fn on a queue over the store (no deadline sweeps: a CLI process only enqueues, cancels and reads). */
-async function withQueue<T>(target: Extract<Target, { kind: 'store' }>, fn: (q: RolloutQueue) => Promise<T>): Promise<T> {
-  return withStore(target.config, async (store) => {
-    const q = new RolloutQueue(store, { sweep: false, resources: resourceStoreResolver(new ResourceStore(store.driver)) });
-    await q.start();
-    try {
-      return await fn(q);
-    } finally {
-      await q.close();
-    }
-  });
-}
-
-/** Turns the queue's domain errors into one-line CLI errors. */
-async function cliErrors<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    const name = (err as Error).name;
-    if (name === 'RolloutValidationError' || name === 'RolloutNotFoundError' || name === 'RolloutConflictError') throw new CliError((err as Error).message);
-    throw err;
-  }
 }
 
 interface EnqueueFlags {
@@ -193,13 +157,10 @@ export function registerRolloutQueueCommands<F extends object>(rollouts: Command
       if (!parsed.success) throw new CliError(`invalid rollout${inputs.length > 1 ? ` ${i + 1}` : ''}: ${describeZodError(parsed.error)}`);
       return parsed.data;
     });
-    const target = await resolveTarget(w.targetFlags(o));
     const created: EnqueueResult[] = [];
-    for (let start = 0; start < items.length; start += MAX_ENQUEUE_BATCH) {
-      const chunk = items.slice(start, start + MAX_ENQUEUE_BATCH);
-      if (target.kind === 'store') created.push(...(await cliErrors(() => withQueue(target, (q) => q.enqueue(chunk, true)))));
-      else created.push(...(await callServer<EnqueueResult[]>(target, 'POST', '/api/v1/rollouts', chunk)).body);
-    }
+    await withClient(w.targetFlags(o), async (client) => {
+      for (let start = 0; start < items.length; start += MAX_ENQUEUE_BATCH) created.push(...(await client.queue.enqueue(items.slice(start, start + MAX_ENQUEUE_BATCH))));
+    });
     process.stdout.write(renderRows(created as unknown as Record<string, unknown>[], format));
   });
 
@@ -218,13 +179,7 @@ export function registerRolloutQueueCommands<F extends object>(rollouts: Command
     if (o.mode !== undefined) query.mode = o.mode;
     const q = ListQuery.safeParse(query);
     if (!q.success) throw new CliError(describeZodError(q.error).replace(/^(status|limit)(\.\d+)?:/, '--$1:'));
-    const target = await resolveTarget(w.targetFlags(o));
-    let views: RolloutView[];
-    if (target.kind === 'store') {
-      views = await withStore(target.config, async (store) => (await new RolloutStore(store.driver).list({ statuses: q.data.status, mode: q.data.mode, limit: q.data.limit })).map((r) => toRolloutView(r)));
-    } else {
-      views = (await callServer<{ rollouts: RolloutView[] }>(target, 'GET', `/api/v1/rollouts?${new URLSearchParams(query)}`)).body.rollouts;
-    }
+    const views = await withClient(w.targetFlags(o), (client) => client.queue.list({ statuses: q.data.status, mode: q.data.mode, limit: q.data.limit }));
     process.stdout.write(renderRows(format === 'table' ? views.map(summary) : (views as unknown as Record<string, unknown>[]), format));
   });
 
@@ -234,14 +189,7 @@ export function registerRolloutQueueCommands<F extends object>(rollouts: Command
       .description('cancel a rollout that is not finished (its running attempt ends; the worker learns it on its next heartbeat)')
       .argument('<rollout-id>', 'the rollout id enqueue printed'),
   ).action(async (id: string, o: F) => {
-    const target = await resolveTarget(w.targetFlags(o));
-    let view: RolloutView;
-    if (target.kind === 'store') view = await cliErrors(() => withQueue(target, (q) => q.cancel(id)));
-    else {
-      const res = await callServer<RolloutView & { error?: string }>(target, 'POST', `/api/v1/rollouts/${encodeURIComponent(id)}/cancel`);
-      if (res.status === 404) throw new CliError(res.body.error ?? `no rollout ${id}`);
-      view = res.body;
-    }
+    const view = await withClient(w.targetFlags(o), (client) => client.queue.cancel(id));
     process.stdout.write(`rollout ${view.rollout_id} cancelled\n`);
   });
 }

@@ -9,16 +9,15 @@ import { Scheduler } from '../algorithms/jobs/scheduler.js';
 import { startServer, type RunningServer } from '../server/server.js';
 import { JobRunStore } from '../store/job-runs.js';
 import { Store, type StoreConfig } from '../store/index.js';
-import { inProcessQueue, resourcePort, trainingDataPort } from './apo-ports.js';
+import { LocalClient, serverFor, withClient, type ClientTarget } from '../client/index.js';
+import { apoPorts } from './apo-ports.js';
 import { progress, type ProgressFormat } from './apo-progress.js';
 import { CliError, defaultFormat, parseFormat, renderRows } from './output.js';
-import { runSql } from './sql-command.js';
-import { resolveTarget, type TargetFlags } from './target.js';
 
 export interface TrainWiring {
   withStoreOptions(cmd: Command): Command;
   storeConfig(o: Record<string, unknown>): StoreConfig;
-  targetFlags(o: Record<string, unknown>): TargetFlags;
+  targetFlags(o: Record<string, unknown>): ClientTarget;
 }
 
 function port(v: string): number {
@@ -43,9 +42,9 @@ function load<T>(fn: () => T): T {
   }
 }
 
-/** Ports for a server running in this process. */
+/** Ports for a server running in this process (its store and its serving queue). */
 export function portsFor(server: RunningServer): JobPorts {
-  return { resources: resourcePort(server.store.driver), data: trainingDataPort(server.store.driver), queue: inProcessQueue(server.queue) };
+  return apoPorts(new LocalClient(server.store, { queue: server.queue }));
 }
 
 /** `serve --config FILE`: the file's jobs on their schedules, in the serving process. */
@@ -85,10 +84,10 @@ export function registerTrainCommands(program: Command, w: TrainWiring): void {
     const cfg = w.storeConfig(o);
     const flags = w.targetFlags(o);
     if (!cfg.clickhouseUrl) {
-      const target = await resolveTarget({ ...flags, storeExplicit: false });
-      if (target.kind === 'server') {
+      const server = await serverFor({ ...flags, storeExplicit: false });
+      if (server !== null) {
         throw new CliError(
-          `a tracelight server at ${target.url} owns the embedded store: run this job inside it (\`tracelight serve --config FILE\` with a jobs: entry), or stop it first`,
+          `a tracelight server at ${server} owns the embedded store: run this job inside it (\`tracelight serve --config FILE\` with a jobs: entry), or stop it first`,
         );
       }
     }
@@ -102,7 +101,8 @@ export function registerTrainCommands(program: Command, w: TrainWiring): void {
       if (format === 'text') process.stdout.write(`rollout queue and OTLP/HTTP at ${server.httpUrl}: workers running the agent connect here (OTEL_EXPORTER_OTLP_ENDPOINT=${server.httpUrl})\n`);
     } else {
       store = await Store.open(cfg);
-      ports = { resources: resourcePort(store.driver), data: trainingDataPort(store.driver) };
+      const { resources, data } = apoPorts(new LocalClient(store));
+      ports = { resources, data };
     }
     const driver = (server?.store ?? (store as Store)).driver;
     let outcome;
@@ -127,15 +127,14 @@ export function registerTrainCommands(program: Command, w: TrainWiring): void {
       .option('--format <format>', 'jsonl | json | table (default: table on a terminal, else jsonl)'),
   ).action(async (o: Record<string, unknown> & { job?: string; limit: string; format?: string }) => {
     const format = o.format ? parseFormat(o.format) : defaultFormat();
-    const rows = await runSql(
+    const rows = await withClient(w.targetFlags(o), (client) => client.sql(
       `SELECT run_id, job, status, trigger, started_at, ended_at,
               metrics['baseline'] AS baseline, metrics['best'] AS best, metrics['rollouts'] AS rollouts,
               toString(toUnixTimestamp64Nano(window_start)) AS window_start_ns, toString(toUnixTimestamp64Nano(window_end)) AS window_end_ns, error
        FROM (SELECT * FROM job_runs WHERE ({job:String} = '' OR job = {job:String}) ORDER BY version DESC LIMIT 1 BY job, run_id)
        ORDER BY started_at DESC, run_id DESC LIMIT {limit:UInt32}`,
       { job: o.job ?? '', limit: String(Number(o.limit) || 20) },
-      w.targetFlags(o),
-    );
+    ));
     process.stdout.write(renderRows(rows, format));
   });
 }

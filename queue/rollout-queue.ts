@@ -40,7 +40,6 @@ import {
 } from '../schemas/rollouts.js';
 import { ResourceNotFoundError } from '../schemas/resources.js';
 import { KeyedMutex, RolloutStore, type BatchWriterOptions, type ResourceStore, type Store } from '../store/index.js';
-import type { ActivityListener } from '../receiver/activity.js';
 
 export interface ResolvedResource {
   name: string;
@@ -178,7 +177,8 @@ class Fifo {
 
 const RESOURCE_CACHE_SIZE = 1000;
 
-export class RolloutQueue implements ActivityListener {
+// Also the ingest path's ActivityListener (receiver/activity.ts), structurally: the queue does not import the receiver.
+export class RolloutQueue {
   readonly db: RolloutStore;
   private readonly opts: QueueOptions;
   /** Every unfinished rollout, and the most recently finished ones. */

@@ -105,3 +105,21 @@ export async function traceOfSpan(db: Driver, spanId: string): Promise<string | 
   const rows = await db.query<{ trace_id: string }>('SELECT TraceId AS trace_id FROM otel_traces WHERE SpanId = {s:String} LIMIT 1', { s: spanId.toLowerCase() });
   return rows[0]?.trace_id ?? null;
 }
+
+/** Rollouts by id; without `calls` only their rewards are read (one query). */
+export async function loadRolloutsById(db: Driver, ids: readonly string[], opts: { calls?: boolean } = {}): Promise<Rollout[]> {
+  if (ids.length === 0) return [];
+  if (opts.calls) {
+    const traces = await tracesOfRollouts(db, [...ids]);
+    const [calls, contents, identities] = await Promise.all([loadCalls(db, traces), loadContents(db, traces), loadIdentities(db, traces)]);
+    const rewards = await loadRewards(db, [...ids], traces);
+    return buildRollouts(calls, contents, identities, rewards);
+  }
+  const byId = new Map<string, Rollout>();
+  for (const w of await loadRewards(db, [...ids], [])) {
+    let r = byId.get(w.rollout_id);
+    if (!r) byId.set(w.rollout_id, (r = { rollout_id: w.rollout_id, attempt_ids: [], trace_ids: [], calls: [], rewards: [] }));
+    r.rewards.push(w);
+  }
+  return [...byId.values()];
+}

@@ -4,7 +4,7 @@
 // explanations — are read back from the rollouts' telemetry.
 import type { ApoConfig } from './config.js';
 import type { Evaluator } from './evaluation.js';
-import type { RolloutQueuePort, TrainingDataPort } from './ports.js';
+import type { RolloutQueuePort, TrainingDataPort } from '../ports.js';
 import { describeInput, EvaluationError } from './replay.js';
 import type { Candidate, Example, Outcome } from './types.js';
 

@@ -7,7 +7,7 @@ import { extname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, describeIssues, type ApoConfig, type DataSource, type ExampleRecord } from './config.js';
-import type { TrainingDataPort } from './ports.js';
+import type { TrainingDataPort } from '../ports.js';
 import { matchRecorded } from './template.js';
 import type { Example } from './types.js';
 
@@ -79,7 +79,7 @@ export async function loadSource(src: DataSource, field: string, ctx: LoadContex
   try {
     calls = await ctx.data.recordedCalls({ ...ctx.window, ...(agent ? { agent } : {}), limit: src.recorded.limit });
   } catch (err) {
-    if (/^agent is not a valid regular expression/.test((err as Error).message)) throw new ConfigError(`${field}.recorded.agent: ${(err as Error).message}`);
+    if ((err as Error).message.startsWith('agent is not a valid regular expression')) throw new ConfigError(`${field}.recorded.agent: ${(err as Error).message}`);
     throw err;
   }
   const out: Example[] = [];

@@ -1,7 +1,7 @@
 // An in-memory ResourcePort: for benchmarks and tests that run APO without a store. Same semantics as the
 // store's (versions numbered 1, 2, … per name; labels point at one version each).
 import type { NewVersion, ResourceVersion } from '../../schemas/resources.js';
-import type { ResourcePort } from './ports.js';
+import type { ResourcePort } from '../ports.js';
 
 export class MemoryResources implements ResourcePort {
   readonly versions = new Map<string, ResourceVersion[]>();

@@ -19,7 +19,7 @@ import { mean, Scorer, type Evaluator } from './evaluation.js';
 import type { GradeFn } from './graders.js';
 import { loadGrader } from './graders.js';
 import { OpenAIOptimizer, type OptimizerModel } from './optimizer.js';
-import type { ResourcePort, RolloutQueuePort, TrainingDataPort } from './ports.js';
+import type { ResourcePort, RolloutQueuePort, TrainingDataPort } from '../ports.js';
 import { ReplayEvaluator } from './replay.js';
 import { beamSearch, type SearchResult } from './search.js';
 import { contentWith, promptShape, shapeText } from './template.js';

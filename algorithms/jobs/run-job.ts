@@ -5,11 +5,12 @@
 // only a successful run advances the watermark, so a failed or skipped run's data is read again next time.
 import { randomBytes } from 'node:crypto';
 import { JobRunStore, type JobRun } from '../../store/job-runs.js';
-import { runApo, type ApoDeps, type ApoResult } from '../apo/run.js';
+import type { AlgorithmResult, JobPorts } from '../algorithm.js';
 import type { ApoEvent, EmitFn } from '../apo/types.js';
+import { algorithmNamed } from '../registry.js';
 import type { JobDefinition } from './spec.js';
 
-export type JobPorts = Omit<ApoDeps, 'emit' | 'runId' | 'job' | 'baseDir' | 'window' | 'promote'>;
+export type { JobPorts } from '../algorithm.js';
 
 export interface RunJobOptions {
   trigger: 'manual' | 'schedule' | 'demo';
@@ -19,9 +20,9 @@ export interface RunJobOptions {
   runId?: string;
 }
 
-export interface JobOutcome {
+export interface JobOutcome<R extends AlgorithmResult = AlgorithmResult> {
   run: JobRun;
-  result: ApoResult | null;
+  result: R | null;
   error: Error | null;
 }
 
@@ -30,12 +31,14 @@ export function newRunId(job: string, now = new Date()): string {
   return `${job.replace(/[^A-Za-z0-9._-]+/g, '-')}-${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
-export async function runJob(job: JobDefinition, runs: JobRunStore, ports: JobPorts, opts: RunJobOptions): Promise<JobOutcome> {
+export async function runJob<R extends AlgorithmResult = AlgorithmResult>(job: JobDefinition, runs: JobRunStore, ports: JobPorts, opts: RunJobOptions): Promise<JobOutcome<R>> {
+  const algorithm = algorithmNamed(job.algorithm);
+  if (!algorithm) throw new Error(`job ${job.name}: unknown training algorithm "${job.algorithm}"`);
   const emit: EmitFn = opts.emit ?? (() => undefined);
   const started = Date.now();
   const runId = opts.runId ?? newRunId(job.name, new Date(started));
   const since = await runs.watermark(job.name);
-  const until = `${BigInt(Math.max(0, started - Math.round(job.config.data.grace_seconds * 1000))) * 1_000_000n}`;
+  const until = `${BigInt(Math.max(0, started - Math.round(algorithm.graceSeconds(job.config) * 1000))) * 1_000_000n}`;
   const run: JobRun = {
     run_id: runId,
     job: job.name,
@@ -53,13 +56,13 @@ export async function runJob(job: JobDefinition, runs: JobRunStore, ports: JobPo
   };
   await runs.write(run);
 
-  let result: ApoResult | null = null;
+  let result: R | null = null;
   let error: Error | null = null;
   try {
-    result = await runApo(job.config, { ...ports, emit, runId, job: job.name, baseDir: job.baseDir, window: { sinceNs: since, untilNs: until }, promote: opts.promote });
+    result = (await algorithm.run(job.config, ports, { emit, runId, job: job.name, baseDir: job.baseDir, window: { sinceNs: since, untilNs: until }, promote: opts.promote })) as R;
     run.status = result.status === 'skipped' ? 'skipped' : 'succeeded';
     run.metrics = result.metrics;
-    run.resources = { resource: job.config.resource, versions: result.written, labels: result.labels };
+    run.resources = result.resources ?? null;
     if (result.status === 'skipped') run.error = `skipped: ${result.reason ?? ''}`;
   } catch (err) {
     error = err instanceof Error ? err : new Error(String(err));

@@ -6,28 +6,38 @@
 //       schedule: "0 3 * * *"      # cron, 5 fields (or 6 with seconds)
 //       apo: ./apo.yaml            # the APO config: a file (relative to this one) or the object inline
 //
-// The same file may hold the server's `api_keys:` (receiver/auth.ts), and then needs no jobs.
+// Each entry names its algorithm by key (algorithms/registry.ts). The same file may hold the server's
+// `api_keys:` (api/auth.ts), and then needs no jobs.
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Cron } from 'croner';
 import { z } from 'zod';
-import { ConfigError, describeIssues, parseApoConfig, readConfigFile, type ApoConfig } from '../apo/config.js';
+import { ConfigError, describeIssues, readConfigFile, type ApoConfig } from '../apo/config.js';
+import { ALGORITHMS, algorithmNamed } from '../registry.js';
 
-export interface JobDefinition {
+export interface JobDefinition<C = unknown> {
   name: string;
-  algorithm: 'apo';
+  /** A name in algorithms/registry.ts. */
+  algorithm: string;
   schedule: string | null;
-  config: ApoConfig;
+  /** The algorithm's parsed config. */
+  config: C;
   /** Where relative paths in the config are read from. */
   baseDir: string;
   /** The config as written (recorded with each run). */
   raw: unknown;
 }
 
-const JobEntry = z.strictObject({
-  name: z.string().min(1, 'must not be empty').max(200).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be letters, digits and ._:-'),
-  schedule: z.string().min(1, 'must be a cron expression'),
-  apo: z.union([z.string().min(1), z.record(z.string(), z.unknown())], { error: 'must be an APO config (a file path or the object)' }),
-});
+const AlgorithmConfig = z.union([z.string().min(1), z.record(z.string(), z.unknown())], { error: 'must be the algorithm\'s config (a file path or the object)' });
+
+const JobEntry = z
+  .strictObject({
+    name: z.string().min(1, 'must not be empty').max(200).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be letters, digits and ._:-'),
+    schedule: z.string().min(1, 'must be a cron expression'),
+    ...Object.fromEntries(ALGORITHMS.map((a) => [a.name, AlgorithmConfig.optional()])),
+  })
+  .refine((j) => ALGORITHMS.filter((a) => (j as Record<string, unknown>)[a.name] !== undefined).length === 1, {
+    message: `name exactly one algorithm: ${ALGORITHMS.map((a) => a.name).join(', ')}`,
+  });
 
 // Other top-level sections (api_keys: the server's own) are read by their owners; a file with only keys
 // needs no jobs, but a file with neither is a mistake (a misspelt `jobs:`, say).
@@ -47,11 +57,18 @@ export function cronError(expr: string): string | null {
   }
 }
 
-/** A job from one APO config (train apo --config FILE). */
-export function apoJobFromFile(path: string): JobDefinition {
+/** A job from one algorithm's config file (train <algorithm> --config FILE). */
+export function jobFromFile(algorithm: string, path: string): JobDefinition {
+  const algo = algorithmNamed(algorithm);
+  if (!algo) throw new ConfigError(`unknown training algorithm "${algorithm}"`);
   const raw = readConfigFile(path);
-  const config = parseApoConfig(raw, path);
-  return { name: config.name ?? `apo:${config.resource}`, algorithm: 'apo', schedule: null, config, baseDir: dirname(resolve(path)), raw };
+  const config = algo.parseConfig(raw, path);
+  return { name: algo.defaultJobName(config), algorithm, schedule: null, config, baseDir: dirname(resolve(path)), raw };
+}
+
+/** A job from one APO config (train apo --config FILE). */
+export function apoJobFromFile(path: string): JobDefinition<ApoConfig> {
+  return jobFromFile('apo', path) as JobDefinition<ApoConfig>;
 }
 
 /** The `jobs:` of a serve config file. */
@@ -68,16 +85,19 @@ export function jobsFromFile(path: string): JobDefinition[] {
     names.add(j.name);
     const err = cronError(j.schedule);
     if (err) throw new ConfigError(`${path}: ${where}.schedule: invalid cron expression "${j.schedule}": ${err}`);
-    let apoRaw: unknown = j.apo;
-    let apoDir = baseDir;
-    let label = `${path}: ${where}.apo`;
-    if (typeof j.apo === 'string') {
-      const file = isAbsolute(j.apo) ? j.apo : resolve(baseDir, j.apo);
-      apoRaw = readConfigFile(file);
-      apoDir = dirname(file);
+    const algo = ALGORITHMS.find((a) => (j as Record<string, unknown>)[a.name] !== undefined);
+    if (!algo) throw new ConfigError(`${path}: ${where}: name exactly one algorithm`);
+    const given = (j as Record<string, unknown>)[algo.name] as string | Record<string, unknown>;
+    let raw: unknown = given;
+    let dir = baseDir;
+    let label = `${path}: ${where}.${algo.name}`;
+    if (typeof given === 'string') {
+      const file = isAbsolute(given) ? given : resolve(baseDir, given);
+      raw = readConfigFile(file);
+      dir = dirname(file);
       label = file;
     }
-    const config = parseApoConfig(apoRaw, label);
-    return { name: j.name, algorithm: 'apo', schedule: j.schedule, config, baseDir: apoDir, raw: apoRaw };
+    const config = algo.parseConfig(raw, label);
+    return { name: j.name, algorithm: algo.name, schedule: j.schedule, config, baseDir: dir, raw };
   });
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseApoConfig, type ApoConfigInput } from '../../algorithms/apo/config.js';
+import type { ApoResult } from '../../algorithms/apo/run.js';
 import { runJob } from '../../algorithms/jobs/run-job.js';
 import type { JobDefinition } from '../../algorithms/jobs/spec.js';
 import { portsFor } from '../../cli/train-command.js';
@@ -73,7 +74,7 @@ describe('APO, active evaluation through the rollout queue', () => {
       budget: { rollouts: 400 },
     });
     const events: { event: string }[] = [];
-    const { run, result, error } = await runJob(j, runs, portsFor(server), { trigger: 'manual', emit: (e) => events.push(e) });
+    const { run, result, error } = await runJob<ApoResult>(j, runs, portsFor(server), { trigger: 'manual', emit: (e) => events.push(e) });
     expect(error, `${error?.message}\nworker stderr:\n${workerErr}`).toBeNull();
     expect(run.status).toBe('succeeded');
     const r = result!;
@@ -124,7 +125,7 @@ describe('APO, active evaluation through the rollout queue', () => {
       search: { rounds: 2, minibatch: 6 },
       budget: { rollouts: 300 },
     });
-    const { run, result, error } = await runJob(j, runs, portsFor(server), { trigger: 'manual' });
+    const { run, result, error } = await runJob<ApoResult>(j, runs, portsFor(server), { trigger: 'manual' });
     expect(error).toBeNull();
     expect(run.status).toBe('succeeded');
     // Only calls rendered from v1 match its template: one per distinct question of the first run.
@@ -135,7 +136,7 @@ describe('APO, active evaluation through the rollout queue', () => {
     expect(v?.metrics['validation.reward']).toBeCloseTo(result!.best!);
 
     // A second run sees no new calls since this run's watermark: skipped, recorded, watermark kept.
-    const again = await runJob(j, runs, portsFor(server), { trigger: 'manual' });
+    const again = await runJob<ApoResult>(j, runs, portsFor(server), { trigger: 'manual' });
     expect(again.run.status).toBe('skipped');
     expect(await runs.watermark('replay-recorded')).toBe(run.window_end_ns);
   });

@@ -8,10 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseApoConfig, type ApoConfigInput } from '../../algorithms/apo/config.js';
+import type { ApoResult } from '../../algorithms/apo/run.js';
 import { runJob, type JobPorts } from '../../algorithms/jobs/run-job.js';
 import { Scheduler } from '../../algorithms/jobs/scheduler.js';
 import type { JobDefinition } from '../../algorithms/jobs/spec.js';
-import { resourcePort, trainingDataPort } from '../../cli/apo-ports.js';
+import { apoPorts } from '../../cli/apo-ports.js';
+import { LocalClient } from '../../client/index.js';
 import { generateTasks } from '../../examples/arithmetic-agent/tasks.js';
 import { startSimulatedModel, type SimulatedModelServer } from '../../examples/simulated-model/index.js';
 import { JobRunStore } from '../../store/job-runs.js';
@@ -101,7 +103,8 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'validation.jsonl'), tasks.validation.map(line).join('\n'));
   resources = new ResourceStore(store.driver);
   runs = new JobRunStore(store.driver);
-  ports = { resources: resourcePort(store.driver), data: trainingDataPort(store.driver) };
+  const local = apoPorts(new LocalClient(store));
+  ports = { resources: local.resources, data: local.data };
   await resources.createVersion('solver', { kind: 'prompt_template', content: { template: 'Solve this math problem: {{question}}' }, parent: null, metrics: {}, labels: ['production'], author: 'test' });
 });
 
@@ -115,7 +118,7 @@ afterAll(async () => {
 describe('a training job', () => {
   it('succeeds: candidates written with parents and metrics, the winner labelled, production moved by the promotion rule', async () => {
     mode = 'proxy';
-    const { run, result } = await runJob(job('promote', config({ promote: { min_improvement: 0.2 } })), runs, ports, { trigger: 'manual' });
+    const { run, result } = await runJob<ApoResult>(job('promote', config({ promote: { min_improvement: 0.2 } })), runs, ports, { trigger: 'manual' });
     expect(run.status).toBe('succeeded');
     const r = result!;
     expect(r.best!).toBeGreaterThan(r.baseline!);

@@ -509,7 +509,7 @@ describe('rollout queue', () => {
     const claims: ClaimedRollout[] = [];
     for (let i = 0; i < 4; i++) claims.push((await claim(`before-${i}`)).body);
     expect(claims.map((c) => c.rollout_id)).toEqual(ids.slice(0, 4));
-    const [done, runA, runB, prep] = claims as [ClaimedRollout, ClaimedRollout, ClaimedRollout, ClaimedRollout];
+    const [done, runA, runB] = claims as [ClaimedRollout, ClaimedRollout, ClaimedRollout, ClaimedRollout];
     await complete(done.rollout_id, done.attempt_id, { status: 'succeeded', reward: 1 });
     await heartbeat(runA.rollout_id, runA.attempt_id);
     await heartbeat(runB.rollout_id, runB.attempt_id);

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseApoConfig, readConfigFile } from '../../algorithms/apo/config.js';
+import { ConfigError, parseApoConfig, readConfigFile, type ApoConfig } from '../../algorithms/apo/config.js';
 import { Scorer, type Evaluator } from '../../algorithms/apo/evaluation.js';
 import { lastNumberGrade } from '../../algorithms/apo/graders.js';
 import { parsePrompts } from '../../algorithms/apo/optimizer.js';
@@ -79,7 +79,7 @@ describe('APO config', () => {
     writeFileSync(join(dir, 'apo.yaml'), 'resource: p\nevaluation: {mode: replay, grader: {builtin: last-number}}\ndata: {train: {file: t.jsonl}}\n');
     writeFileSync(join(dir, 'jobs.yaml'), `jobs:\n  - name: nightly\n    schedule: "0 3 * * *"\n    apo: ./apo.yaml\n  - name: inline\n    schedule: "*/10 * * * *"\n    apo: ${JSON.stringify(minimal)}\n`);
     const jobs = jobsFromFile(join(dir, 'jobs.yaml'));
-    expect(jobs.map((j) => [j.name, j.schedule, j.config.resource])).toEqual([
+    expect(jobs.map((j) => [j.name, j.schedule, (j.config as ApoConfig).resource])).toEqual([
       ['nightly', '0 3 * * *', 'p'],
       ['inline', '*/10 * * * *', 'p'],
     ]);

@@ -96,6 +96,6 @@ describe('triplet assembly', () => {
 
   it('filters calls by agent name', () => {
     const [r] = buildRollouts([call(0, { agent: 'planner' }), call(1, { agent: 'solver' })], [], [], [reward('w', 1, 9_000)]);
-    expect(assembleTriplets(r!, { policy: 'final', agent: (a) => /^solv/.test(a) }).map((t) => [t.agent, t.step])).toEqual([['solver', 0]]);
+    expect(assembleTriplets(r!, { policy: 'final', agent: (a) => a.startsWith('solv') }).map((t) => [t.agent, t.step])).toEqual([['solver', 0]]);
   });
 });

@@ -251,7 +251,7 @@ export function expectToolAgent(triplets: Triplet[], toolFinish = 'tool_calls'):
   expect(last.response?.role).toBe('assistant');
   expect(last.response?.parts).toHaveLength(1);
   expect(last.response?.parts[0]).toMatchObject({ type: 'text' });
-  expect((last.response?.parts[0] as { content: string }).content).toContain('42');
+  expect((last.response!.parts[0] as { content: string }).content).toContain('42');
   expect(last.finish_reason).toBe('stop');
   // Usage grows with the conversation.
   expect(first.usage.input_tokens).toBeGreaterThan(0);

@@ -1,7 +1,7 @@
-// What APO needs from the rest of tracelight, as small interfaces: the cli wires them to the store, the
-// rollout queue and the training-data reader (algorithms/ imports schemas/ and store/ only).
-import type { Message } from '../../schemas/genai.js';
-import type { NewVersion, ResourceVersion } from '../../schemas/resources.js';
+// What training algorithms need from the rest of tracelight, as small interfaces: cli/apo-ports.ts wires
+// them to a TracelightClient, tests to in-memory fakes (algorithms/ imports schemas/ and store/ only).
+import type { Message } from '../schemas/genai.js';
+import type { NewVersion, ResourceVersion } from '../schemas/resources.js';
 
 export interface ResourcePort {
   resolve(name: string, sel: { label?: string; version?: number }): Promise<ResourceVersion>;

@@ -1,0 +1,15 @@
+// APO as a training algorithm the job runner and the scheduler run (algorithms/algorithm.ts).
+import type { TrainingAlgorithm } from '../algorithm.js';
+import { parseApoConfig, type ApoConfig } from './config.js';
+import { runApo, type ApoResult } from './run.js';
+
+export const apoAlgorithm: TrainingAlgorithm<ApoConfig, ApoResult & { resources: { resource: string; versions: unknown[]; labels: Record<string, number> } }> = {
+  name: 'apo',
+  parseConfig: (raw, where) => parseApoConfig(raw, where),
+  defaultJobName: (config) => config.name ?? `apo:${config.resource}`,
+  graceSeconds: (config) => config.data.grace_seconds,
+  async run(config, ports, ctx) {
+    const result = await runApo(config, { ...ports, ...ctx });
+    return { ...result, resources: { resource: config.resource, versions: result.written, labels: result.labels } };
+  },
+};

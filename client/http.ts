@@ -1,0 +1,104 @@
+// The client over a tracelight server's REST API, on the SDK's ApiClient (one HTTP client for the
+// product). A server's refusal comes back as the TracelightError of its status, carrying the server's own
+// one-line message, so a caller handles both clients' errors the same way.
+import { ApiClient, ApiError } from '../instrumentation/sdk/http.js';
+import { kindOfStatus, TracelightError } from '../schemas/errors.js';
+import type { RolloutView } from '../schemas/rollouts.js';
+import type { TripletPage } from '../training/training-data.js';
+import type { Rollout } from '../training/triplets.js';
+import type { QueueClient, ResourcesClient, Row, TracelightClient } from './contract.js';
+
+const enc = encodeURIComponent;
+/** Concurrent requests when one call of the contract needs several (rollouts by id). */
+const FAN_OUT = 8;
+
+export class HttpClient implements TracelightClient {
+  readonly where: string;
+  readonly resources: ResourcesClient;
+  readonly queue: QueueClient;
+  private readonly api: ApiClient;
+
+  constructor(server: string, apiKey?: string) {
+    this.api = new ApiClient({ server, apiKey, timeoutMs: 120_000 });
+    this.where = `the tracelight server at ${this.api.server}`;
+    this.resources = {
+      list: async () => (await this.call<{ resources: Awaited<ReturnType<ResourcesClient['list']>> }>('GET', '/api/v1/resources')).resources,
+      resolve: (name, sel = {}) => {
+        const qs = new URLSearchParams();
+        if (sel.version !== undefined) qs.set('version', String(sel.version));
+        if (sel.label !== undefined) qs.set('label', sel.label);
+        return this.call('GET', `/api/v1/resources/${enc(name)}${qs.size ? `?${qs}` : ''}`);
+      },
+      history: (name, o = {}) => {
+        const qs = new URLSearchParams();
+        if (o.limit !== undefined) qs.set('limit', String(o.limit));
+        if (o.before !== undefined) qs.set('before', String(o.before));
+        return this.call('GET', `/api/v1/resources/${enc(name)}/versions${qs.size ? `?${qs}` : ''}`);
+      },
+      createVersion: (name, { author, ...rest }) => this.call('POST', `/api/v1/resources/${enc(name)}/versions`, { ...rest, ...(author !== null ? { author } : {}) }),
+      moveLabel: (name, label, version, author) => this.call('POST', `/api/v1/resources/${enc(name)}/labels/${enc(label)}`, { version, ...(author ? { author } : {}) }),
+      removeLabel: (name, label) => this.call('DELETE', `/api/v1/resources/${enc(name)}/labels/${enc(label)}`),
+    };
+    this.queue = {
+      enqueue: (items) => this.call('POST', '/api/v1/rollouts', [...items]),
+      list: async (q) => {
+        const qs = new URLSearchParams({ limit: String(q.limit) });
+        if (q.statuses?.length) qs.set('status', q.statuses.join(','));
+        if (q.mode) qs.set('mode', q.mode);
+        return (await this.call<{ rollouts: RolloutView[] }>('GET', `/api/v1/rollouts?${qs}`)).rollouts;
+      },
+      get: (id) => this.orNull(this.call<RolloutView>('GET', `/api/v1/rollouts/${enc(id)}`)),
+      cancel: (id) => this.call('POST', `/api/v1/rollouts/${enc(id)}/cancel`),
+      wait: (ids, timeoutMs) => this.call('POST', '/api/v1/rollouts/wait', { rollout_ids: [...ids], timeout_ms: Math.min(timeoutMs, 60_000) }),
+    };
+  }
+
+  async sql(sql: string, params: Record<string, string | number | boolean | null> = {}): Promise<Row[]> {
+    return (await this.call<{ rows: Row[] }>('POST', '/api/v1/query', { sql, params })).rows;
+  }
+
+  triplets(q: Parameters<TracelightClient['triplets']>[0]): Promise<TripletPage> {
+    const qs = new URLSearchParams({ policy: q.policy, limit: String(q.limit) });
+    if (q.rollout) qs.set('rollout', q.rollout);
+    if (q.agent) qs.set('agent', q.agent);
+    if (q.sinceNs) qs.set('since', q.sinceNs);
+    if (q.cursor) qs.set('cursor', q.cursor);
+    return this.call('GET', `/api/v1/triplets?${qs}`);
+  }
+
+  rollout(id: string): Promise<Rollout | null> {
+    return this.orNull(this.call<Rollout>('GET', `/api/v1/rollouts/${enc(id)}/calls`));
+  }
+
+  async rollouts(ids: readonly string[]): Promise<Rollout[]> {
+    const out: Rollout[] = [];
+    for (let i = 0; i < ids.length; i += FAN_OUT) {
+      const batch = await Promise.all(ids.slice(i, i + FAN_OUT).map((id) => this.rollout(id)));
+      for (const r of batch) if (r) out.push(r);
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {}
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    try {
+      return (await this.api.request(method, path, { body })).body as T;
+    } catch (err) {
+      if (err instanceof ApiError) {
+        const said = err.body && typeof err.body === 'object' && 'error' in err.body ? String((err.body as { error: unknown }).error) : `${this.where} answered HTTP ${err.status}`;
+        throw new TracelightError(kindOfStatus(err.status), said, { cause: err });
+      }
+      throw new TracelightError('unavailable', `cannot reach ${this.where}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private async orNull<T>(p: Promise<T>): Promise<T | null> {
+    try {
+      return await p;
+    } catch (err) {
+      if (err instanceof TracelightError && err.kind === 'not_found') return null;
+      throw err;
+    }
+  }
+}
