@@ -10,7 +10,7 @@ export const QueryBody = z.object({
 });
 
 export const queryArea: FastifyPluginAsync<ApiContext> = async (app, { store }) => {
-  app.withTypeProvider<ZodTypeProvider>().post('/', { schema: { body: QueryBody }, config: { scope: 'read', subject: 'query request' } }, async (req, reply) => {
+  app.withTypeProvider<ZodTypeProvider>().post('', { schema: { body: QueryBody }, config: { scope: 'read', subject: 'query request' } }, async (req, reply) => {
     const started = performance.now();
     // A client that hangs up cancels its query in the engine instead of leaving it to run out its time.
     const rows = await store.readOnlyQuery(req.body.sql, req.body.params ?? {}, clientGone(reply));

@@ -50,7 +50,7 @@ const ADMIN = { scope: 'admin' } as const;
 export const resourcesArea: FastifyPluginAsync<ApiContext> = async (base, { resources }) => {
   const app = base.withTypeProvider<ZodTypeProvider>();
 
-  app.get('/', { config: READ }, async () => ({ resources: await resources.list() }));
+  app.get('', { config: READ }, async () => ({ resources: await resources.list() }));
 
   app.post('/:name/versions', { schema: { params: NameParams }, config: ADMIN }, async (req, reply) => {
     const name = checkResourceName(req.params.name);

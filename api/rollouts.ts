@@ -22,7 +22,7 @@ export const rolloutsArea: FastifyPluginAsync<ApiContext> = async (base, { queue
   const app = base.withTypeProvider<ZodTypeProvider>();
 
   // One rollout object or an array: validated item by item so the error names the item.
-  app.post('/', { config: { scope: 'admin' } }, async (req, reply) => {
+  app.post('', { config: { scope: 'admin' } }, async (req, reply) => {
     const many = Array.isArray(req.body);
     const items = many ? (req.body as unknown[]) : [req.body];
     if (items.length === 0 || items.length > MAX_ENQUEUE_BATCH) {
@@ -42,7 +42,7 @@ export const rolloutsArea: FastifyPluginAsync<ApiContext> = async (base, { queue
     queue.wait(req.body.rollout_ids, req.body.timeout_ms ?? MAX_WAIT_MS, clientGone(reply)),
   );
 
-  app.get('/', { schema: { querystring: ListQuery }, config: { scope: 'read', subject: 'rollouts query' } }, async (req) => ({
+  app.get('', { schema: { querystring: ListQuery }, config: { scope: 'read', subject: 'rollouts query' } }, async (req) => ({
     rollouts: await queue.list({ statuses: req.query.status, mode: req.query.mode, limit: req.query.limit }),
   }));
 

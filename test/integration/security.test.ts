@@ -274,3 +274,31 @@ describe('REST bodies under fuzzing', () => {
     expect((await call('GET', '/healthz')).status).toBe(200);
   }, 60_000);
 });
+
+describe('the API describes itself and answers errors in one shape', () => {
+  it('serves an OpenAPI document built from the route schemas, to any valid key only', async () => {
+    expect((await call('GET', '/api/v1/openapi.json')).status).toBe(401);
+    const res = await call('GET', '/api/v1/openapi.json', { key: KEYS.ingest });
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown>; required?: string[] } }> }; parameters?: { name: string; in: string }[] }>> };
+    expect(doc.openapi).toMatch(/^3\./);
+    for (const p of ['/api/v1/query', '/api/v1/triplets', '/api/v1/rewards', '/api/v1/resources/{name}', '/api/v1/rollouts/claim', '/api/v1/rollouts/{id}/attempts/{attempt}/complete']) {
+      expect(doc.paths[p], p).toBeDefined();
+    }
+    const claim = doc.paths['/api/v1/rollouts/claim']?.post?.requestBody?.content['application/json']?.schema;
+    expect(claim?.required).toContain('worker_id');
+    expect(doc.paths['/api/v1/triplets']?.get?.parameters?.map((q) => q.name)).toEqual(expect.arrayContaining(['rollout', 'agent', 'since', 'policy', 'limit', 'cursor']));
+  });
+
+  it('names the subject and field of a refused request, with the status of its kind', async () => {
+    const claim = await call('POST', '/api/v1/rollouts/claim', { key: KEYS.worker, json: { wait_ms: 5 } });
+    expect(claim.status).toBe(400);
+    expect(((await claim.json()) as { error: string }).error).toMatch(/^invalid claim: worker_id: /);
+    const limit = await call('GET', '/api/v1/triplets?limit=0', { key: KEYS.read });
+    expect(limit.status).toBe(400);
+    expect(((await limit.json()) as { error: string }).error).toMatch(/^invalid triplets query: query\.limit: /);
+    const missing = await call('GET', '/api/v1/rollouts/ro-nowhere', { key: KEYS.read });
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: string }).error).toMatch(/ro-nowhere/);
+  });
+});
