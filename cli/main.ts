@@ -5,9 +5,9 @@ import { keysFromConfig, parseApiKeys } from '../api/auth.js';
 import { readConfigFile } from '../algorithms/apo/config.js';
 import { DEFAULT_SERVER_OPTIONS, startServer } from '../server/server.js';
 import { VERSION } from '../server/version.js';
-import { DEFAULT_DATA_DIR, Store, type StoreConfig } from '../store/index.js';
+import { DEFAULT_BATCH_OPTIONS, DEFAULT_DATA_DIR, DEFAULT_SQL_LIMITS, Store, type StoreConfig } from '../store/index.js';
 import { CliError, defaultFormat, parseFormat, renderRows } from './output.js';
-import { withClient, type ClientTarget } from '../client/index.js';
+import { DEFAULT_SERVER_URL, withClient, type ClientTarget } from '../client/index.js';
 import { renderTranscript } from './transcript.js';
 import { registerRolloutQueueCommands, renderQueueState } from './rollouts-command.js';
 import type { RolloutView } from '../schemas/rollouts.js';
@@ -17,6 +17,9 @@ import { registerDemoCommand } from './demo-command.js';
 import { parseAgentPattern, parseSince } from '../training/filters.js';
 import type { TripletPage } from '../training/training-data.js';
 import { REWARD_POLICIES, type RewardPolicy, type Rollout, type Triplet } from '../training/triplets.js';
+
+const SERVER = DEFAULT_SERVER_OPTIONS;
+const MB = 1024 * 1024;
 
 function int(name: string, min: number, max: number) {
   return (v: string): number => {
@@ -69,20 +72,20 @@ withStoreOptions(
   program
     .command('serve')
     .description('run the OTLP receiver (HTTP 4318, gRPC 4317), the REST API, health and metrics')
-    .addOption(new Option('--host <host>', 'address to listen on').default('127.0.0.1').env('TRACELIGHT_HOST'))
-    .addOption(new Option('--port <port>', 'OTLP/HTTP and REST API port').default(4318).argParser(int('--port', 0, 65535)).env('TRACELIGHT_PORT'))
-    .addOption(new Option('--grpc-port <port>', 'OTLP/gRPC port').default(4317).argParser(int('--grpc-port', 0, 65535)).env('TRACELIGHT_GRPC_PORT'))
+    .addOption(new Option('--host <host>', 'address to listen on').default(SERVER.host).env('TRACELIGHT_HOST'))
+    .addOption(new Option('--port <port>', 'OTLP/HTTP and REST API port').default(SERVER.port).argParser(int('--port', 0, 65535)).env('TRACELIGHT_PORT'))
+    .addOption(new Option('--grpc-port <port>', 'OTLP/gRPC port').default(SERVER.grpcPort).argParser(int('--grpc-port', 0, 65535)).env('TRACELIGHT_GRPC_PORT'))
     .option('--no-grpc', 'do not serve OTLP/gRPC')
     .addOption(new Option('--api-key <key...>', 'require "Authorization: Bearer <key>" on OTLP and REST; KEY grants every scope, "ingest+read:KEY" only those named (scopes: ingest, worker, read, admin; repeatable; env TRACELIGHT_API_KEYS, comma-separated)'))
     .option('--metrics-public', 'serve /metrics without a key (it needs the read scope otherwise)')
-    .addOption(new Option('--max-items <n>', 'most spans or log records one OTLP request may carry').default(DEFAULT_SERVER_OPTIONS.maxItemsPerRequest).argParser(int('--max-items', 1, 10_000_000)))
-    .addOption(new Option('--sql-timeout-s <s>', 'longest a user SQL query may run').default(30).argParser(int('--sql-timeout-s', 1, 3600)))
-    .addOption(new Option('--sql-max-rows <n>', 'most rows a user SQL result may hold').default(100_000).argParser(int('--sql-max-rows', 1, 100_000_000)))
-    .addOption(new Option('--sql-max-memory-mb <mb>', 'most memory one user SQL query may use').default(2048).argParser(int('--sql-max-memory-mb', 16, 1_048_576)))
-    .addOption(new Option('--max-body-mb <mb>', 'largest request body, after decompression').default(32).argParser(int('--max-body-mb', 1, 1024)))
-    .addOption(new Option('--batch-rows <n>', 'insert when this many rows are buffered for a table').default(20000).argParser(int('--batch-rows', 1, 1_000_000)))
-    .addOption(new Option('--batch-interval-ms <ms>', 'insert at most this long after the first buffered row').default(20).argParser(int('--batch-interval-ms', 1, 60_000)))
-    .addOption(new Option('--max-buffer-mb <mb>', 'refuse with 429 beyond this much buffered data').default(128).argParser(int('--max-buffer-mb', 1, 16_384)))
+    .addOption(new Option('--max-items <n>', 'most spans or log records one OTLP request may carry').default(SERVER.maxItemsPerRequest).argParser(int('--max-items', 1, 10_000_000)))
+    .addOption(new Option('--sql-timeout-s <s>', 'longest a user SQL query may run').default(DEFAULT_SQL_LIMITS.maxExecutionSeconds).argParser(int('--sql-timeout-s', 1, 3600)))
+    .addOption(new Option('--sql-max-rows <n>', 'most rows a user SQL result may hold').default(DEFAULT_SQL_LIMITS.maxResultRows).argParser(int('--sql-max-rows', 1, 100_000_000)))
+    .addOption(new Option('--sql-max-memory-mb <mb>', 'most memory one user SQL query may use').default(DEFAULT_SQL_LIMITS.maxMemoryBytes / MB).argParser(int('--sql-max-memory-mb', 16, 1_048_576)))
+    .addOption(new Option('--max-body-mb <mb>', 'largest request body, after decompression').default(SERVER.maxBodyBytes / MB).argParser(int('--max-body-mb', 1, 1024)))
+    .addOption(new Option('--batch-rows <n>', 'insert when this many rows are buffered for a table').default(DEFAULT_BATCH_OPTIONS.maxBatchRows).argParser(int('--batch-rows', 1, 1_000_000)))
+    .addOption(new Option('--batch-interval-ms <ms>', 'insert at most this long after the first buffered row').default(DEFAULT_BATCH_OPTIONS.flushIntervalMs).argParser(int('--batch-interval-ms', 1, 60_000)))
+    .addOption(new Option('--max-buffer-mb <mb>', 'refuse with 429 beyond this much buffered data').default(DEFAULT_BATCH_OPTIONS.maxBufferedBytes / MB).argParser(int('--max-buffer-mb', 1, 16_384)))
     .option('--log', 'log every request (JSON lines on stdout)')
     .option('--config <file>', 'run the training jobs of this file (jobs: with cron schedules; see README)'),
 ).action(async (o: StoreFlags & { host: string; port: number; grpcPort: number; grpc: boolean; apiKey?: string[]; metricsPublic?: boolean; maxItems: number; sqlTimeoutS: number; sqlMaxRows: number; sqlMaxMemoryMb: number; maxBodyMb: number; batchRows: number; batchIntervalMs: number; maxBufferMb: number; log?: boolean; config?: string }) => {
@@ -150,7 +153,7 @@ withStoreOptions(
     .command('sql')
     .description('run a read-only SQL query (through a running server, or directly on the store)')
     .argument('<query>', 'SELECT / WITH / SHOW / DESCRIBE / EXPLAIN statement; bind values as {name:Type}')
-    .option('--server <url>', `query through this tracelight server (default: ${'http://127.0.0.1:4318'} when it is running)`)
+    .option('--server <url>', `query through this tracelight server (default: ${DEFAULT_SERVER_URL} when it is running)`)
     .option('--param <name=value...>', 'bind a query parameter (repeatable)')
     .addOption(new Option('--api-key <key>', 'API key for --server').env('TRACELIGHT_API_KEY'))
     .option('--format <format>', 'jsonl | json | table (default: table on a terminal, else jsonl)'),
@@ -179,7 +182,7 @@ interface ReadFlags extends StoreFlags {
 function withReadOptions(cmd: Command): Command {
   return withStoreOptions(
     cmd
-      .option('--server <url>', 'read through this tracelight server (default: http://127.0.0.1:4318 when it is running)')
+      .option('--server <url>', `read through this tracelight server (default: ${DEFAULT_SERVER_URL} when it is running)`)
       .addOption(new Option('--api-key <key>', 'API key for the server').env('TRACELIGHT_API_KEY')),
   );
 }

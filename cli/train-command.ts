@@ -6,10 +6,10 @@ import { ConfigError } from '../algorithms/apo/config.js';
 import { runJob, type JobPorts } from '../algorithms/jobs/run-job.js';
 import { apoJobFromFile, jobsFromFile } from '../algorithms/jobs/spec.js';
 import { Scheduler } from '../algorithms/jobs/scheduler.js';
-import { startServer, type RunningServer } from '../server/server.js';
+import { DEFAULT_SERVER_OPTIONS, startServer, type RunningServer } from '../server/server.js';
 import { JobRunStore } from '../store/job-runs.js';
 import { Store, type StoreConfig } from '../store/index.js';
-import { LocalClient, serverFor, withClient, type ClientTarget } from '../client/index.js';
+import { DEFAULT_SERVER_URL, LocalClient, serverFor, withClient, type ClientTarget } from '../client/index.js';
 import { apoPorts } from './apo-ports.js';
 import { progress, type ProgressFormat } from './apo-progress.js';
 import { CliError, defaultFormat, parseFormat, renderRows } from './output.js';
@@ -76,8 +76,8 @@ export function registerTrainCommands(program: Command, w: TrainWiring): void {
       .requiredOption('--config <file>', 'the job: YAML or JSON (see README, "Training: automatic prompt optimization")')
       .option('--promote', 'move the production label to the winner (default: only the candidate label, unless the config\'s promotion rule holds)')
       .option('--format <format>', 'text (progress; default) | jsonl (one JSON object per event)')
-      .addOption(new Option('--host <host>', 'ACTIVE evaluation: address the rollout queue listens on').default('127.0.0.1'))
-      .addOption(new Option('--port <port>', 'ACTIVE evaluation: port of the rollout queue and OTLP/HTTP for the workers').default(4318).argParser(port)),
+      .addOption(new Option('--host <host>', 'ACTIVE evaluation: address the rollout queue listens on').default(DEFAULT_SERVER_OPTIONS.host))
+      .addOption(new Option('--port <port>', 'ACTIVE evaluation: port of the rollout queue and OTLP/HTTP for the workers').default(DEFAULT_SERVER_OPTIONS.port).argParser(port)),
   ).action(async (o: Record<string, unknown> & { config: string; promote?: boolean; format?: string; host: string; port: number }) => {
     const format = progressFormat(o.format);
     const job = load(() => apoJobFromFile(o.config));
@@ -122,7 +122,7 @@ export function registerTrainCommands(program: Command, w: TrainWiring): void {
       .description('past runs of training jobs (job_runs): status, window, metrics, error')
       .option('--job <name>', 'only this job')
       .option('--limit <n>', 'most recent runs', '20')
-      .option('--server <url>', 'read through this tracelight server (default: http://127.0.0.1:4318 when it is running)')
+      .option('--server <url>', `read through this tracelight server (default: ${DEFAULT_SERVER_URL} when it is running)`)
       .addOption(new Option('--api-key <key>', 'API key for the server').env('TRACELIGHT_API_KEY'))
       .option('--format <format>', 'jsonl | json | table (default: table on a terminal, else jsonl)'),
   ).action(async (o: Record<string, unknown> & { job?: string; limit: string; format?: string }) => {
