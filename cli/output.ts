@@ -1,5 +1,5 @@
 // Rendering rows for people (aligned table) and for machines (JSON lines, JSON array).
-import { TracelightError } from '../schemas/errors.js';
+import { errorClass } from '../schemas/errors.js';
 export type OutputFormat = 'jsonl' | 'json' | 'table';
 
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['jsonl', 'json', 'table'];
@@ -13,12 +13,8 @@ export function parseFormat(v: string): OutputFormat {
   throw new CliError(`--format must be one of ${OUTPUT_FORMATS.join(', ')}, got "${v}"`);
 }
 
-export class CliError extends TracelightError {
-  override name = 'CliError';
-  constructor(message: string) {
-    super('invalid', message);
-  }
-}
+export const CliError = errorClass('CliError', 'invalid');
+export type CliError = InstanceType<typeof CliError>;
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '';

@@ -19,17 +19,12 @@
 
 import type { MessagePart } from '../schemas/genai.js';
 import type { SpanRecord } from '../schemas/telemetry.js';
-import type { CallDraft } from './draft.js';
+import type { ConventionReader } from './convention.js';
 import { setNumbers } from './draft.js';
 import { parseArgs, toolCallPart } from './messages.js';
 import { isRecord, num, numList, parseJson, str } from './util.js';
-import type { Attrs } from './util.js';
 
 export const RAW_REQUEST_SPAN_NAME = 'raw_gen_ai_request';
-
-export function claimsAgentLightning(attrs: Attrs): boolean {
-  return attrs['prompt_token_ids'] !== undefined || attrs['response_token_ids'] !== undefined;
-}
 
 function firstList(value: unknown): number[] | null {
   // response_token_ids is usually one flat list; the proxy's raw form is a list per choice.
@@ -55,11 +50,17 @@ export function logprobsFromContent(value: unknown): number[] | null {
   return out;
 }
 
-export function applyAgentLightning(_span: SpanRecord, attrs: Attrs, d: CallDraft): void {
-  setNumbers(d, 'prompt_token_ids', numList(attrs['prompt_token_ids']));
-  setNumbers(d, 'response_token_ids', firstList(attrs['response_token_ids']));
-  setNumbers(d, 'response_logprobs', logprobsFromContent(attrs['logprobs.content']));
-}
+export const agentLightning: ConventionReader<'agentlightning'> = {
+  name: 'agentlightning',
+  claims(_span, attrs) {
+    return attrs['prompt_token_ids'] !== undefined || attrs['response_token_ids'] !== undefined;
+  },
+  read(_span, attrs, d) {
+    setNumbers(d, 'prompt_token_ids', numList(attrs['prompt_token_ids']));
+    setNumbers(d, 'response_token_ids', firstList(attrs['response_token_ids']));
+    setNumbers(d, 'response_logprobs', logprobsFromContent(attrs['logprobs.content']));
+  },
+};
 
 export interface RawTokenIds {
   prompt: number[] | null;

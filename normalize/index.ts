@@ -3,15 +3,17 @@
 // counted as unmatched, a malformed attribute only loses what it held.
 //
 // A span is an LLM call when some convention claims it (cheap key lookups first; JSON is parsed only for
-// claimed spans) and nothing marks it as a non-inference operation. Each claiming convention then fills the
-// fields still empty, most precise first, so a span that carries several conventions is one call.
+// claimed spans) and no convention vetoes it as a non-inference operation. Each claiming convention then fills
+// the fields still empty, most precise first, so a span that carries several conventions is one call. Which
+// conventions exist, and their order, is the registry's (conventions.ts); what is left here are the passes that
+// join spans to each other (LiteLLM raw token spans, AgentOps tool-call spans) and rewards and identities.
 
-import { dropUnstorableNumbers, type Convention, type LlmCall, type LlmContent, type MessagePart, type NormalizedBatch, type Reward } from '../schemas/genai.js';
+import { dropUnstorableNumbers, type LlmCall, type LlmContent, type MessagePart, type NormalizedBatch, type Reward, type SpanConvention } from '../schemas/genai.js';
 import type { LogRecordRecord, SpanRecord } from '../schemas/telemetry.js';
-import { agentOpsToolCall, applyAgentLightning, claimsAgentLightning, rawRequestTokenIds } from './agentlightning.js';
+import { agentOpsToolCall, rawRequestTokenIds } from './agentlightning.js';
 import type { RawTokenIds } from './agentlightning.js';
+import { detectConventions, readConventions } from './conventions.js';
 import { newDraft } from './draft.js';
-import type { CallDraft } from './draft.js';
 import {
   AgentResolver,
   IdentityCollector,
@@ -20,19 +22,10 @@ import {
   readRolloutIdentity,
   serviceName,
 } from './identity.js';
-import { applyLlmProxy, claimsLlmProxy } from './llm-proxy.js';
-import { applyOpenInference, claimsOpenInference } from './openinference.js';
-import { applyOpenLLMetry, claimsOpenLLMetry, isNonInferenceRequestType } from './openllmetry.js';
 import {
   EVENT_EVALUATION_RESULT,
   EVENT_OPERATION_DETAILS,
-  NON_INFERENCE_OPERATIONS,
-  applyOtelGenAI,
-  applyOtelGenAILegacy,
-  claimsOtelGenAI,
-  claimsOtelGenAILegacy,
   isPerMessageEvent,
-  looksLikeLegacyGenAICall,
   perMessageEventMessage,
   readCommonGenAI,
   readMessageAttributes,
@@ -40,62 +33,19 @@ import {
 import { ResponseIdIndex, rewardFromLog, rewardsFromSpan } from './rewards.js';
 import { str, structured } from './util.js';
 import type { Attrs } from './util.js';
-import { applyVercelAI, vercelRole } from './vercel-ai.js';
 
+export { detectConventions } from './conventions.js';
 export { EVENT_EVALUATION_RESULT, EVENT_OPERATION_DETAILS } from './otel-genai.js';
 export { PROXY_PROMPT_TOKEN_IDS, PROXY_RESPONSE_LOGPROBS, PROXY_RESPONSE_TOKEN_IDS } from './llm-proxy.js';
 
-type Reader = (span: SpanRecord, attrs: Attrs, d: CallDraft) => void;
-
-/** Readers in precedence order: the first to provide a field wins it. */
-const READERS: ReadonlyArray<readonly [Convention, Reader]> = [
-  ['otel-genai', applyOtelGenAI],
-  ['llm-proxy', applyLlmProxy],
-  ['vercel-ai', applyVercelAI],
-  ['openinference', applyOpenInference],
-  ['openllmetry', applyOpenLLMetry],
-  ['otel-genai-legacy', applyOtelGenAILegacy],
-  ['agentlightning', applyAgentLightning],
-];
-
-/** The conventions that claim a span as an LLM call ([] when it is not one). */
-export function detectConventions(span: SpanRecord): Convention[] {
-  const attrs = span.attributes ?? {};
-  const vercel = vercelRole(span, attrs);
-  if (vercel === 'wrapper' || vercel === 'other') return [];
-  const op = attrs['gen_ai.operation.name'];
-  if (typeof op === 'string' && NON_INFERENCE_OPERATIONS.has(op)) return [];
-  if (isNonInferenceRequestType(attrs)) return [];
-  const kind = attrs['openinference.span.kind'];
-  if (typeof kind === 'string' && kind !== 'LLM' && attrs['gen_ai.operation.name'] === undefined) return [];
-
-  const claims = new Set<Convention>();
-  if (claimsOtelGenAI(span, attrs)) claims.add('otel-genai');
-  if (claimsLlmProxy(attrs)) claims.add('llm-proxy');
-  if (vercel === 'call') claims.add('vercel-ai');
-  if (claimsOpenInference(attrs)) claims.add('openinference');
-  if (claimsOpenLLMetry(attrs)) claims.add('openllmetry');
-  if (claimsOtelGenAILegacy(span, attrs)) claims.add('otel-genai-legacy');
-  if (claimsAgentLightning(attrs)) claims.add('agentlightning');
-  if (claims.size === 0 && looksLikeLegacyGenAICall(attrs)) claims.add('otel-genai-legacy');
-  return READERS.map((r) => r[0]).filter((c) => claims.has(c));
-}
-
 const STATUS: ReadonlyArray<LlmCall['status']> = ['unset', 'ok', 'error'];
 
-function buildCall(span: SpanRecord, conventions: Convention[], agents: AgentResolver): LlmCall {
+function buildCall(span: SpanRecord, conventions: SpanConvention[], agents: AgentResolver): LlmCall {
   const attrs = span.attributes ?? {};
   const resource = span.resource ?? {};
   const d = newDraft();
   readCommonGenAI(attrs, d);
-  for (const [convention, read] of READERS) {
-    if (!conventions.includes(convention)) continue;
-    try {
-      read(span, attrs, d);
-    } catch {
-      // A reader that trips over odd input loses only its own fields.
-    }
-  }
+  readConventions(span, attrs, conventions, d);
   const identity = readRolloutIdentity(attrs, resource);
   const output = d.output ?? [];
   let finish = d.finish_reasons;

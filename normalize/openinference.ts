@@ -10,18 +10,17 @@
 // (JSON), `llm.tools.{i}.tool.json_schema` (JSON), `llm.finish_reason`, completions-API `llm.prompts.{i}.prompt.text`
 // / `llm.choices.{i}.completion.text`, and the raw `input.value` / `output.value` (JSON request / response, or
 // plain text) used here only when no message list is present.
+// Every OpenInference span declares its kind, so a CHAIN / AGENT / TOOL / EMBEDDING span is vetoed, whatever
+// other convention's keys it carries. A span that also has `gen_ai.operation.name` is judged by that instead (the
+// OTel GenAI reader's veto).
 
 import type { Message, MessagePart } from '../schemas/genai.js';
-import type { SpanRecord } from '../schemas/telemetry.js';
+import type { ConventionReader } from './convention.js';
 import type { CallDraft } from './draft.js';
 import { setFinish, setMessages, setStr, setTokens, setTools } from './draft.js';
 import { contentPart, looseMessages, parseArgs, textPart, toolCallPart, toolResponsePart } from './messages.js';
 import { groupIndexed, int, isRecord, parseJson, str, structuredOnly } from './util.js';
 import type { Attrs } from './util.js';
-
-export function claimsOpenInference(attrs: Attrs): boolean {
-  return attrs['openinference.span.kind'] === 'LLM';
-}
 
 function oiMessage(rec: Record<string, unknown>, defaultRole: string): Message | null {
   const role = str(rec['message.role']) || defaultRole;
@@ -87,7 +86,22 @@ function rawValueMessages(value: unknown, mime: unknown, role: string): Message[
   return looseMessages(parsed, role);
 }
 
-export function applyOpenInference(_span: SpanRecord, attrs: Attrs, d: CallDraft): void {
+export const openInference: ConventionReader<'openinference'> = {
+  name: 'openinference',
+  claims(_span, attrs) {
+    return attrs['openinference.span.kind'] === 'LLM';
+  },
+  veto(_span, attrs) {
+    const kind = attrs['openinference.span.kind'];
+    return typeof kind === 'string' && kind !== 'LLM' && attrs['gen_ai.operation.name'] === undefined;
+  },
+  read(_span, attrs, d) {
+    readLlmSpan(attrs, d);
+  },
+};
+
+/** An LLM span's flattened `llm.*` attributes (raw `input.value` / `output.value` as the last resort). */
+function readLlmSpan(attrs: Attrs, d: CallDraft): void {
   let params: Record<string, unknown> | undefined;
   const rawParams = attrs['llm.invocation_parameters'];
   if (typeof rawParams === 'string') {

@@ -9,9 +9,10 @@
 //   input_tokens / output_tokens), llm.usage.total_tokens, llm.request.functions.{i}.name | .description |
 //   .parameters (Python) / .arguments (JS), traceloop.association.properties.*.
 // A `content` that was a list of parts is sent as its JSON text.
+// An embedding or rerank request type is vetoed: those spans carry the same `gen_ai.prompt.{i}.*` content keys.
 
 import type { Message, MessagePart } from '../schemas/genai.js';
-import type { SpanRecord } from '../schemas/telemetry.js';
+import type { ConventionReader } from './convention.js';
 import type { CallDraft } from './draft.js';
 import { setFinish, setMessages, setStr, setTokens, setTools } from './draft.js';
 import { contentPart, parseArgs, textPart, toolCallPart, toolResponsePart } from './messages.js';
@@ -23,22 +24,6 @@ const REQUEST_TYPES_NOT_INFERENCE: ReadonlySet<string> = new Set(['embedding', '
 /** `llm.request.type`, or AgentOps' `gen_ai.request.type` with the same values. */
 function requestType(attrs: Attrs): string {
   return str(attrs['llm.request.type']) || str(attrs['gen_ai.request.type']);
-}
-
-export function claimsOpenLLMetry(attrs: Attrs): boolean {
-  return (
-    attrs['llm.request.type'] !== undefined ||
-    attrs['gen_ai.prompt.0.role'] !== undefined ||
-    attrs['gen_ai.prompt.0.content'] !== undefined ||
-    attrs['gen_ai.completion.0.role'] !== undefined ||
-    attrs['gen_ai.completion.0.content'] !== undefined ||
-    attrs['gen_ai.completion.0.finish_reason'] !== undefined
-  );
-}
-
-/** `llm.request.type` values that are not a model inference. */
-export function isNonInferenceRequestType(attrs: Attrs): boolean {
-  return REQUEST_TYPES_NOT_INFERENCE.has(requestType(attrs));
 }
 
 function contentParts(content: unknown, into: MessagePart[]): void {
@@ -89,7 +74,29 @@ function traceloopMessages(attrs: Attrs, prefix: string, defaultRole: string): M
   return out;
 }
 
-export function applyOpenLLMetry(_span: SpanRecord, attrs: Attrs, d: CallDraft): void {
+export const openLLMetry: ConventionReader<'openllmetry'> = {
+  name: 'openllmetry',
+  claims(_span, attrs) {
+    return (
+      attrs['llm.request.type'] !== undefined ||
+      attrs['gen_ai.prompt.0.role'] !== undefined ||
+      attrs['gen_ai.prompt.0.content'] !== undefined ||
+      attrs['gen_ai.completion.0.role'] !== undefined ||
+      attrs['gen_ai.completion.0.content'] !== undefined ||
+      attrs['gen_ai.completion.0.finish_reason'] !== undefined
+    );
+  },
+  // Request types that are not a model inference.
+  veto(_span, attrs) {
+    return REQUEST_TYPES_NOT_INFERENCE.has(requestType(attrs));
+  },
+  read(_span, attrs, d) {
+    readTraceloopSpan(attrs, d);
+  },
+};
+
+/** The flattened `gen_ai.prompt.{i}.*` / `gen_ai.completion.{i}.*` content, request type, usage and functions. */
+function readTraceloopSpan(attrs: Attrs, d: CallDraft): void {
   const reqType = requestType(attrs);
   setStr(d, 'operation', reqType === 'completion' ? 'text_completion' : reqType);
   setTokens(d, int(attrs['llm.usage.prompt_tokens']), int(attrs['llm.usage.completion_tokens']));

@@ -15,9 +15,14 @@
 // from @opentelemetry/instrumentation-openai and opentelemetry-instrumentation-openai-v2; event name in
 // `eventName` or the `event.name` attribute, content in the body; some SDKs put them on the span as span events
 // with the body JSON in `gen_ai.event.content`).
+//
+// Two readers, current and legacy. A span with only the deprecated identification (gen_ai.system + a model) is
+// still a call, but OpenLLMetry, Vercel AI SDK and Agent Lightning spans carry those keys too, so those keys alone
+// make the legacy reader claim a span only when no other convention does (its fallback claim).
 
 import type { Message } from '../schemas/genai.js';
 import type { AttrValue, SpanEventRecord, SpanRecord } from '../schemas/telemetry.js';
+import type { ConventionReader } from './convention.js';
 import type { CallDraft } from './draft.js';
 import { setFinish, setMessages, setStr, setTokens, setTools } from './draft.js';
 import { choiceMessage, looseMessages, systemMessage, toMessage, toMessages } from './messages.js';
@@ -28,7 +33,7 @@ export const EVENT_OPERATION_DETAILS = 'gen_ai.client.inference.operation.detail
 export const EVENT_EVALUATION_RESULT = 'gen_ai.evaluation.result';
 
 /** Operations that are not a model inference (agents, tools, embeddings, retrieval, memory). */
-export const NON_INFERENCE_OPERATIONS: ReadonlySet<string> = new Set([
+const NON_INFERENCE_OPERATIONS: ReadonlySet<string> = new Set([
   'invoke_agent',
   'create_agent',
   'invoke_workflow',
@@ -69,28 +74,6 @@ function hasEvent(span: SpanRecord, pred: (name: string) => boolean): boolean {
   if (!events) return false;
   for (const e of events) if (pred(e.name)) return true;
   return false;
-}
-
-/** Current-convention markers on the span (cheap key lookups, then event names). */
-export function claimsOtelGenAI(span: SpanRecord, attrs: Attrs): boolean {
-  return (
-    attrs['gen_ai.operation.name'] !== undefined ||
-    attrs['gen_ai.provider.name'] !== undefined ||
-    attrs['gen_ai.input.messages'] !== undefined ||
-    attrs['gen_ai.output.messages'] !== undefined ||
-    attrs['gen_ai.system_instructions'] !== undefined ||
-    hasEvent(span, (n) => n === EVENT_OPERATION_DETAILS)
-  );
-}
-
-/** Deprecated content carriers on the span: `gen_ai.prompt` / `gen_ai.completion` JSON, content span events. */
-export function claimsOtelGenAILegacy(span: SpanRecord, attrs: Attrs): boolean {
-  return attrs['gen_ai.prompt'] !== undefined || attrs['gen_ai.completion'] !== undefined || hasEvent(span, isLegacyContentEvent);
-}
-
-/** A span with only the deprecated identification attributes (gen_ai.system + a model) is still an LLM call. */
-export function looksLikeLegacyGenAICall(attrs: Attrs): boolean {
-  return attrs['gen_ai.system'] !== undefined && (attrs['gen_ai.request.model'] !== undefined || attrs['gen_ai.response.model'] !== undefined);
 }
 
 /** The gen_ai.* fields every convention shares (Vercel, OpenLLMetry, Agent Lightning spans carry them too). */
@@ -139,30 +122,60 @@ function applyMessageSet(d: CallDraft, set: MessageSet): void {
   setTools(d, set.tools);
 }
 
-export function applyOtelGenAI(span: SpanRecord, attrs: Attrs, d: CallDraft): void {
-  applyMessageSet(d, readMessageAttributes(attrs));
-  for (const e of span.events ?? []) {
-    if (e.name === EVENT_OPERATION_DETAILS) applyMessageSet(d, readMessageAttributes(e.attributes ?? {}));
-  }
-}
-
-/** `gen_ai.prompt` / `gen_ai.completion` JSON strings (OpenAI message format), on the span or its events. */
-export function applyOtelGenAILegacy(span: SpanRecord, attrs: Attrs, d: CallDraft): void {
-  readLegacyPromptAttrs(attrs, d);
-  const input: Message[] = [];
-  const output: Message[] = [];
-  for (const e of span.events ?? []) {
-    const name = e.name;
-    if (name === 'gen_ai.content.prompt' || name === 'gen_ai.content.completion') {
-      readLegacyPromptAttrs(e.attributes ?? {}, d);
-    } else if (isPerMessageEvent(name)) {
-      const m = perMessageEventMessage(name, spanEventBody(e));
-      if (m) (m.output ? output : input).push(m.message);
+export const otelGenAI: ConventionReader<'otel-genai'> = {
+  name: 'otel-genai',
+  // Current-convention markers on the span (cheap key lookups, then event names).
+  claims(span, attrs) {
+    return (
+      attrs['gen_ai.operation.name'] !== undefined ||
+      attrs['gen_ai.provider.name'] !== undefined ||
+      attrs['gen_ai.input.messages'] !== undefined ||
+      attrs['gen_ai.output.messages'] !== undefined ||
+      attrs['gen_ai.system_instructions'] !== undefined ||
+      hasEvent(span, (n) => n === EVENT_OPERATION_DETAILS)
+    );
+  },
+  // An agent, tool or embedding operation is no inference, whichever other convention's keys the span carries.
+  veto(_span, attrs) {
+    const op = attrs['gen_ai.operation.name'];
+    return typeof op === 'string' && NON_INFERENCE_OPERATIONS.has(op);
+  },
+  read(span, attrs, d) {
+    applyMessageSet(d, readMessageAttributes(attrs));
+    for (const e of span.events ?? []) {
+      if (e.name === EVENT_OPERATION_DETAILS) applyMessageSet(d, readMessageAttributes(e.attributes ?? {}));
     }
-  }
-  setMessages(d, 'input', input);
-  setMessages(d, 'output', output);
-}
+  },
+};
+
+export const otelGenAILegacy: ConventionReader<'otel-genai-legacy'> = {
+  name: 'otel-genai-legacy',
+  // Deprecated content carriers on the span: `gen_ai.prompt` / `gen_ai.completion` JSON, content span events.
+  claims(span, attrs) {
+    return attrs['gen_ai.prompt'] !== undefined || attrs['gen_ai.completion'] !== undefined || hasEvent(span, isLegacyContentEvent);
+  },
+  // Only the deprecated identification attributes (gen_ai.system + a model): still an LLM call.
+  claimsAsFallback(_span, attrs) {
+    return attrs['gen_ai.system'] !== undefined && (attrs['gen_ai.request.model'] !== undefined || attrs['gen_ai.response.model'] !== undefined);
+  },
+  // `gen_ai.prompt` / `gen_ai.completion` JSON strings (OpenAI message format), on the span or its events.
+  read(span, attrs, d) {
+    readLegacyPromptAttrs(attrs, d);
+    const input: Message[] = [];
+    const output: Message[] = [];
+    for (const e of span.events ?? []) {
+      const name = e.name;
+      if (name === 'gen_ai.content.prompt' || name === 'gen_ai.content.completion') {
+        readLegacyPromptAttrs(e.attributes ?? {}, d);
+      } else if (isPerMessageEvent(name)) {
+        const m = perMessageEventMessage(name, spanEventBody(e));
+        if (m) (m.output ? output : input).push(m.message);
+      }
+    }
+    setMessages(d, 'input', input);
+    setMessages(d, 'output', output);
+  },
+};
 
 function readLegacyPromptAttrs(attrs: Attrs, d: CallDraft): void {
   const prompt = attrs['gen_ai.prompt'];

@@ -16,10 +16,13 @@
 // `ai.usage.inputTokens` / `outputTokens` (v5+), `ai.telemetry.functionId`, `ai.telemetry.metadata.*`, plus
 // `gen_ai.*` duplicates (read by the common reader first). v3 used `ai.result.*` and `ai.finishReason`.
 // Releases that emit the OTel GenAI attributes (`gen_ai.operation.name`, `gen_ai.input.messages`, ...) are
-// read by the OTel GenAI reader on the same span, so the span is still one call.
+// read by the OTel GenAI reader on the same span, so the span is still one call. The wrappers and the other
+// `ai.*` spans (tool calls, embeddings) are vetoed, not merely left unclaimed: they can carry `gen_ai.*` keys
+// (a wrapper's model and summed usage) that another convention would claim them by.
 
 import type { Message, MessagePart } from '../schemas/genai.js';
 import type { SpanRecord } from '../schemas/telemetry.js';
+import type { ConventionReader } from './convention.js';
 import type { CallDraft } from './draft.js';
 import { setFinish, setMessages, setStr, setTokens, setTools } from './draft.js';
 import { parseArgs, textPart, toMessages, toolCallPart } from './messages.js';
@@ -34,10 +37,10 @@ const CALL_OPERATIONS: ReadonlySet<string> = new Set([
   'ai.streamObject.doStream',
 ]);
 
-export type VercelRole = 'call' | 'wrapper' | 'other' | 'none';
+type VercelRole = 'call' | 'wrapper' | 'other' | 'none';
 
 /** How the Vercel AI SDK classifies this span ('none' when it is not an AI SDK span). */
-export function vercelRole(span: SpanRecord, attrs: Attrs): VercelRole {
+function vercelRole(span: SpanRecord, attrs: Attrs): VercelRole {
   let op = attrs['ai.operationId'];
   if (typeof op !== 'string' || op === '') {
     if (!span.name.startsWith('ai.')) return 'none';
@@ -56,7 +59,22 @@ function toolCallParts(value: unknown, into: MessagePart[]): void {
   }
 }
 
-export function applyVercelAI(_span: SpanRecord, attrs: Attrs, d: CallDraft): void {
+export const vercelAI: ConventionReader<'vercel-ai'> = {
+  name: 'vercel-ai',
+  claims(span, attrs) {
+    return vercelRole(span, attrs) === 'call';
+  },
+  veto(span, attrs) {
+    const role = vercelRole(span, attrs);
+    return role === 'wrapper' || role === 'other';
+  },
+  read(_span, attrs, d) {
+    readProviderRequest(attrs, d);
+  },
+};
+
+/** A provider-request span's `ai.*` attributes → the call's fields. */
+function readProviderRequest(attrs: Attrs, d: CallDraft): void {
   setStr(d, 'operation', 'chat');
   setStr(d, 'provider', str(attrs['ai.model.provider']));
   setStr(d, 'request_model', str(attrs['ai.model.id']));

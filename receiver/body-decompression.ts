@@ -4,14 +4,10 @@
 import { createGunzip, createInflate } from 'node:zlib';
 import type { FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
-import { TracelightError } from '../schemas/errors.js';
+import { errorClass } from '../schemas/errors.js';
 
-export class UnsupportedEncodingError extends TracelightError {
-  override name = 'UnsupportedEncodingError';
-  constructor(message: string) {
-    super('unsupported', message);
-  }
-}
+export const UnsupportedEncodingError = errorClass('UnsupportedEncodingError', 'unsupported');
+export type UnsupportedEncodingError = InstanceType<typeof UnsupportedEncodingError>;
 
 export function decompressBody(req: FastifyRequest, payload: Readable): Readable {
   const enc = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();

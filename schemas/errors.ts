@@ -60,6 +60,23 @@ export const GRPC_STATUS: Readonly<Record<ErrorKind, number>> = {
   internal: GRPC.INTERNAL,
 };
 
+export interface ErrorClass {
+  new (message: string, opts?: { cause?: unknown }): TracelightError;
+}
+
+/**
+ * A named class of one kind (`instanceof` tells it apart; the name shows in logs): the domain errors of each
+ * component are one line each, and their status codes come from the tables below.
+ */
+export function errorClass(name: string, kind: ErrorKind, retryAfterSeconds?: number): ErrorClass {
+  return class extends TracelightError {
+    constructor(message: string, opts: { cause?: unknown } = {}) {
+      super(kind, message, { retryAfterSeconds, cause: opts.cause });
+      this.name = name;
+    }
+  };
+}
+
 const KIND_OF_STATUS = new Map<number, ErrorKind>(Object.entries(HTTP_STATUS).map(([k, s]) => [s, k as ErrorKind]));
 
 /** The kind of an HTTP status (a 4xx the table lacks is `invalid`, anything else `internal`). */

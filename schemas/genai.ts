@@ -20,16 +20,21 @@ export interface Message {
   finish_reason?: string;
 }
 
-/** Where a span's GenAI data came from, for debugging and for the counts on /metrics. */
-export type Convention =
-  | 'otel-genai'
-  | 'otel-genai-events'
-  | 'otel-genai-legacy'
-  | 'openinference'
-  | 'openllmetry'
-  | 'vercel-ai'
-  | 'agentlightning'
-  | 'llm-proxy';
+/**
+ * The conventions whose readers can claim a span as an LLM call, in their precedence order (the first to provide
+ * a field wins it). The names live here, in the bottom layer, so the schema needs nothing from normalize/; the
+ * registry there (normalize/conventions.ts) is typed from this tuple, so the compiler holds it to one reader per
+ * name, in this order.
+ */
+export const CONVENTION_NAMES = ['otel-genai', 'llm-proxy', 'vercel-ai', 'openinference', 'openllmetry', 'otel-genai-legacy', 'agentlightning'] as const;
+
+export type SpanConvention = (typeof CONVENTION_NAMES)[number];
+
+/**
+ * Where a span's GenAI data came from, for debugging and for the counts on /metrics. `otel-genai-events` marks
+ * content that arrived apart from its span (LlmContent, from OTLP log events): no reader claims spans with it.
+ */
+export type Convention = SpanConvention | 'otel-genai-events';
 
 export interface LlmCall {
   trace_id: string;

@@ -5,7 +5,7 @@
 // holds the SQL.
 import { z } from 'zod';
 import { checkTemplate } from './prompt-template.js';
-import { describeZodError, TracelightError } from './errors.js';
+import { describeZodError, errorClass } from './errors.js';
 
 export { MissingVariablesError, TemplateError, checkTemplate, renderPrompt, templatePlaceholders, templateVariables, type Placeholder } from './prompt-template.js';
 
@@ -177,27 +177,15 @@ export const MoveLabelBody = z.strictObject({
 // ---- errors ---------------------------------------------------------------------------------------------
 
 /** Bad input; the message starts with the field it is about (`content.sampling.temperature: …`). */
-export class ResourceValidationError extends TracelightError {
-  override name = 'ResourceValidationError';
-  constructor(message: string) {
-    super('invalid', message);
-  }
-}
+export const ResourceValidationError = errorClass('ResourceValidationError', 'invalid');
+export type ResourceValidationError = InstanceType<typeof ResourceValidationError>;
 
-export class ResourceNotFoundError extends TracelightError {
-  override name = 'ResourceNotFoundError';
-  constructor(message: string) {
-    super('not_found', message);
-  }
-}
+export const ResourceNotFoundError = errorClass('ResourceNotFoundError', 'not_found');
+export type ResourceNotFoundError = InstanceType<typeof ResourceNotFoundError>;
 
 /** A new version of another kind than the name's. */
-export class ResourceConflictError extends TracelightError {
-  override name = 'ResourceConflictError';
-  constructor(message: string) {
-    super('conflict', message);
-  }
-}
+export const ResourceConflictError = errorClass('ResourceConflictError', 'conflict');
+export type ResourceConflictError = InstanceType<typeof ResourceConflictError>;
 
 
 /** Validates content for its kind and returns it normalized (a prompt template's bare string becomes {template}). */

@@ -9,7 +9,7 @@
 //
 //   attempt  preparing ──► running ──► succeeded | failed | timeout | unresponsive
 import { z } from 'zod';
-import { TracelightError } from './errors.js';
+import { errorClass } from './errors.js';
 
 export const ROLLOUT_STATUSES = ['queuing', 'preparing', 'running', 'succeeded', 'failed', 'cancelled', 'requeuing'] as const;
 export type RolloutStatus = (typeof ROLLOUT_STATUSES)[number];
@@ -210,29 +210,13 @@ export function rolloutConfig(input: RolloutConfigInput | undefined): RolloutCon
 
 // ---- errors (kinds of schemas/errors.ts) -------------------------------------------------
 
-export class RolloutValidationError extends TracelightError {
-  override name = 'RolloutValidationError';
-  constructor(message: string) {
-    super('invalid', message);
-  }
-}
-export class RolloutNotFoundError extends TracelightError {
-  override name = 'RolloutNotFoundError';
-  constructor(message: string) {
-    super('not_found', message);
-  }
-}
+export const RolloutValidationError = errorClass('RolloutValidationError', 'invalid');
+export type RolloutValidationError = InstanceType<typeof RolloutValidationError>;
+export const RolloutNotFoundError = errorClass('RolloutNotFoundError', 'not_found');
+export type RolloutNotFoundError = InstanceType<typeof RolloutNotFoundError>;
 /** The request does not fit the rollout's or attempt's current state (409). */
-export class RolloutConflictError extends TracelightError {
-  override name = 'RolloutConflictError';
-  constructor(message: string) {
-    super('conflict', message);
-  }
-}
+export const RolloutConflictError = errorClass('RolloutConflictError', 'conflict');
+export type RolloutConflictError = InstanceType<typeof RolloutConflictError>;
 /** The queue is shutting down (503). */
-export class QueueClosedError extends TracelightError {
-  override name = 'QueueClosedError';
-  constructor(message: string) {
-    super('unavailable', message, { retryAfterSeconds: 1 });
-  }
-}
+export const QueueClosedError = errorClass('QueueClosedError', 'unavailable', 1);
+export type QueueClosedError = InstanceType<typeof QueueClosedError>;

@@ -10,7 +10,7 @@
 // latency cap), and go at once when minBatchBytes / minBatchRows are waiting (a size floor), so a trickle of
 // requests does not become a trickle of tiny inserts, each paying the engine's fixed cost per insert.
 import { JSON_EACH_ROW, StoreError, type Driver, type RowFormat } from './driver.js';
-import { TracelightError } from '../schemas/errors.js';
+import { errorClass, TracelightError } from '../schemas/errors.js';
 
 export interface BatchWriterOptions {
   /** Largest insert, in rows; more waiting rows go in the next insert. */
@@ -63,12 +63,8 @@ export class BackpressureError extends TracelightError {
 }
 
 /** The engine refused the rows themselves (not retryable as they are). */
-export class DataRejectedError extends TracelightError {
-  override name = 'DataRejectedError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('invalid', message, options);
-  }
-}
+export const DataRejectedError = errorClass('DataRejectedError', 'invalid');
+export type DataRejectedError = InstanceType<typeof DataRejectedError>;
 
 export class StoreUnavailableError extends TracelightError {
   override name = 'StoreUnavailableError';

@@ -4,14 +4,10 @@
 // got past an earlier check. The engine's `readonly = 1` then backs every rule at run time.
 import { randomUUID } from 'node:crypto';
 import type { Driver, QueryParams } from './driver.js';
-import { TracelightError } from '../schemas/errors.js';
+import { errorClass } from '../schemas/errors.js';
 
-export class ReadOnlySqlError extends TracelightError {
-  override name = 'ReadOnlySqlError';
-  constructor(message: string) {
-    super('invalid', message);
-  }
-}
+export const ReadOnlySqlError = errorClass('ReadOnlySqlError', 'invalid');
+export type ReadOnlySqlError = InstanceType<typeof ReadOnlySqlError>;
 
 export interface SqlLimits {
   /** Seconds a query may run before the engine stops it. */

@@ -3,7 +3,7 @@
 import type { Driver } from '../store/driver.js';
 import { agentsMatching, cmpNs, loadCalls, loadContents, loadIdentities, loadRewards, pageTraces, tracesOfRollouts } from '../store/training-queries.js';
 import { assembleTriplets, buildRollouts, type Rollout, type RewardPolicy, type Triplet } from './triplets.js';
-import { TracelightError } from '../schemas/errors.js';
+import { errorClass } from '../schemas/errors.js';
 
 export interface TripletQuery {
   rollout?: string;
@@ -22,12 +22,8 @@ export interface TripletPage {
   next_cursor: string | null;
 }
 
-export class InvalidCursorError extends TracelightError {
-  override name = 'InvalidCursorError';
-  constructor(message: string) {
-    super('invalid', message);
-  }
-}
+export const InvalidCursorError = errorClass('InvalidCursorError', 'invalid');
+export type InvalidCursorError = InstanceType<typeof InvalidCursorError>;
 
 function encodeCursor(c: { startNs: string; traceId: string }): string {
   return Buffer.from(JSON.stringify([c.startNs, c.traceId])).toString('base64url');

@@ -4,14 +4,10 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { TracelightError } from '../../schemas/errors.js';
+import { errorClass } from '../../schemas/errors.js';
 
-export class ConfigError extends TracelightError {
-  override name = 'ConfigError';
-  constructor(message: string) {
-    super('invalid', message);
-  }
-}
+export const ConfigError = errorClass('ConfigError', 'invalid');
+export type ConfigError = InstanceType<typeof ConfigError>;
 
 const posInt = (what = 'an integer') => z.number({ error: `must be ${what}` }).int(`must be ${what}`).min(1, 'must be at least 1');
 

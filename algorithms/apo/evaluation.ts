@@ -2,7 +2,7 @@
 // the recorded call re-run with the candidate prompt and graded). The scorer in front of it caches every
 // (candidate, example) result — a candidate is never run twice on the same input — and keeps the rollout budget.
 import type { Candidate, Example, Outcome } from './types.js';
-import { TracelightError } from '../../schemas/errors.js';
+import { errorClass } from '../../schemas/errors.js';
 
 export interface Evaluator {
   readonly mode: 'active' | 'replay';
@@ -12,12 +12,8 @@ export interface Evaluator {
   explain?(candidate: Candidate, outcomes: Outcome[]): Promise<Outcome[]>;
 }
 
-export class BudgetExhausted extends TracelightError {
-  override name = 'BudgetExhausted';
-  constructor(message: string) {
-    super('backpressure', message);
-  }
-}
+export const BudgetExhausted = errorClass('BudgetExhausted', 'backpressure');
+export type BudgetExhausted = InstanceType<typeof BudgetExhausted>;
 
 export interface ScoreOptions {
   /** Which set the examples come from (for events and the summary). */

@@ -10,7 +10,7 @@ import OpenAI from 'openai';
 import { ConfigError, type Grader } from './config.js';
 import { resolveEndpoint } from './optimizer.js';
 import type { Example } from './types.js';
-import { TracelightError } from '../../schemas/errors.js';
+import { errorClass } from '../../schemas/errors.js';
 
 export interface GradeInput {
   vars: Record<string, unknown>;
@@ -27,12 +27,8 @@ export interface Grade {
 
 export type GradeFn = (input: GradeInput) => Grade | number | Promise<Grade | number>;
 
-export class GraderError extends TracelightError {
-  override name = 'GraderError';
-  constructor(message: string) {
-    super('invalid', message);
-  }
-}
+export const GraderError = errorClass('GraderError', 'invalid');
+export type GraderError = InstanceType<typeof GraderError>;
 
 export function numbersIn(text: string): number[] {
   return (text.match(/-?\d+(?:,\d{3})*(?:\.\d+)?/g) ?? []).map((n) => Number(n.replace(/,/g, '')));

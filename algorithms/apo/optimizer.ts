@@ -5,14 +5,10 @@
 import OpenAI from 'openai';
 import type { Endpoint } from './config.js';
 import type { Failure } from './types.js';
-import { TracelightError } from '../../schemas/errors.js';
+import { errorClass } from '../../schemas/errors.js';
 
-export class OptimizerError extends TracelightError {
-  override name = 'OptimizerError';
-  constructor(message: string) {
-    super('unavailable', message);
-  }
-}
+export const OptimizerError = errorClass('OptimizerError', 'unavailable');
+export type OptimizerError = InstanceType<typeof OptimizerError>;
 
 export interface OptimizerModel {
   readonly model: string;

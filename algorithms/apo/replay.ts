@@ -10,14 +10,10 @@ import { resolveEndpoint } from './optimizer.js';
 import { messageText, renderMessages, type PromptShape } from './template.js';
 import type { Candidate, Example, Outcome } from './types.js';
 import { renderPrompt } from '../../schemas/prompt-template.js';
-import { TracelightError } from '../../schemas/errors.js';
+import { errorClass } from '../../schemas/errors.js';
 
-export class EvaluationError extends TracelightError {
-  override name = 'EvaluationError';
-  constructor(message: string) {
-    super('invalid', message);
-  }
-}
+export const EvaluationError = errorClass('EvaluationError', 'invalid');
+export type EvaluationError = InstanceType<typeof EvaluationError>;
 
 /** Runs `fn` over the items with at most `limit` at once, keeping the order of results. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {

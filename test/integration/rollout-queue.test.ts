@@ -31,7 +31,7 @@ async function api<T = any>(method: 'GET' | 'POST', path: string, body?: unknown
   const res = await fetch(`${server.httpUrl}${path}`, {
     method,
     headers: body !== undefined ? { 'content-type': 'application/json' } : {},
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
   });
   const text = await res.text();
   return { status: res.status, body: text ? (JSON.parse(text) as T) : (undefined as T) };
