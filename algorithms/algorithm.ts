@@ -38,13 +38,17 @@ export interface AlgorithmResult {
 }
 
 export interface TrainingAlgorithm<C = unknown, R extends AlgorithmResult = AlgorithmResult> {
-  /** The key of a `jobs:` entry (`apo: ./apo.yaml`) and job_runs.algorithm. */
+  /** The key of a `jobs:` entry (`apo: ./apo.yaml`), the `tracelight train <name>` command, job_runs.algorithm. */
   readonly name: string;
+  /** One line for `tracelight train --help`. */
+  readonly summary: string;
   /** Parses and checks a config (a file's contents or an inline object); `where` names it in errors. */
   parseConfig(raw: unknown, where: string): C;
   /** A job's default name when its config has none. */
   defaultJobName(config: C): string;
   /** Seconds of the newest data left for the next run (telemetry still on its way). */
   graceSeconds(config: C): number;
+  /** Whether a run needs the rollout queue (workers run the agent), so a one-off run serves one. */
+  needsWorkers(config: C): boolean;
   run(config: C, ports: JobPorts, ctx: RunContext): Promise<R>;
 }

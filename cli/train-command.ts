@@ -4,7 +4,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '../algorithms/apo/config.js';
 import { runJob, type JobPorts } from '../algorithms/jobs/run-job.js';
-import { apoJobFromFile, jobsFromFile } from '../algorithms/jobs/spec.js';
+import { jobFromFile, jobsFromFile } from '../algorithms/jobs/spec.js';
+import { ALGORITHMS } from '../algorithms/registry.js';
 import { Scheduler } from '../algorithms/jobs/scheduler.js';
 import { DEFAULT_SERVER_OPTIONS, startServer, type RunningServer } from '../server/server.js';
 import { JobRunStore } from '../store/job-runs.js';
@@ -67,20 +68,21 @@ export function checkJobsFile(file: string): number {
 }
 
 export function registerTrainCommands(program: Command, w: TrainWiring): void {
-  const train = program.command('train').description('run a training job now (apo), and look at past runs');
+  const train = program.command('train').description(`run a training job now (${ALGORITHMS.map((a) => a.name).join(', ')}), and look at past runs`);
 
+  for (const algorithm of ALGORITHMS) {
   w.withStoreOptions(
     train
-      .command('apo')
-      .description('automatic prompt optimization of a prompt_template resource (beam search with textual gradients)')
-      .requiredOption('--config <file>', 'the job: YAML or JSON (see README, "Training: automatic prompt optimization")')
+      .command(algorithm.name)
+      .description(algorithm.summary)
+      .requiredOption('--config <file>', 'the job: YAML or JSON (see README, "Training")')
       .option('--promote', 'move the production label to the winner (default: only the candidate label, unless the config\'s promotion rule holds)')
       .option('--format <format>', 'text (progress; default) | jsonl (one JSON object per event)')
-      .addOption(new Option('--host <host>', 'ACTIVE evaluation: address the rollout queue listens on').default(DEFAULT_SERVER_OPTIONS.host))
-      .addOption(new Option('--port <port>', 'ACTIVE evaluation: port of the rollout queue and OTLP/HTTP for the workers').default(DEFAULT_SERVER_OPTIONS.port).argParser(port)),
+      .addOption(new Option('--host <host>', 'when workers run the agent: address the rollout queue listens on').default(DEFAULT_SERVER_OPTIONS.host))
+      .addOption(new Option('--port <port>', 'when workers run the agent: port of the rollout queue and OTLP/HTTP').default(DEFAULT_SERVER_OPTIONS.port).argParser(port)),
   ).action(async (o: Record<string, unknown> & { config: string; promote?: boolean; format?: string; host: string; port: number }) => {
     const format = progressFormat(o.format);
-    const job = load(() => apoJobFromFile(o.config));
+    const job = load(() => jobFromFile(algorithm.name, o.config));
     const cfg = w.storeConfig(o);
     const flags = w.targetFlags(o);
     if (!cfg.clickhouseUrl) {
@@ -95,7 +97,7 @@ export function registerTrainCommands(program: Command, w: TrainWiring): void {
     let server: RunningServer | null = null;
     let store: Store | null = null;
     let ports: JobPorts;
-    if (job.config.evaluation.mode === 'active') {
+    if (algorithm.needsWorkers(job.config)) {
       server = await startServer({ host: o.host, port: o.port, grpcPort: null, store: cfg });
       ports = portsFor(server);
       if (format === 'text') process.stdout.write(`rollout queue and OTLP/HTTP at ${server.httpUrl}: workers running the agent connect here (OTEL_EXPORTER_OTLP_ENDPOINT=${server.httpUrl})\n`);
@@ -115,6 +117,7 @@ export function registerTrainCommands(program: Command, w: TrainWiring): void {
     }
     if (outcome.run.status === 'failed') throw new CliError(`run ${outcome.run.run_id} failed: ${outcome.run.error}`);
   });
+  }
 
   w.withStoreOptions(
     train

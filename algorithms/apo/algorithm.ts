@@ -5,9 +5,11 @@ import { runApo, type ApoResult } from './run.js';
 
 export const apoAlgorithm: TrainingAlgorithm<ApoConfig, ApoResult & { resources: { resource: string; versions: unknown[]; labels: Record<string, number> } }> = {
   name: 'apo',
+  summary: 'automatic prompt optimization of a prompt_template resource (beam search with textual gradients)',
   parseConfig: (raw, where) => parseApoConfig(raw, where),
   defaultJobName: (config) => config.name ?? `apo:${config.resource}`,
   graceSeconds: (config) => config.data.grace_seconds,
+  needsWorkers: (config) => config.evaluation.mode === 'active',
   async run(config, ports, ctx) {
     const result = await runApo(config, { ...ports, ...ctx });
     return { ...result, resources: { resource: config.resource, versions: result.written, labels: result.labels } };
