@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeTracesProto } from '../receiver/codec/otlp-codec.js';
+import { decodeTracesProto } from '../receiver/codec/index.js';
 import type { AttrValue, SpanRecord } from '../schemas/telemetry.js';
 import type { LlmCall } from '../schemas/genai.js';
 import { normalizeSpans } from '../normalize/index.js';

@@ -1,6 +1,6 @@
 // The transport-independent half of OTLP ingest: decoded items in, durable write, OTLP outcome out.
 // HTTP and gRPC both call this, so back-pressure and partial success behave the same on both.
-import { partialSuccessOf, type Decoded, type PartialSuccess } from './codec/otlp-codec.js';
+import { partialSuccessOf, type Decoded, type PartialSuccess } from './codec/index.js';
 import type { LogRecordRecord, SpanRecord } from '../schemas/telemetry.js';
 import { BackpressureError, DataRejectedError, StoreUnavailableError, type Store } from '../store/index.js';
 import type { NormalizedBatch } from '../schemas/genai.js';

@@ -10,7 +10,7 @@ import {
   OtlpDecodeError,
   type Decoded,
   type PartialSuccess,
-} from './codec/otlp-codec.js';
+} from './codec/index.js';
 import { GRPC_STATUS, kindOfStatus } from '../schemas/errors.js';
 import type { Ingestor, IngestOutcome } from './ingest.js';
 import type { ReceiverMetrics } from './metrics.js';

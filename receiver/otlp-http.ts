@@ -16,7 +16,7 @@ import {
   traceResponseJson,
   type Decoded,
   type PartialSuccess,
-} from './codec/otlp-codec.js';
+} from './codec/index.js';
 import { GRPC_STATUS, HTTP_STATUS, kindOfStatus, type ErrorKind } from '../schemas/errors.js';
 import type { Ingestor, IngestOutcome } from './ingest.js';
 import type { ReceiverMetrics } from './metrics.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createGzip, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../server/server.js';
-import { decodeRpcStatus, decodeTraceResponse } from '../../receiver/codec/otlp-codec.js';
+import { decodeRpcStatus, decodeTraceResponse } from '../../receiver/codec/index.js';
 import {
   BASE_TIME_NS,
   encodeJsonRequest,

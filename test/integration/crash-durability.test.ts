@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { decodeTraceResponse } from '../../receiver/codec/otlp-codec.js';
+import { decodeTraceResponse } from '../../receiver/codec/index.js';
 import { CLI_PATH, cliBuilt, queryServer, startCliServer, type CliServer } from '../support/cli-process.js';
 import { protoSpanRequest } from '../support/otlp-payloads.js';
 

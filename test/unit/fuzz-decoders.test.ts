@@ -2,7 +2,7 @@
 // and JSON requests, and random bytes. A decoder may refuse input only with OtlpDecodeError (which the
 // server answers as 400); any other exception would be a 500 or a crash. Failures print the seed.
 import { describe, expect, it } from 'vitest';
-import { countProtoItems, decodeLogsJson, decodeLogsProto, decodeTracesJson, decodeTracesProto, OtlpDecodeError } from '../../receiver/codec/otlp-codec.js';
+import { countProtoItems, decodeLogsJson, decodeLogsProto, decodeTracesJson, decodeTracesProto, OtlpDecodeError } from '../../receiver/codec/index.js';
 import { normalizeLogs, normalizeSpans } from '../../normalize/index.js';
 import { encodeJsonRequest, encodeProtoRequest, makeSpans } from '../support/otlp-payloads.js';
 import { prng } from '../../algorithms/apo/search.js';

@@ -12,7 +12,7 @@ import {
   OtlpDecodeError,
   partialSuccessOf,
   traceResponseJson,
-} from '../../receiver/codec/otlp-codec.js';
+} from '../../receiver/codec/index.js';
 import { attrValueToString } from '../../schemas/telemetry.js';
 
 const root = protobuf.loadSync(fileURLToPath(new URL('../../schemas/otlp/otlp.proto', import.meta.url)));
