@@ -88,7 +88,10 @@ export function parseKeySpec(text: string): KeySpec {
   const t = text.trim();
   const colon = t.indexOf(':');
   if (colon > 0) {
-    const names = t.slice(0, colon).split('+').map((n) => n.trim().toLowerCase());
+    const names = t
+      .slice(0, colon)
+      .split('+')
+      .map((n) => n.trim().toLowerCase());
     if (names.every((n): n is Scope => (SCOPES as readonly string[]).includes(n))) {
       const key = t.slice(colon + 1).trim();
       // "ingest:$UNSET_VAR" must not leave the server without the key the operator meant to require.
@@ -102,7 +105,10 @@ export function parseKeySpec(text: string): KeySpec {
 const FileKey = z
   .strictObject({
     key: z.string().min(8, 'must be at least 8 characters').optional(),
-    key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
+    key_env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+      .optional(),
     scopes: z.array(z.enum(SCOPES)).min(1, 'must name at least one scope'),
   })
   .refine((k) => (k.key === undefined) !== (k.key_env === undefined), 'give exactly one of key and key_env');

@@ -6,7 +6,9 @@ import { clientGone, type ApiContext } from './context.js';
 
 export const QueryBody = z.object({
   sql: z.string().min(1, 'sql must not be empty').max(100_000, 'sql is longer than 100000 characters'),
-  params: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'parameter names are identifiers'), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+  params: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'parameter names are identifiers'), z.union([z.string(), z.number(), z.boolean(), z.null()]))
+    .optional(),
 });
 
 export const queryArea: FastifyPluginAsync<ApiContext> = async (app, { store }) => {

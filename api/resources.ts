@@ -10,7 +10,16 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { checkLabelName, checkResourceName, LabelName, MAX_VERSION, MoveLabelBody, parseNewVersion, resourceEtag, type ResourceVersion } from '../schemas/resources.js';
+import {
+  checkLabelName,
+  checkResourceName,
+  LabelName,
+  MAX_VERSION,
+  MoveLabelBody,
+  parseNewVersion,
+  resourceEtag,
+  type ResourceVersion,
+} from '../schemas/resources.js';
 import type { ApiContext } from './context.js';
 
 const VersionParam = z.coerce.number().int('must be an integer').min(1, 'must be 1 or more').max(MAX_VERSION);

@@ -50,11 +50,15 @@ export const rolloutsArea: FastifyPluginAsync<ApiContext> = async (base, { queue
 
   app.post('/:id/cancel', { schema: { params: IdParams }, config: { scope: 'admin' } }, async (req) => queue.cancel(req.params.id));
 
-  app.post('/:id/attempts/:attempt/heartbeat', { schema: { params: AttemptParams, body: HeartbeatBody.optional() }, config: { scope: 'worker', subject: 'heartbeat' } }, async (req) =>
-    queue.heartbeat(req.params.id, req.params.attempt),
+  app.post(
+    '/:id/attempts/:attempt/heartbeat',
+    { schema: { params: AttemptParams, body: HeartbeatBody.optional() }, config: { scope: 'worker', subject: 'heartbeat' } },
+    async (req) => queue.heartbeat(req.params.id, req.params.attempt),
   );
 
-  app.post('/:id/attempts/:attempt/complete', { schema: { params: AttemptParams, body: CompleteBody }, config: { scope: 'worker', subject: 'completion' } }, async (req) =>
-    queue.complete(req.params.id, req.params.attempt, req.body),
+  app.post(
+    '/:id/attempts/:attempt/complete',
+    { schema: { params: AttemptParams, body: CompleteBody }, config: { scope: 'worker', subject: 'completion' } },
+    async (req) => queue.complete(req.params.id, req.params.attempt, req.body),
   );
 };

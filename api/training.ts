@@ -77,7 +77,8 @@ export const trainingArea: FastifyPluginAsync<ApiContext> = async (base, { store
       const sinceNs = q.since ? parseSince(q.since) : undefined;
       return await queryTriplets(store.driver, { rollout: q.rollout, agent, sinceNs, policy: q.policy, limit: q.limit, cursor: q.cursor });
     } catch (err) {
-      if (err instanceof TracelightError && err.kind === 'invalid') throw new TracelightError('invalid', `invalid triplets query: ${err.message}`, { cause: err });
+      if (err instanceof TracelightError && err.kind === 'invalid')
+        throw new TracelightError('invalid', `invalid triplets query: ${err.message}`, { cause: err });
       throw err;
     }
   });
@@ -95,7 +96,8 @@ export const trainingArea: FastifyPluginAsync<ApiContext> = async (base, { store
       let traceId = b.trace_id?.toLowerCase() ?? '';
       if (b.span_id && !traceId) {
         const found = await traceOfSpan(store.driver, b.span_id);
-        if (found === null) throw new TracelightError('not_found', `no span ${b.span_id} is stored; give trace_id with span_id, or wait until the span arrives`);
+        if (found === null)
+          throw new TracelightError('not_found', `no span ${b.span_id} is stored; give trace_id with span_id, or wait until the span arrives`);
         traceId = found;
       }
       rewards.push(rewardFromBody(b, traceId));

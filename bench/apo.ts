@@ -62,7 +62,15 @@ async function once(m: Method, seed: number): Promise<RunFigures> {
     budget: { rollouts: budget },
   });
   const t0 = performance.now();
-  const r = await runApo(cfg, { resources, grader: grade, emit: () => undefined, runId: `bench-${seed}`, job: 'bench', baseDir: process.cwd(), window: { sinceNs: '0', untilNs: '0' } });
+  const r = await runApo(cfg, {
+    resources,
+    grader: grade,
+    emit: () => undefined,
+    runId: `bench-${seed}`,
+    job: 'bench',
+    baseDir: process.cwd(),
+    window: { sinceNs: '0', untilNs: '0' },
+  });
   return { curve: r.curve, baseline: r.baseline ?? 0, best: r.best ?? 0, rollouts: r.rollouts, seconds: (performance.now() - t0) / 1000 };
 }
 
@@ -89,7 +97,10 @@ if (values.json) {
   const out: Record<string, unknown> = { budget, seeds, train: tasks.train.length, validation: tasks.validation.length, methods: {} };
   for (const [name, runs] of results) {
     (out.methods as Record<string, unknown>)[name] = {
-      curve: checkpoints.map((c) => ({ rollouts: c, best_validation: runs.map((r) => at(r.curve, c)).every((v) => v !== null) ? avg(runs.map((r) => at(r.curve, c) as number)) : null })),
+      curve: checkpoints.map((c) => ({
+        rollouts: c,
+        best_validation: runs.map((r) => at(r.curve, c)).every((v) => v !== null) ? avg(runs.map((r) => at(r.curve, c) as number)) : null,
+      })),
       baseline: avg(runs.map((r) => r.baseline)),
       best: avg(runs.map((r) => r.best)),
       rollouts: avg(runs.map((r) => r.rollouts)),
@@ -99,7 +110,9 @@ if (values.json) {
 } else {
   const names = [...results.keys()];
   const w = Math.max(...names.map((n) => n.length));
-  process.stdout.write(`APO on the demo task (simulated model; ${tasks.train.length} train / ${tasks.validation.length} validation problems, budget ${budget} rollouts, mean of ${seeds} search seeds)\n\n`);
+  process.stdout.write(
+    `APO on the demo task (simulated model; ${tasks.train.length} train / ${tasks.validation.length} validation problems, budget ${budget} rollouts, mean of ${seeds} search seeds)\n\n`,
+  );
   process.stdout.write(`best validation reward after N rollouts spent:\n`);
   process.stdout.write(`${'N'.padStart(w)}  ${checkpoints.map((c) => String(c).padStart(6)).join('')}\n`);
   for (const name of names) {
@@ -115,7 +128,13 @@ if (values.json) {
     const runs = results.get(name) as RunFigures[];
     const toBest = runs.map((r) => r.curve.find((p) => p.best_validation >= r.best)?.rollouts ?? r.rollouts);
     process.stdout.write(
-      `${name.padStart(w)}  ${avg(runs.map((r) => r.baseline)).toFixed(3).padStart(8)}  ${avg(runs.map((r) => r.best)).toFixed(3)}  ${avg(runs.map((r) => r.rollouts)).toFixed(0).padStart(13)}  ${avg(toBest).toFixed(0).padStart(26)}  ${avg(runs.map((r) => r.seconds)).toFixed(1).padStart(7)}\n`,
+      `${name.padStart(w)}  ${avg(runs.map((r) => r.baseline))
+        .toFixed(3)
+        .padStart(8)}  ${avg(runs.map((r) => r.best)).toFixed(3)}  ${avg(runs.map((r) => r.rollouts))
+        .toFixed(0)
+        .padStart(13)}  ${avg(toBest).toFixed(0).padStart(26)}  ${avg(runs.map((r) => r.seconds))
+        .toFixed(1)
+        .padStart(7)}\n`,
     );
   }
 }

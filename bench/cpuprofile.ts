@@ -100,7 +100,14 @@ export function summariseProfile(path: string, top = 25): ProfileSummary {
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([name, ms]) => ({ name, ms: Math.round(ms), pct: busy > 0 ? Math.round((1000 * ms) / busy) / 10 : 0 }));
-  return { totalMs: Math.round(total), idleMs: Math.round(idle), gcMs: Math.round(gc), selfByFunction: rank(self), selfByFile: rank(file), inclusiveProject: rank(incl) };
+  return {
+    totalMs: Math.round(total),
+    idleMs: Math.round(idle),
+    gcMs: Math.round(gc),
+    selfByFunction: rank(self),
+    selfByFile: rank(file),
+    inclusiveProject: rank(incl),
+  };
 }
 
 export function formatProfile(s: ProfileSummary): string {

@@ -116,7 +116,11 @@ const int = (key: string, v: number): Attr => ({ key, value: { intValue: Long.fr
 const dbl = (key: string, v: number): Attr => ({ key, value: { doubleValue: v } });
 const strs = (key: string, v: string[]): Attr => ({ key, value: { arrayValue: { values: v.map((s) => ({ stringValue: s })) } } });
 
-const textMsg = (role: string, content: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ role, parts: [{ type: 'text', content }], ...extra });
+const textMsg = (role: string, content: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  role,
+  parts: [{ type: 'text', content }],
+  ...extra,
+});
 
 /** One trace: agent root + chat children, all sharing the trace id. Content split ~70% prompt / 30% response. */
 function traceSpans(g: Gen, o: GenAiPayloadOptions, nSpans: number, baseNs: bigint, traceId: Uint8Array): Record<string, unknown>[] {

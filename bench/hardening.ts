@@ -13,7 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_PAYLOAD_OPTIONS, RequestPool } from './genai-spans.js';
 
-const { values: args } = parseArgs({ options: { 'query-s': { type: 'string', default: '30' }, items: { type: 'string', default: '20000' }, requests: { type: 'string', default: '200' } } });
+const { values: args } = parseArgs({
+  options: { 'query-s': { type: 'string', default: '30' }, items: { type: 'string', default: '20000' }, requests: { type: 'string', default: '200' } },
+});
 const QUERY_S = Number(args['query-s']);
 const ITEMS = Number(args.items);
 const REQUESTS = Number(args.requests);
@@ -21,7 +23,11 @@ const REQUESTS = Number(args.requests);
 const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const dir = mkdtempSync(join(os.tmpdir(), 'tl-bench-hardening-'));
 const port = 20000 + Math.floor(Math.random() * 20000);
-const server = spawn(process.execPath, [cli, 'serve', '--data', dir, '--port', String(port), '--no-grpc', '--sql-timeout-s', String(QUERY_S + 5), '--max-items', String(ITEMS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+const server = spawn(
+  process.execPath,
+  [cli, 'serve', '--data', dir, '--port', String(port), '--no-grpc', '--sql-timeout-s', String(QUERY_S + 5), '--max-items', String(ITEMS)],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
 const url = `http://127.0.0.1:${port}`;
 
 async function waitUp(): Promise<void> {
@@ -120,7 +126,9 @@ try {
   const res = await fetch(`${url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: big });
   await res.arrayBuffer();
   const ms = performance.now() - t;
-  console.log(`largest accepted request: ${ITEMS} spans, ${(big.length / 1024 / 1024).toFixed(1)} MB → ${res.status} in ${(ms / 1000).toFixed(1)} s; server RSS ${before} MB before, ${rssMb(server.pid as number)} MB after`);
+  console.log(
+    `largest accepted request: ${ITEMS} spans, ${(big.length / 1024 / 1024).toFixed(1)} MB → ${res.status} in ${(ms / 1000).toFixed(1)} s; server RSS ${before} MB before, ${rssMb(server.pid as number)} MB after`,
+  );
   const over = tiny(ITEMS + 1, 8);
   const r2 = await fetch(`${url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: over });
   console.log(`one span over the cap: ${r2.status} (${(await r2.text()).replace(/[^\x20-\x7e]/g, '').slice(0, 90)})`);

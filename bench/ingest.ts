@@ -294,7 +294,10 @@ class ProcSampler {
 }
 
 /** CPU seconds by thread name between two snapshots (threads that exited in between are not counted). */
-function threadCpu(before: Map<string, { comm: string; ticks: number }>, after: Map<string, { comm: string; ticks: number }>): { name: string; threads: number; seconds: number }[] {
+function threadCpu(
+  before: Map<string, { comm: string; ticks: number }>,
+  after: Map<string, { comm: string; ticks: number }>,
+): { name: string; threads: number; seconds: number }[] {
   const by = new Map<string, { threads: number; ticks: number }>();
   for (const [tid, a] of after) {
     const d = a.ticks - (before.get(tid)?.ticks ?? 0);
@@ -340,7 +343,8 @@ function startServer(o: Options, dataDir: string, profileDir: string | null, tas
   });
   const exited = new Promise<number | null>((resolve) =>
     child.on('exit', (code, signal) => {
-      if (serverRef?.child === child && !stopRequested) process.stderr.write(`\nthe server exited unexpectedly (code ${code}, signal ${signal})\n${stderrTail.slice(-10).join('\n')}\n`);
+      if (serverRef?.child === child && !stopRequested)
+        process.stderr.write(`\nthe server exited unexpectedly (code ${code}, signal ${signal})\n${stderrTail.slice(-10).join('\n')}\n`);
       resolve(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : null));
     }),
   );
@@ -361,7 +365,12 @@ function startServer(o: Options, dataDir: string, profileDir: string | null, tas
     child.stdout?.setEncoding('utf8').on('data', (d: string) => {
       if (serverRef?.child === child) {
         // After start-up: keep the tail, for the report.
-        stderrTail.push(...d.split('\n').filter(Boolean).map((l) => `[stdout] ${l}`));
+        stderrTail.push(
+          ...d
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => `[stdout] ${l}`),
+        );
         if (stderrTail.length > 40) stderrTail.splice(0, stderrTail.length - 40);
         return;
       }
@@ -428,7 +437,13 @@ function makeClient(port: number, maxSockets: number, timeoutMs: number) {
   const json = (method: string, path: string, payload?: unknown): Promise<{ status: number; text: string }> =>
     new Promise((resolve, reject) => {
       const body = payload === undefined ? undefined : Buffer.from(JSON.stringify(payload));
-      const req = http.request({ host: '127.0.0.1', port, method, path, headers: body ? { 'content-type': 'application/json', 'content-length': body.length } : {} });
+      const req = http.request({
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        headers: body ? { 'content-type': 'application/json', 'content-length': body.length } : {},
+      });
       req.setTimeout(60_000, () => req.destroy(new Error(`${method} ${path}: no response within 60 s`)));
       req.on('response', (res) => {
         let text = '';
@@ -519,7 +534,8 @@ async function runPhase(ctx: Ctx, spec: PhaseSpec): Promise<PhaseResult> {
     inflight--;
     samples.push({ intended, start, done: now(), status: r.status, spans, bytes: body.length });
     if (r.error && errorExamples.size < 5) errorExamples.add(r.error);
-    else if (r.status !== 0 && (r.status < 200 || r.status >= 300) && r.status !== 429 && r.status !== 503 && errorExamples.size < 5) errorExamples.add(`HTTP ${r.status}`);
+    else if (r.status !== 0 && (r.status < 200 || r.status >= 300) && r.status !== 429 && r.status !== 503 && errorExamples.size < 5)
+      errorExamples.add(`HTTP ${r.status}`);
     return r;
   };
 
@@ -587,7 +603,10 @@ async function runPhase(ctx: Ctx, spec: PhaseSpec): Promise<PhaseResult> {
     }
   }
   const inWindow = samples.filter((s) => s.intended >= wStart && s.intended < wEnd);
-  const lat = inWindow.filter(ok).map((s) => s.done - s.intended).sort((a, b) => a - b);
+  const lat = inWindow
+    .filter(ok)
+    .map((s) => s.done - s.intended)
+    .sort((a, b) => a - b);
   const cpuWindow = Math.max(1e-9, (cpuB.at - cpuA.at) / 1000);
   const clientUs = cpuB.client.user + cpuB.client.system - cpuA.client.user - cpuA.client.system;
   return {
@@ -598,7 +617,13 @@ async function runPhase(ctx: Ctx, spec: PhaseSpec): Promise<PhaseResult> {
     requestsOk,
     spansPerSec: okSpans / windowSeconds,
     mbPerSec: okBytes / windowSeconds / 1e6,
-    latencyMs: { p50: percentile(lat, 50), p90: percentile(lat, 90), p99: percentile(lat, 99), max: lat.length ? (lat[lat.length - 1] as number) : NaN, n: lat.length },
+    latencyMs: {
+      p50: percentile(lat, 50),
+      p90: percentile(lat, 90),
+      p99: percentile(lat, 99),
+      max: lat.length ? (lat[lat.length - 1] as number) : NaN,
+      n: lat.length,
+    },
     status429: inWindow.filter((s) => s.status === 429).length,
     status503: inWindow.filter((s) => s.status === 503).length,
     otherErrors: inWindow.filter((s) => !ok(s) && s.status !== 429 && s.status !== 503).length,
@@ -642,7 +667,9 @@ function printSweep(rows: PhaseResult[]): void {
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padStart(w[i] as number)).join('  ');
-  process.stdout.write(['', 'sweep (open loop; latency from due time, 2xx only):', line(head), line(w.map((n) => '-'.repeat(n))), ...body.map(line)].join('\n') + '\n');
+  process.stdout.write(
+    ['', 'sweep (open loop; latency from due time, 2xx only):', line(head), line(w.map((n) => '-'.repeat(n))), ...body.map(line)].join('\n') + '\n',
+  );
 }
 
 function metricValue(text: string, name: string, labels: string): number {
@@ -669,7 +696,12 @@ async function main(): Promise<number> {
   const script = relative(process.cwd(), process.argv[1] ?? '') || (process.argv[1] ?? '');
   const cmdline = ['node', ...process.execArgv, script, ...process.argv.slice(2)].map(shellQuote).join(' ');
   process.stdout.write(`command: ${cmdline}\n`);
-  process.stdout.write(`machine: ${os.cpus()[0]?.model ?? 'unknown cpu'} x${os.availableParallelism()}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, load average ${os.loadavg().map((n) => n.toFixed(2)).join(' ')}\n`);
+  process.stdout.write(
+    `machine: ${os.cpus()[0]?.model ?? 'unknown cpu'} x${os.availableParallelism()}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, load average ${os
+      .loadavg()
+      .map((n) => n.toFixed(2))
+      .join(' ')}\n`,
+  );
 
   // Pinning.
   const taskset = o.serverCores !== null || o.clientCores !== null ? which('taskset') : null;
@@ -687,7 +719,8 @@ async function main(): Promise<number> {
     if (o.serverCores !== null) {
       const server = expandCpuList(o.serverCores);
       const missing = server.filter((c) => !allowed.includes(c));
-      if (allowed.length && missing.length) throw new Error(`--server-cores ${o.serverCores}: CPU ${missing.join(',')} is not available (allowed: ${allowed.join(',')})`);
+      if (allowed.length && missing.length)
+        throw new Error(`--server-cores ${o.serverCores}: CPU ${missing.join(',')} is not available (allowed: ${allowed.join(',')})`);
       if (clientCores === null) {
         const rest = allowed.filter((c) => !server.includes(c));
         clientCores = rest.length ? rest.join(',') : null;
@@ -696,12 +729,20 @@ async function main(): Promise<number> {
     if (clientCores !== null) {
       execFileSync(taskset, ['-a', '-c', '-p', clientCores, String(process.pid)], { stdio: 'ignore' });
     }
-    process.stdout.write(`pinning: server on CPU ${o.serverCores ?? '(any)'}, bench on CPU ${clientCores ?? '(any; shares the server\'s cores)'} (allowed: ${allowed.join(',') || '?'})\n`);
+    process.stdout.write(
+      `pinning: server on CPU ${o.serverCores ?? '(any)'}, bench on CPU ${clientCores ?? "(any; shares the server's cores)"} (allowed: ${allowed.join(',') || '?'})\n`,
+    );
   }
 
   // Payload, before anything is timed.
   const genStart = now();
-  const pool = new RequestPool({ spansPerRequest: o.spansPerRequest, spansPerTrace: o.spansPerTrace, contentBytes: o.contentBytes, poolSize: o.pool, seed: DEFAULT_PAYLOAD_OPTIONS.seed });
+  const pool = new RequestPool({
+    spansPerRequest: o.spansPerRequest,
+    spansPerTrace: o.spansPerTrace,
+    contentBytes: o.contentBytes,
+    poolSize: o.pool,
+    seed: DEFAULT_PAYLOAD_OPTIONS.seed,
+  });
   const first = pool.bodies[0];
   if (!first || RequestPool.decode(first.body).resourceSpans === undefined) throw new Error('bench payload does not decode');
   process.stdout.write(
@@ -714,7 +755,9 @@ async function main(): Promise<number> {
   if (!o.keepData) cleanupPaths.push(work);
   const profileDir = o.profile ? join(work, 'cpuprofile') : null;
   const server = await startServer(o, join(work, 'data'), profileDir, taskset);
-  process.stdout.write(`server: pid ${server.pid}, http://127.0.0.1:${server.port}, data ${join(work, 'data')}\n  ${server.command.map(shellQuote).join(' ')}\n`);
+  process.stdout.write(
+    `server: pid ${server.pid}, http://127.0.0.1:${server.port}, data ${join(work, 'data')}\n  ${server.command.map(shellQuote).join(' ')}\n`,
+  );
   const sampler = new ProcSampler(server.pid);
   const threadsBefore = sampler.threads();
   const client = makeClient(server.port, o.maxConnections, o.timeoutMs);
@@ -752,7 +795,9 @@ async function main(): Promise<number> {
   const verified = stored === acked;
   process.stdout.write(
     `verify: stored ${fmtInt(stored)} spans in otel_traces, acknowledged ${fmtInt(acked)}` +
-      (verified ? ' -> match\n' : ` -> MISMATCH (${stored > acked ? `${fmtInt(stored - acked)} more stored than acknowledged; ${fmtInt(unacked)} spans were in refused/failed requests` : `${fmtInt(acked - stored)} acknowledged spans are missing`})\n`),
+      (verified
+        ? ' -> match\n'
+        : ` -> MISMATCH (${stored > acked ? `${fmtInt(stored - acked)} more stored than acknowledged; ${fmtInt(unacked)} spans were in refused/failed requests` : `${fmtInt(acked - stored)} acknowledged spans are missing`})\n`),
   );
 
   // ClickHouse's own counters: how much merge work the inserts caused (each insert makes a part).
@@ -764,7 +809,14 @@ async function main(): Promise<number> {
         "sumIf(value, event = 'MergesTimeMilliseconds') AS merge_ms, (SELECT count() FROM system.parts WHERE active AND table = 'otel_traces') AS parts FROM system.events",
     });
     const row = (JSON.parse(q.text) as { rows: Record<string, string | number>[] }).rows[0];
-    if (row) merge = { merges: Number(row.merges), mergedRows: Number(row.merged_rows), insertedRows: Number(row.inserted_rows), mergeMs: Number(row.merge_ms), activeParts: Number(row.parts) };
+    if (row)
+      merge = {
+        merges: Number(row.merges),
+        mergedRows: Number(row.merged_rows),
+        insertedRows: Number(row.inserted_rows),
+        mergeMs: Number(row.merge_ms),
+        activeParts: Number(row.parts),
+      };
   } catch {
     /* not essential */
   }
@@ -784,7 +836,9 @@ async function main(): Promise<number> {
   const batches = metricValue(metrics, 'tracelight_store_insert_seconds_count', 'table="otel_traces"');
   const insertSum = metricValue(metrics, 'tracelight_store_insert_seconds_sum', 'table="otel_traces"');
   const rowsSum = metricValue(metrics, 'tracelight_store_batch_rows_sum', 'table="otel_traces"');
-  process.stdout.write(`server store writer: ${fmtInt(batches)} inserts into otel_traces, ${fmtInt(rowsSum / batches)} rows per insert on average, ${fmtMs((1000 * insertSum) / batches)} ms per insert on average\n`);
+  process.stdout.write(
+    `server store writer: ${fmtInt(batches)} inserts into otel_traces, ${fmtInt(rowsSum / batches)} rows per insert on average, ${fmtMs((1000 * insertSum) / batches)} ms per insert on average\n`,
+  );
 
   sampler.sample();
   const peakRssMb = sampler.peakRssKb / 1024;
@@ -792,7 +846,10 @@ async function main(): Promise<number> {
   const threads = threadCpu(threadsBefore, threadsAfter);
   const threadTotal = threads.reduce((n, t) => n + t.seconds, 0);
   process.stdout.write(`server CPU by thread name during the load (${threadTotal.toFixed(1)} CPU-s in all):\n`);
-  for (const t of threads.slice(0, 10)) process.stdout.write(`  ${t.seconds.toFixed(1).padStart(7)} s  ${((100 * t.seconds) / Math.max(threadTotal, 1e-9)).toFixed(0).padStart(3)}%  ${t.name} (${t.threads} thread${t.threads === 1 ? '' : 's'})\n`);
+  for (const t of threads.slice(0, 10))
+    process.stdout.write(
+      `  ${t.seconds.toFixed(1).padStart(7)} s  ${((100 * t.seconds) / Math.max(threadTotal, 1e-9)).toFixed(0).padStart(3)}%  ${t.name} (${t.threads} thread${t.threads === 1 ? '' : 's'})\n`,
+    );
 
   client.close();
   const stopStart = now();
@@ -821,7 +878,13 @@ async function main(): Promise<number> {
       target_spans_per_sec: r.targetSpansPerSec,
       spans_per_sec: Math.round(r.spansPerSec),
       mb_per_sec: round(r.mbPerSec, 2),
-      latency_ms: { p50: round(r.latencyMs.p50, 2), p90: round(r.latencyMs.p90, 2), p99: round(r.latencyMs.p99, 2), max: round(r.latencyMs.max, 2), n: r.latencyMs.n },
+      latency_ms: {
+        p50: round(r.latencyMs.p50, 2),
+        p90: round(r.latencyMs.p90, 2),
+        p99: round(r.latencyMs.p99, 2),
+        max: round(r.latencyMs.max, 2),
+        n: r.latencyMs.n,
+      },
       status_429: r.status429,
       status_503: r.status503,
       other_errors: r.otherErrors,

@@ -23,7 +23,10 @@ function flag(name: string, fallback: number): number {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
-interface Msg { role: string; parts: { type: string; content?: string }[] }
+interface Msg {
+  role: string;
+  parts: { type: string; content?: string }[];
+}
 
 function text(m: Msg): string {
   return m.parts.map((p) => p.content ?? '').join('');
@@ -44,16 +47,28 @@ function asConvention(s: SpanRecord, k: number): SpanRecord {
     attrs['llm.model_name'] = model;
     attrs['llm.token_count.prompt'] = inTok;
     attrs['llm.token_count.completion'] = outTok;
-    input.forEach((m, i) => { attrs[`llm.input_messages.${i}.message.role`] = m.role; attrs[`llm.input_messages.${i}.message.content`] = text(m); });
-    output.forEach((m, i) => { attrs[`llm.output_messages.${i}.message.role`] = m.role; attrs[`llm.output_messages.${i}.message.content`] = text(m); });
+    input.forEach((m, i) => {
+      attrs[`llm.input_messages.${i}.message.role`] = m.role;
+      attrs[`llm.input_messages.${i}.message.content`] = text(m);
+    });
+    output.forEach((m, i) => {
+      attrs[`llm.output_messages.${i}.message.role`] = m.role;
+      attrs[`llm.output_messages.${i}.message.content`] = text(m);
+    });
   } else if (k === 2) {
     attrs['llm.request.type'] = 'chat';
     attrs['gen_ai.system'] = 'openai';
     attrs['gen_ai.request.model'] = model;
     attrs['gen_ai.usage.prompt_tokens'] = inTok;
     attrs['gen_ai.usage.completion_tokens'] = outTok;
-    input.forEach((m, i) => { attrs[`gen_ai.prompt.${i}.role`] = m.role; attrs[`gen_ai.prompt.${i}.content`] = text(m); });
-    output.forEach((m, i) => { attrs[`gen_ai.completion.${i}.role`] = m.role; attrs[`gen_ai.completion.${i}.content`] = text(m); });
+    input.forEach((m, i) => {
+      attrs[`gen_ai.prompt.${i}.role`] = m.role;
+      attrs[`gen_ai.prompt.${i}.content`] = text(m);
+    });
+    output.forEach((m, i) => {
+      attrs[`gen_ai.completion.${i}.role`] = m.role;
+      attrs[`gen_ai.completion.${i}.content`] = text(m);
+    });
   } else {
     attrs['ai.operationId'] = 'ai.generateText.doGenerate';
     attrs['ai.model.id'] = model;
@@ -68,13 +83,32 @@ function asConvention(s: SpanRecord, k: number): SpanRecord {
 
 function stored(c: LlmCall): StoredCall {
   return {
-    trace_id: c.trace_id, span_id: c.span_id, parent_span_id: c.parent_span_id, rollout_id: c.rollout_id, attempt_id: c.attempt_id,
-    conversation_id: c.conversation_id, start_ns: c.start_time_unix_nano.toString(), end_ns: c.end_time_unix_nano.toString(),
-    agent: c.agent, service: c.service, provider: c.provider, operation: c.operation, request_model: c.request_model,
-    response_model: c.response_model, input: c.input, output: c.output, finish_reasons: c.finish_reasons,
-    input_tokens: c.input_tokens, output_tokens: c.output_tokens, prompt_token_ids: c.prompt_token_ids,
-    response_token_ids: c.response_token_ids, response_logprobs: c.response_logprobs, resources: c.resources, tools: c.tools,
-    status: c.status, error: c.error,
+    trace_id: c.trace_id,
+    span_id: c.span_id,
+    parent_span_id: c.parent_span_id,
+    rollout_id: c.rollout_id,
+    attempt_id: c.attempt_id,
+    conversation_id: c.conversation_id,
+    start_ns: c.start_time_unix_nano.toString(),
+    end_ns: c.end_time_unix_nano.toString(),
+    agent: c.agent,
+    service: c.service,
+    provider: c.provider,
+    operation: c.operation,
+    request_model: c.request_model,
+    response_model: c.response_model,
+    input: c.input,
+    output: c.output,
+    finish_reasons: c.finish_reasons,
+    input_tokens: c.input_tokens,
+    output_tokens: c.output_tokens,
+    prompt_token_ids: c.prompt_token_ids,
+    response_token_ids: c.response_token_ids,
+    response_logprobs: c.response_logprobs,
+    resources: c.resources,
+    tools: c.tools,
+    status: c.status,
+    error: c.error,
   };
 }
 
@@ -98,7 +132,13 @@ async function throughput(): Promise<void> {
   spans = 0;
   const normalized = [];
   t = performance.now();
-  for (let r = 0; r < rounds; r++) for (const m of mixed) { const n = normalizeSpans(m); calls += n.calls.length; spans += m.length; if (r === 0) normalized.push(n); }
+  for (let r = 0; r < rounds; r++)
+    for (const m of mixed) {
+      const n = normalizeSpans(m);
+      calls += n.calls.length;
+      spans += m.length;
+      if (r === 0) normalized.push(n);
+    }
   const normalizeUs = ((performance.now() - t) * 1000) / spans;
   const allCalls = normalized.flatMap((n) => n.calls.map(stored));
   const identities = normalized.flatMap((n) => n.identities.map((i) => ({ trace_id: i.trace_id, rollout_id: i.rollout_id, attempt_id: i.attempt_id })));
@@ -107,7 +147,9 @@ async function throughput(): Promise<void> {
   for (let r = 0; r < rounds; r++) for (const ro of buildRollouts(allCalls, [], identities, [])) triplets += assembleTriplets(ro, { policy: 'final' }).length;
   const assembleUs = ((performance.now() - t) * 1000) / (allCalls.length * rounds);
   const perSpan = decodeUs + normalizeUs + assembleUs * (calls / spans);
-  console.log(`mixed workload: ${mixed.flat().length} spans per round (OTel GenAI, OpenInference, OpenLLMetry, Vercel AI SDK in equal parts), ${((calls / spans) * 100).toFixed(0)}% LLM calls, ~${Math.round(pool.bytesPerSpan)} B/span`);
+  console.log(
+    `mixed workload: ${mixed.flat().length} spans per round (OTel GenAI, OpenInference, OpenLLMetry, Vercel AI SDK in equal parts), ${((calls / spans) * 100).toFixed(0)}% LLM calls, ~${Math.round(pool.bytesPerSpan)} B/span`,
+  );
   console.log(`  decode     ${decodeUs.toFixed(1)} µs/span`);
   console.log(`  normalize  ${normalizeUs.toFixed(1)} µs/span`);
   console.log(`  assemble   ${assembleUs.toFixed(1)} µs/call (${triplets} triplets)`);
@@ -117,7 +159,9 @@ async function throughput(): Promise<void> {
 async function freshness(rate: number, seconds: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tl-bench-normalize-'));
   // The built server in its own process, so the load generator does not share its event loop.
-  const child = spawn(process.execPath, [fileURLToPath(new URL('../cli/main.js', import.meta.url)), 'serve', '--port', '0', '--no-grpc', '--data', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [fileURLToPath(new URL('../cli/main.js', import.meta.url)), 'serve', '--port', '0', '--no-grpc', '--data', dir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const httpUrl = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => {
@@ -127,7 +171,14 @@ async function freshness(rate: number, seconds: number): Promise<void> {
     });
     child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
-  const server = { httpUrl, close: () => new Promise<void>((r) => { child.once('exit', () => r()); child.kill('SIGTERM'); }) };
+  const server = {
+    httpUrl,
+    close: () =>
+      new Promise<void>((r) => {
+        child.once('exit', () => r());
+        child.kill('SIGTERM');
+      }),
+  };
   const pool = new RequestPool({ ...DEFAULT_PAYLOAD_OPTIONS, poolSize: 32 });
   const perReq = pool.bodies[0]?.spans ?? 100;
   const intervalMs = (1000 * perReq) / rate;
@@ -137,13 +188,18 @@ async function freshness(rate: number, seconds: number): Promise<void> {
   let refused = 0;
   const started = performance.now();
   const inflight = new Set<Promise<void>>();
-  const send = (body: Buffer, type: string): Promise<Response> => fetch(`${server.httpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': type }, body });
+  const send = (body: Buffer, type: string): Promise<Response> =>
+    fetch(`${server.httpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': type }, body });
   const probe = async (n: number): Promise<void> => {
     const rollout = `fresh-${n}`;
     const now = BigInt(Date.now()) * 1_000_000n;
     const span = {
-      traceId: (n + 1).toString(16).padStart(32, 'f'), spanId: (n + 1).toString(16).padStart(16, 'e'), name: 'chat m', kind: 3,
-      startTimeUnixNano: String(now), endTimeUnixNano: String(now + 1000n),
+      traceId: (n + 1).toString(16).padStart(32, 'f'),
+      spanId: (n + 1).toString(16).padStart(16, 'e'),
+      name: 'chat m',
+      kind: 3,
+      startTimeUnixNano: String(now),
+      endTimeUnixNano: String(now + 1000n),
       attributes: [
         { key: 'tracelight.rollout.id', value: { stringValue: rollout } },
         { key: 'gen_ai.operation.name', value: { stringValue: 'chat' } },
@@ -191,7 +247,9 @@ async function freshness(rate: number, seconds: number): Promise<void> {
   const elapsed = (performance.now() - started) / 1000;
   await server.close();
   rmSync(dir, { recursive: true, force: true });
-  console.log(`freshness under load: target ${rate.toLocaleString('en-US')} spans/s, achieved ${Math.round(sent / elapsed).toLocaleString('en-US')} spans/s, ${refused} refused requests, ${fromSend.length} probes`);
+  console.log(
+    `freshness under load: target ${rate.toLocaleString('en-US')} spans/s, achieved ${Math.round(sent / elapsed).toLocaleString('en-US')} spans/s, ${refused} refused requests, ${fromSend.length} probes`,
+  );
   console.log(`  span sent → triplet visible   p50 ${pct(fromSend, 50).toFixed(0)} ms   p99 ${pct(fromSend, 99).toFixed(0)} ms`);
   console.log(`  span acked → triplet visible  p50 ${pct(fromAck, 50).toFixed(0)} ms   p99 ${pct(fromAck, 99).toFixed(0)} ms`);
 }

@@ -206,7 +206,11 @@ async function run(call: Call, o: Options, total: number): Promise<RunResult> {
       claimed.add(r);
       for (let i = 0; i < o.heartbeats; i++) await call('POST', `/api/v1/rollouts/${r}/attempts/${a}/heartbeat`, {});
       const tc = performance.now();
-      const done = await call('POST', `/api/v1/rollouts/${r}/attempts/${a}/complete`, o.reward ? { status: 'succeeded', reward: Math.random() } : { status: 'succeeded' });
+      const done = await call(
+        'POST',
+        `/api/v1/rollouts/${r}/attempts/${a}/complete`,
+        o.reward ? { status: 'succeeded', reward: Math.random() } : { status: 'succeeded' },
+      );
       completeMs.push(performance.now() - tc);
       if (done.status === 200) completed++;
       else failedCompletes++;
@@ -218,10 +222,23 @@ async function run(call: Call, o: Options, total: number): Promise<RunResult> {
   let finalSucceeded = 0;
   for (let i = 0; i < ids.length; i += 5000) {
     const res = await call('POST', '/api/v1/rollouts/wait', { rollout_ids: ids.slice(i, i + 5000), timeout_ms: 0 });
-    finalSucceeded += (res.body.rollouts as { status: string; attempts: unknown[] }[]).filter((r) => r.status === 'succeeded' && r.attempts.length === 1).length;
+    finalSucceeded += (res.body.rollouts as { status: string; attempts: unknown[] }[]).filter(
+      (r) => r.status === 'succeeded' && r.attempts.length === 1,
+    ).length;
   }
   const sort = (a: number[]): number[] => a.sort((x, y) => x - y);
-  return { rollouts: total, seconds, rolloutsPerSecond: total / seconds, claimMs: sort(claimMs), completeMs: sort(completeMs), enqueueMs: sort(enqueueMs), duplicateClaims, failedCompletes, emptyClaims, finalSucceeded };
+  return {
+    rollouts: total,
+    seconds,
+    rolloutsPerSecond: total / seconds,
+    claimMs: sort(claimMs),
+    completeMs: sort(completeMs),
+    enqueueMs: sort(enqueueMs),
+    duplicateClaims,
+    failedCompletes,
+    emptyClaims,
+    finalSucceeded,
+  };
 }
 
 const ms = (v: number): string => (Number.isNaN(v) ? '-' : `${v.toFixed(1)} ms`);

@@ -53,8 +53,17 @@ function trainingDataPort(client: TracelightClient): TrainingDataPort {
       for (const id of ids) {
         const r = byRollout.get(id);
         const primary = r ? primaryReward(r) : null;
-        const explained = r?.rewards.filter((w) => w.explanation).sort((a, b) => cmpNs(a.time_ns, b.time_ns)).pop();
-        out.set(id, { rollout_id: id, reward: primary ? primary.value : null, explanation: explained?.explanation ?? '', output: lastOutput(r), calls: r?.calls.length ?? 0 });
+        const explained = r?.rewards
+          .filter((w) => w.explanation)
+          .sort((a, b) => cmpNs(a.time_ns, b.time_ns))
+          .pop();
+        out.set(id, {
+          rollout_id: id,
+          reward: primary ? primary.value : null,
+          explanation: explained?.explanation ?? '',
+          output: lastOutput(r),
+          calls: r?.calls.length ?? 0,
+        });
       }
       return out;
     },
@@ -86,4 +95,3 @@ function trainingDataPort(client: TracelightClient): TrainingDataPort {
     },
   };
 }
-

@@ -43,7 +43,9 @@ export function progress(format: ProgressFormat, out: NodeJS.WriteStream = proce
   };
   const redraw = (): void => {
     if (!live || budget === 0) return;
-    out.write(`\r\x1b[Kround ${bar(round, rounds, 8)} ${round}/${rounds}  evaluations ${bar(spent, budget)} ${spent}/${budget}  best ${score(best)} (baseline ${score(baseline)})`);
+    out.write(
+      `\r\x1b[Kround ${bar(round, rounds, 8)} ${round}/${rounds}  evaluations ${bar(spent, budget)} ${spent}/${budget}  best ${score(best)} (baseline ${score(baseline)})`,
+    );
     lineShown = true;
   };
 
@@ -51,7 +53,9 @@ export function progress(format: ProgressFormat, out: NodeJS.WriteStream = proce
     switch (e.event) {
       case 'run_started':
         budget = e.budget;
-        print(`APO on ${e.resource} v${e.start_version}: ${e.mode} evaluation, ${e.train} train / ${e.validation} validation examples, budget ${e.budget} rollouts`);
+        print(
+          `APO on ${e.resource} v${e.start_version}: ${e.mode} evaluation, ${e.train} train / ${e.validation} validation examples, budget ${e.budget} rollouts`,
+        );
         break;
       case 'baseline':
         baseline = e.validation;
@@ -86,7 +90,11 @@ export function progress(format: ProgressFormat, out: NodeJS.WriteStream = proce
         break;
       case 'resources_written':
         print(
-          `wrote ${e.versions.length} version${e.versions.length === 1 ? '' : 's'} of ${e.resource}${e.versions.length ? ` (v${e.versions[0]?.version}…v${e.versions[e.versions.length - 1]?.version})` : ''}; labels ${Object.entries(e.labels).map(([l, v]) => `${l}→v${v}`).join(', ') || 'none'}`,
+          `wrote ${e.versions.length} version${e.versions.length === 1 ? '' : 's'} of ${e.resource}${e.versions.length ? ` (v${e.versions[0]?.version}…v${e.versions[e.versions.length - 1]?.version})` : ''}; labels ${
+            Object.entries(e.labels)
+              .map(([l, v]) => `${l}→v${v}`)
+              .join(', ') || 'none'
+          }`,
         );
         break;
       case 'run_finished':

@@ -85,9 +85,14 @@ export function registerDemoCommand(program: Command): void {
     .addOption(new Option('--concurrency <n>', 'rollouts the agent worker runs at once').default(8).argParser(Number))
     .option('--promote', 'also move the production label to the winner')
     .action(async (o: DemoOptions) => {
-      const format: ProgressFormat = o.format === 'jsonl' ? 'jsonl' : o.format === undefined || o.format === 'text' ? 'text' : (() => {
-        throw new CliError(`--format must be text or jsonl, got "${o.format}"`);
-      })();
+      const format: ProgressFormat =
+        o.format === 'jsonl'
+          ? 'jsonl'
+          : o.format === undefined || o.format === 'text'
+            ? 'text'
+            : (() => {
+                throw new CliError(`--format must be text or jsonl, got "${o.format}"`);
+              })();
       const say = (s: string): void => {
         if (format === 'text') process.stdout.write(`${s}\n`);
       };
@@ -119,7 +124,9 @@ export function registerDemoCommand(program: Command): void {
           server = await startServer({ host: '127.0.0.1', port: o.port, grpcPort: null, store: { dataDir: o.data } });
         } catch (err) {
           const msg = (err as Error).message;
-          throw new CliError(/lock|owns|in use|EADDRINUSE/i.test(msg) ? `${msg} (is \`tracelight serve\` running on ${o.data}? stop it or pass --data DIR)` : msg);
+          throw new CliError(
+            /lock|owns|in use|EADDRINUSE/i.test(msg) ? `${msg} (is \`tracelight serve\` running on ${o.data}? stop it or pass --data DIR)` : msg,
+          );
         }
         say(`  tracelight ${server.httpUrl} (embedded store in ${o.data})`);
 
@@ -133,7 +140,14 @@ export function registerDemoCommand(program: Command): void {
           startVersion = null;
         }
         if (startVersion === null) {
-          const v = await rs.createVersion(DEMO_RESOURCE, { kind: 'prompt_template', content: { template: WEAK_PROMPT }, parent: null, metrics: {}, labels: [], author: 'tracelight demo' });
+          const v = await rs.createVersion(DEMO_RESOURCE, {
+            kind: 'prompt_template',
+            content: { template: WEAK_PROMPT },
+            parent: null,
+            metrics: {},
+            labels: [],
+            author: 'tracelight demo',
+          });
           startVersion = v.version;
         }
         const labels = await rs.labels(DEMO_RESOURCE);
@@ -141,7 +155,9 @@ export function registerDemoCommand(program: Command): void {
 
         const { train, validation } = generateTasks({ seed: 7, train: o.train, validation: o.validation });
         const asExample = (t: (typeof train)[number]) => ({ id: t.id, vars: { question: t.question }, input: t, expected: t.answer });
-        say(`  tasks      ${train.length} train / ${validation.length} validation arithmetic word problems; starting prompt v${startVersion}: "${WEAK_PROMPT}"`);
+        say(
+          `  tasks      ${train.length} train / ${validation.length} validation arithmetic word problems; starting prompt v${startVersion}: "${WEAK_PROMPT}"`,
+        );
 
         worker = startWorker(
           {
@@ -169,9 +185,20 @@ export function registerDemoCommand(program: Command): void {
           budget: { rollouts: o.budget },
           promote: { always: o.promote === true },
         };
-        const job: JobDefinition = { name: 'demo-apo', algorithm: 'apo', schedule: null, config: parseApoConfig(raw, 'demo'), baseDir: process.cwd(), raw: { ...raw, data: { train: `${train.length} generated`, validation: `${validation.length} generated` } } };
+        const job: JobDefinition = {
+          name: 'demo-apo',
+          algorithm: 'apo',
+          schedule: null,
+          config: parseApoConfig(raw, 'demo'),
+          baseDir: process.cwd(),
+          raw: { ...raw, data: { train: `${train.length} generated`, validation: `${validation.length} generated` } },
+        };
         const p = progress(format);
-        const outcome = await runJob<ApoResult>(job, new JobRunStore(server.store.driver), portsFor(server), { trigger: 'demo', emit: p.emit, promote: o.promote === true });
+        const outcome = await runJob<ApoResult>(job, new JobRunStore(server.store.driver), portsFor(server), {
+          trigger: 'demo',
+          emit: p.emit,
+          promote: o.promote === true,
+        });
         p.done();
         if (outcome.run.status !== 'succeeded' || !outcome.result) {
           const tail = worker.stderr().trim().split('\n').slice(-3).join(' | ');
@@ -206,7 +233,9 @@ export function registerDemoCommand(program: Command): void {
           say('');
           say(`baseline validation reward  ${(r.baseline ?? 0).toFixed(3)}   (v${r.startVersion}, the weak prompt)`);
           say(`best validation reward      ${(r.best ?? 0).toFixed(3)}   (v${r.bestVersion}, labelled ${Object.keys(r.labels).join(' + ')})`);
-          say(`rollouts spent              ${r.rollouts} of a budget of ${o.budget}, ${r.metrics.optimizer_calls ?? 0} optimizer calls, ${seconds} s${real ? '' : ' (simulated model)'}`);
+          say(
+            `rollouts spent              ${r.rollouts} of a budget of ${o.budget}, ${r.metrics.optimizer_calls ?? 0} optimizer calls, ${seconds} s${real ? '' : ' (simulated model)'}`,
+          );
           say('');
           say(`prompt diff (v${r.startVersion} → v${r.bestVersion}):`);
           say(promptDiff(r.startText, r.bestText));

@@ -73,79 +73,149 @@ withStoreOptions(
     .command('serve')
     .description('run the OTLP receiver (HTTP 4318, gRPC 4317), the REST API, health and metrics')
     .addOption(new Option('--host <host>', 'address to listen on').default(SERVER.host).env('TRACELIGHT_HOST'))
-    .addOption(new Option('--port <port>', 'OTLP/HTTP and REST API port').default(SERVER.port).argParser(int('--port', 0, 65535)).env('TRACELIGHT_PORT'))
-    .addOption(new Option('--grpc-port <port>', 'OTLP/gRPC port').default(SERVER.grpcPort).argParser(int('--grpc-port', 0, 65535)).env('TRACELIGHT_GRPC_PORT'))
+    .addOption(
+      new Option('--port <port>', 'OTLP/HTTP and REST API port')
+        .default(SERVER.port)
+        .argParser(int('--port', 0, 65535))
+        .env('TRACELIGHT_PORT'),
+    )
+    .addOption(
+      new Option('--grpc-port <port>', 'OTLP/gRPC port')
+        .default(SERVER.grpcPort)
+        .argParser(int('--grpc-port', 0, 65535))
+        .env('TRACELIGHT_GRPC_PORT'),
+    )
     .option('--no-grpc', 'do not serve OTLP/gRPC')
-    .addOption(new Option('--api-key <key...>', 'require "Authorization: Bearer <key>" on OTLP and REST; KEY grants every scope, "ingest+read:KEY" only those named (scopes: ingest, worker, read, admin; repeatable; env TRACELIGHT_API_KEYS, comma-separated)'))
+    .addOption(
+      new Option(
+        '--api-key <key...>',
+        'require "Authorization: Bearer <key>" on OTLP and REST; KEY grants every scope, "ingest+read:KEY" only those named (scopes: ingest, worker, read, admin; repeatable; env TRACELIGHT_API_KEYS, comma-separated)',
+      ),
+    )
     .option('--metrics-public', 'serve /metrics without a key (it needs the read scope otherwise)')
-    .addOption(new Option('--max-items <n>', 'most spans or log records one OTLP request may carry').default(SERVER.maxItemsPerRequest).argParser(int('--max-items', 1, 10_000_000)))
-    .addOption(new Option('--sql-timeout-s <s>', 'longest a user SQL query may run').default(DEFAULT_SQL_LIMITS.maxExecutionSeconds).argParser(int('--sql-timeout-s', 1, 3600)))
-    .addOption(new Option('--sql-max-rows <n>', 'most rows a user SQL result may hold').default(DEFAULT_SQL_LIMITS.maxResultRows).argParser(int('--sql-max-rows', 1, 100_000_000)))
-    .addOption(new Option('--sql-max-memory-mb <mb>', 'most memory one user SQL query may use').default(DEFAULT_SQL_LIMITS.maxMemoryBytes / MB).argParser(int('--sql-max-memory-mb', 16, 1_048_576)))
-    .addOption(new Option('--max-body-mb <mb>', 'largest request body, after decompression').default(SERVER.maxBodyBytes / MB).argParser(int('--max-body-mb', 1, 1024)))
-    .addOption(new Option('--batch-rows <n>', 'insert when this many rows are buffered for a table').default(DEFAULT_BATCH_OPTIONS.maxBatchRows).argParser(int('--batch-rows', 1, 1_000_000)))
-    .addOption(new Option('--batch-interval-ms <ms>', 'insert at most this long after the first buffered row').default(DEFAULT_BATCH_OPTIONS.flushIntervalMs).argParser(int('--batch-interval-ms', 1, 60_000)))
-    .addOption(new Option('--max-buffer-mb <mb>', 'refuse with 429 beyond this much buffered data').default(DEFAULT_BATCH_OPTIONS.maxBufferedBytes / MB).argParser(int('--max-buffer-mb', 1, 16_384)))
+    .addOption(
+      new Option('--max-items <n>', 'most spans or log records one OTLP request may carry')
+        .default(SERVER.maxItemsPerRequest)
+        .argParser(int('--max-items', 1, 10_000_000)),
+    )
+    .addOption(
+      new Option('--sql-timeout-s <s>', 'longest a user SQL query may run')
+        .default(DEFAULT_SQL_LIMITS.maxExecutionSeconds)
+        .argParser(int('--sql-timeout-s', 1, 3600)),
+    )
+    .addOption(
+      new Option('--sql-max-rows <n>', 'most rows a user SQL result may hold')
+        .default(DEFAULT_SQL_LIMITS.maxResultRows)
+        .argParser(int('--sql-max-rows', 1, 100_000_000)),
+    )
+    .addOption(
+      new Option('--sql-max-memory-mb <mb>', 'most memory one user SQL query may use')
+        .default(DEFAULT_SQL_LIMITS.maxMemoryBytes / MB)
+        .argParser(int('--sql-max-memory-mb', 16, 1_048_576)),
+    )
+    .addOption(
+      new Option('--max-body-mb <mb>', 'largest request body, after decompression').default(SERVER.maxBodyBytes / MB).argParser(int('--max-body-mb', 1, 1024)),
+    )
+    .addOption(
+      new Option('--batch-rows <n>', 'insert when this many rows are buffered for a table')
+        .default(DEFAULT_BATCH_OPTIONS.maxBatchRows)
+        .argParser(int('--batch-rows', 1, 1_000_000)),
+    )
+    .addOption(
+      new Option('--batch-interval-ms <ms>', 'insert at most this long after the first buffered row')
+        .default(DEFAULT_BATCH_OPTIONS.flushIntervalMs)
+        .argParser(int('--batch-interval-ms', 1, 60_000)),
+    )
+    .addOption(
+      new Option('--max-buffer-mb <mb>', 'refuse with 429 beyond this much buffered data')
+        .default(DEFAULT_BATCH_OPTIONS.maxBufferedBytes / MB)
+        .argParser(int('--max-buffer-mb', 1, 16_384)),
+    )
     .option('--log', 'log every request (JSON lines on stdout)')
     .option('--config <file>', 'run the training jobs of this file (jobs: with cron schedules; see README)'),
-).action(async (o: StoreFlags & { host: string; port: number; grpcPort: number; grpc: boolean; apiKey?: string[]; metricsPublic?: boolean; maxItems: number; sqlTimeoutS: number; sqlMaxRows: number; sqlMaxMemoryMb: number; maxBodyMb: number; batchRows: number; batchIntervalMs: number; maxBufferMb: number; log?: boolean; config?: string }) => {
-  const jobCount = o.config ? checkJobsFile(o.config) : 0;
-  let fileKeys: ReturnType<typeof keysFromConfig> = [];
-  if (o.config) {
-    try {
-      fileKeys = keysFromConfig(readConfigFile(o.config));
-    } catch (err) {
-      throw new CliError(`invalid config: ${o.config}: ${(err as Error).message}`);
+).action(
+  async (
+    o: StoreFlags & {
+      host: string;
+      port: number;
+      grpcPort: number;
+      grpc: boolean;
+      apiKey?: string[];
+      metricsPublic?: boolean;
+      maxItems: number;
+      sqlTimeoutS: number;
+      sqlMaxRows: number;
+      sqlMaxMemoryMb: number;
+      maxBodyMb: number;
+      batchRows: number;
+      batchIntervalMs: number;
+      maxBufferMb: number;
+      log?: boolean;
+      config?: string;
+    },
+  ) => {
+    const jobCount = o.config ? checkJobsFile(o.config) : 0;
+    let fileKeys: ReturnType<typeof keysFromConfig> = [];
+    if (o.config) {
+      try {
+        fileKeys = keysFromConfig(readConfigFile(o.config));
+      } catch (err) {
+        throw new CliError(`invalid config: ${o.config}: ${(err as Error).message}`);
+      }
     }
-  }
-  const apiKeys = [...parseApiKeys(o.apiKey, process.env.TRACELIGHT_API_KEYS), ...fileKeys];
-  const store = storeConfig(o);
-  store.batch = { maxBatchRows: o.batchRows, flushIntervalMs: o.batchIntervalMs, maxBufferedBytes: o.maxBufferMb * 1024 * 1024 };
-  store.sqlLimits = { maxExecutionSeconds: o.sqlTimeoutS, maxResultRows: o.sqlMaxRows, maxMemoryBytes: o.sqlMaxMemoryMb * 1024 * 1024 };
-  const server = await startServer({
-    host: o.host,
-    port: o.port,
-    grpcPort: o.grpc ? o.grpcPort : null,
-    apiKeys,
-    metricsPublic: o.metricsPublic ?? false,
-    maxItemsPerRequest: o.maxItems,
-    maxBodyBytes: o.maxBodyMb * 1024 * 1024,
-    store,
-    logger: o.log ?? false,
-  });
-  const lines = [
-    `tracelight listening`,
-    `  OTLP/HTTP  ${server.httpUrl}  (OTEL_EXPORTER_OTLP_ENDPOINT=${server.httpUrl})`,
-    server.grpcPort !== null ? `  OTLP/gRPC  ${o.host}:${server.grpcPort}` : '  OTLP/gRPC  off',
-    `  REST API   ${server.httpUrl}/api/v1/   metrics ${server.httpUrl}/metrics`,
-    `  store      ${describeStore(store)}`,
-    `  auth       ${apiKeys.length > 0 ? `API key required (${apiKeys.length} key${apiKeys.length === 1 ? '' : 's'})` : 'off'}`,
-    ...(o.config && jobCount > 0 ? [`  jobs       ${jobCount} from ${o.config}`] : []),
-  ];
-  process.stdout.write(lines.join('\n') + '\n');
-  const scheduler = o.config ? startJobScheduler(server, o.config, (l) => process.stdout.write(`tracelight: ${l}\n`)) : null;
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    process.stdout.write(`${signal}: draining buffered data into the store…\n`);
-    (scheduler?.stop() ?? Promise.resolve()).then(() => server.close()).then(
-      () => process.exit(0),
-      (err: Error) => {
-        process.stderr.write(`tracelight: error while stopping: ${err.message}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-});
+    const apiKeys = [...parseApiKeys(o.apiKey, process.env.TRACELIGHT_API_KEYS), ...fileKeys];
+    const store = storeConfig(o);
+    store.batch = { maxBatchRows: o.batchRows, flushIntervalMs: o.batchIntervalMs, maxBufferedBytes: o.maxBufferMb * 1024 * 1024 };
+    store.sqlLimits = { maxExecutionSeconds: o.sqlTimeoutS, maxResultRows: o.sqlMaxRows, maxMemoryBytes: o.sqlMaxMemoryMb * 1024 * 1024 };
+    const server = await startServer({
+      host: o.host,
+      port: o.port,
+      grpcPort: o.grpc ? o.grpcPort : null,
+      apiKeys,
+      metricsPublic: o.metricsPublic ?? false,
+      maxItemsPerRequest: o.maxItems,
+      maxBodyBytes: o.maxBodyMb * 1024 * 1024,
+      store,
+      logger: o.log ?? false,
+    });
+    const lines = [
+      `tracelight listening`,
+      `  OTLP/HTTP  ${server.httpUrl}  (OTEL_EXPORTER_OTLP_ENDPOINT=${server.httpUrl})`,
+      server.grpcPort !== null ? `  OTLP/gRPC  ${o.host}:${server.grpcPort}` : '  OTLP/gRPC  off',
+      `  REST API   ${server.httpUrl}/api/v1/   metrics ${server.httpUrl}/metrics`,
+      `  store      ${describeStore(store)}`,
+      `  auth       ${apiKeys.length > 0 ? `API key required (${apiKeys.length} key${apiKeys.length === 1 ? '' : 's'})` : 'off'}`,
+      ...(o.config && jobCount > 0 ? [`  jobs       ${jobCount} from ${o.config}`] : []),
+    ];
+    process.stdout.write(lines.join('\n') + '\n');
+    const scheduler = o.config ? startJobScheduler(server, o.config, (l) => process.stdout.write(`tracelight: ${l}\n`)) : null;
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      process.stdout.write(`${signal}: draining buffered data into the store…\n`);
+      (scheduler?.stop() ?? Promise.resolve())
+        .then(() => server.close())
+        .then(
+          () => process.exit(0),
+          (err: Error) => {
+            process.stderr.write(`tracelight: error while stopping: ${err.message}\n`);
+            process.exit(1);
+          },
+        );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  },
+);
 
 withStoreOptions(program.command('migrate').description('create or upgrade the ClickHouse tables (idempotent)')).action(async (o: StoreFlags) => {
   const cfg = storeConfig(o);
   const res = await Store.migrateOnly(cfg);
   const names = res.applied.map((m) => `${m.id} ${m.name}`);
-  process.stdout.write(names.length ? `applied ${names.length} migration(s) to ${describeStore(cfg)}: ${names.join(', ')}\n` : `${describeStore(cfg)} is up to date\n`);
+  process.stdout.write(
+    names.length ? `applied ${names.length} migration(s) to ${describeStore(cfg)}: ${names.join(', ')}\n` : `${describeStore(cfg)} is up to date\n`,
+  );
 });
 
 withStoreOptions(
@@ -165,12 +235,15 @@ withStoreOptions(
     if (i <= 0) throw new CliError(`--param must look like name=value, got "${p}"`);
     params[p.slice(0, i)] = p.slice(i + 1);
   }
-  const rows = await withClient({
-    server: o.server,
-    apiKey: o.apiKey,
-    store: storeConfig(o),
-    storeExplicit: Boolean(o.data || o.clickhouseUrl),
-  }, (client) => client.sql(query, params));
+  const rows = await withClient(
+    {
+      server: o.server,
+      apiKey: o.apiKey,
+      store: storeConfig(o),
+      storeExplicit: Boolean(o.data || o.clickhouseUrl),
+    },
+    (client) => client.sql(query, params),
+  );
   process.stdout.write(renderRows(rows, format));
 });
 
@@ -244,10 +317,15 @@ withReadOptions(
     .option('--format <format>', 'text (default) | json'),
 ).action(async (id: string, o: ReadFlags & { format?: string }) => {
   if (o.format && o.format !== 'text' && o.format !== 'json') throw new CliError(`--format must be text or json, got "${o.format}"`);
-  const [rollout, queued]: [Rollout | null, RolloutView | null] = await withClient(targetFlags(o), (client) => Promise.all([client.rollout(id), client.queue.get(id)]));
+  const [rollout, queued]: [Rollout | null, RolloutView | null] = await withClient(targetFlags(o), (client) =>
+    Promise.all([client.rollout(id), client.queue.get(id)]),
+  );
   if (!rollout && !queued) throw new CliError(`no LLM calls or rewards are stored for rollout ${id}, and the rollout queue has no such rollout`);
   if (o.format === 'json') process.stdout.write(`${JSON.stringify(queued ? { ...(rollout ?? { rollout_id: id }), queue: queued } : rollout, null, 2)}\n`);
-  else process.stdout.write((queued ? `${renderQueueState(queued)}\n` : '') + (rollout ? renderTranscript(rollout) : 'no LLM calls or rewards are stored for this rollout yet\n'));
+  else
+    process.stdout.write(
+      (queued ? `${renderQueueState(queued)}\n` : '') + (rollout ? renderTranscript(rollout) : 'no LLM calls or rewards are stored for this rollout yet\n'),
+    );
 });
 registerRolloutQueueCommands(rollouts, { withReadOptions, targetFlags });
 

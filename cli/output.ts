@@ -29,12 +29,18 @@ export function renderRows(rows: Record<string, unknown>[], format: OutputFormat
   if (format === 'json') return JSON.stringify(rows, null, 2) + '\n';
   if (rows.length === 0) return '(0 rows)\n';
   const cols = Object.keys(rows[0] as Record<string, unknown>);
-  const cells = rows.map((r) => cols.map((c) => {
-    const s = cell(r[c]).replace(/\s+/g, ' ');
-    return s.length > MAX_CELL ? `${s.slice(0, MAX_CELL - 1)}…` : s;
-  }));
+  const cells = rows.map((r) =>
+    cols.map((c) => {
+      const s = cell(r[c]).replace(/\s+/g, ' ');
+      return s.length > MAX_CELL ? `${s.slice(0, MAX_CELL - 1)}…` : s;
+    }),
+  );
   const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => (row[i] as string).length)));
-  const line = (vals: string[]): string => vals.map((v, i) => v.padEnd(widths[i] as number)).join('  ').trimEnd();
+  const line = (vals: string[]): string =>
+    vals
+      .map((v, i) => v.padEnd(widths[i] as number))
+      .join('  ')
+      .trimEnd();
   const out = [line(cols), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)];
   return `${out.join('\n')}\n(${rows.length} row${rows.length === 1 ? '' : 's'})\n`;
 }

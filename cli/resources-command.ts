@@ -91,10 +91,10 @@ export function sideBySide(a: string, b: string, titles: [string, string], total
     else if (c.added) for (const r of lines) rows.push(['', '>', r]);
     else for (const l of lines) rows.push([l, ' ', l]);
   }
-  const colour = (mark: string, s: string, side: 'l' | 'r'): string =>
-    mark === ' ' ? s : paint(mark === '|' ? '33' : side === 'l' ? '31' : '32', s);
+  const colour = (mark: string, s: string, side: 'l' | 'r'): string => (mark === ' ' ? s : paint(mark === '|' ? '33' : side === 'l' ? '31' : '32', s));
   const out = [`${fit(titles[0], w)} | ${titles[1]}`, `${'-'.repeat(w)}-+-${'-'.repeat(w)}`];
-  for (const [l, mark, r] of rows) out.push(`${colour(mark, fit(l, w), 'l')} ${mark} ${colour(mark, r.length > w ? fit(r, w) : r.replace(/\t/g, '  '), 'r')}`.trimEnd());
+  for (const [l, mark, r] of rows)
+    out.push(`${colour(mark, fit(l, w), 'l')} ${mark} ${colour(mark, r.length > w ? fit(r, w) : r.replace(/\t/g, '  '), 'r')}`.trimEnd());
   return `${out.join('\n')}\n`;
 }
 
@@ -103,13 +103,22 @@ export function unifiedDiff(a: string, b: string, titles: [string, string], cont
   // Drop the "Index:"/"===" preamble some versions print; keep ---/+++ and hunks.
   const lines = patch.split('\n').filter((l) => !/^(Index: |={10,})/.test(l));
   return `${lines
-    .map((l) => (l.startsWith('@@') ? paint('36', l) : l.startsWith('+') && !l.startsWith('+++') ? paint('32', l) : l.startsWith('-') && !l.startsWith('---') ? paint('31', l) : l))
+    .map((l) =>
+      l.startsWith('@@')
+        ? paint('36', l)
+        : l.startsWith('+') && !l.startsWith('+++')
+          ? paint('32', l)
+          : l.startsWith('-') && !l.startsWith('---')
+            ? paint('31', l)
+            : l,
+    )
     .join('\n')
     .trimEnd()}\n`;
 }
 
 function readContent(kind: ResourceKind, o: { file?: string; content?: string }): unknown {
-  if ((o.file === undefined) === (o.content === undefined)) throw new CliError('give the content with --file <path> (- for stdin) or --content <string>, one of them');
+  if ((o.file === undefined) === (o.content === undefined))
+    throw new CliError('give the content with --file <path> (- for stdin) or --content <string>, one of them');
   let text: string;
   if (o.file !== undefined) {
     try {
@@ -119,7 +128,7 @@ function readContent(kind: ResourceKind, o: { file?: string; content?: string })
     }
   } else text = o.content as string;
   // A prompt template is text (a .json file may hold {"template"} or {"messages"}); other kinds are JSON.
-  if (kind === 'prompt_template' && !(o.file?.endsWith('.json'))) return text;
+  if (kind === 'prompt_template' && !o.file?.endsWith('.json')) return text;
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
@@ -143,10 +152,9 @@ export function registerResourcesCommands(
   withReadOptions: (cmd: Command) => Command,
   targetFlags: (o: ResourceTargetOptions) => ClientTarget,
 ): void {
-  const resources = program
-    .command('resources')
-    .description('versioned resources agents fetch: prompt templates, LLM endpoints, model checkpoints, JSON');
-  const using = <T>(o: ResourceTargetOptions, fn: (rs: ResourcesClient) => Promise<T>): Promise<T> => withClient(targetFlags(o), (client) => fn(client.resources));
+  const resources = program.command('resources').description('versioned resources agents fetch: prompt templates, LLM endpoints, model checkpoints, JSON');
+  const using = <T>(o: ResourceTargetOptions, fn: (rs: ResourcesClient) => Promise<T>): Promise<T> =>
+    withClient(targetFlags(o), (client) => fn(client.resources));
 
   withReadOptions(
     resources
@@ -156,9 +164,18 @@ export function registerResourcesCommands(
   ).action(async (o: ResourceTargetOptions & { format?: string }) => {
     const format = o.format ? parseFormat(o.format) : defaultFormat();
     const list = await using(o, (rs) => rs.list());
-    const rows = format === 'table'
-      ? list.map((r) => ({ name: r.name, kind: r.kind, latest: r.latest_version, labels: Object.entries(r.labels).map(([l, v]) => `${l}=${v}`).join(' '), updated: r.updated_at }))
-      : list;
+    const rows =
+      format === 'table'
+        ? list.map((r) => ({
+            name: r.name,
+            kind: r.kind,
+            latest: r.latest_version,
+            labels: Object.entries(r.labels)
+              .map(([l, v]) => `${l}=${v}`)
+              .join(' '),
+            updated: r.updated_at,
+          }))
+        : list;
     process.stdout.write(renderRows(rows as unknown as Record<string, unknown>[], format));
   });
 
@@ -189,19 +206,37 @@ export function registerResourcesCommands(
       .option('--metrics <name=value>', 'an evaluation metric (repeatable)', collect)
       .option('--author <author>', 'who made it: a user, or an algorithm run id')
       .addOption(new Option('--format <format>', 'output').choices(['text', 'json']).default('text')),
-  ).action(async (name: string, o: ResourceTargetOptions & { kind: ResourceKind; file?: string; content?: string; parent?: number; label?: string[]; metrics?: string[]; author?: string; format: string }) => {
-    const body = {
-      kind: o.kind,
-      content: readContent(o.kind, o),
-      ...(o.parent !== undefined ? { parent: o.parent } : {}),
-      ...(o.metrics?.length ? { metrics: parseMetrics(o.metrics) } : {}),
-      ...(o.label?.length ? { labels: o.label } : {}),
-      ...(o.author !== undefined ? { author: o.author } : {}),
-    };
-    const input = parseNewVersion(body);
-    const v = await using(o, (rs) => rs.createVersion(name, input));
-    process.stdout.write(o.format === 'json' ? `${JSON.stringify(v, null, 2)}\n` : `created ${v.name}@${v.version} (${v.kind}${v.labels.length ? `; labels: ${v.labels.join(', ')}` : ''})\n`);
-  });
+  ).action(
+    async (
+      name: string,
+      o: ResourceTargetOptions & {
+        kind: ResourceKind;
+        file?: string;
+        content?: string;
+        parent?: number;
+        label?: string[];
+        metrics?: string[];
+        author?: string;
+        format: string;
+      },
+    ) => {
+      const body = {
+        kind: o.kind,
+        content: readContent(o.kind, o),
+        ...(o.parent !== undefined ? { parent: o.parent } : {}),
+        ...(o.metrics?.length ? { metrics: parseMetrics(o.metrics) } : {}),
+        ...(o.label?.length ? { labels: o.label } : {}),
+        ...(o.author !== undefined ? { author: o.author } : {}),
+      };
+      const input = parseNewVersion(body);
+      const v = await using(o, (rs) => rs.createVersion(name, input));
+      process.stdout.write(
+        o.format === 'json'
+          ? `${JSON.stringify(v, null, 2)}\n`
+          : `created ${v.name}@${v.version} (${v.kind}${v.labels.length ? `; labels: ${v.labels.join(', ')}` : ''})\n`,
+      );
+    },
+  );
 
   withReadOptions(
     resources
@@ -214,7 +249,9 @@ export function registerResourcesCommands(
   ).action(async (name: string, o: ResourceTargetOptions & { version: number; label: string; author?: string }) => {
     if (!LABEL_NAME_PATTERN.test(o.label)) throw new CliError(`--label must be 1 to 64 characters [A-Za-z0-9._-], got "${o.label}"`);
     const m = await using(o, (rs) => rs.moveLabel(name, o.label, o.version, o.author ?? null));
-    process.stdout.write(`${m.name}: ${m.label} → version ${m.version}${m.previous === null ? ' (new label)' : m.previous === m.version ? ' (unchanged)' : ` (was ${m.previous})`}\n`);
+    process.stdout.write(
+      `${m.name}: ${m.label} → version ${m.version}${m.previous === null ? ' (new label)' : m.previous === m.version ? ' (unchanged)' : ` (was ${m.previous})`}\n`,
+    );
   });
 
   withReadOptions(
@@ -227,9 +264,19 @@ export function registerResourcesCommands(
   ).action(async (name: string, o: ResourceTargetOptions & { limit: number; format?: string }) => {
     const format = o.format ? parseFormat(o.format) : defaultFormat();
     const h = await using(o, (rs) => rs.history(name, { limit: Math.min(o.limit, 1000) }));
-    const rows = format === 'table'
-      ? h.versions.map((v) => ({ version: v.version, labels: v.labels.join(' '), parent: v.parent, author: v.author, metrics: Object.entries(v.metrics).map(([k, n]) => `${k}=${n}`).join(' '), created: v.created_at }))
-      : h.versions;
+    const rows =
+      format === 'table'
+        ? h.versions.map((v) => ({
+            version: v.version,
+            labels: v.labels.join(' '),
+            parent: v.parent,
+            author: v.author,
+            metrics: Object.entries(v.metrics)
+              .map(([k, n]) => `${k}=${n}`)
+              .join(' '),
+            created: v.created_at,
+          }))
+        : h.versions;
     process.stdout.write(renderRows(rows as unknown as Record<string, unknown>[], format));
   });
 
@@ -242,11 +289,15 @@ export function registerResourcesCommands(
       .argument('<b>', 'new version: a number or a label')
       .option('--side-by-side', 'two columns instead of a unified diff')
       .addOption(new Option('--width <columns>', 'total width for --side-by-side (default: the terminal width, else 160)').argParser(versionArg('--width')))
-      .addOption(new Option('--context <lines>', 'unchanged lines around each change (unified)').argParser((v) => {
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('--context must be an integer from 0');
-        return n;
-      }).default(3)),
+      .addOption(
+        new Option('--context <lines>', 'unchanged lines around each change (unified)')
+          .argParser((v) => {
+            const n = Number(v);
+            if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('--context must be an integer from 0');
+            return n;
+          })
+          .default(3),
+      ),
   ).action(async (name: string, a: string, b: string, o: ResourceTargetOptions & { sideBySide?: boolean; width?: number; context: number }) => {
     const refA = parseRef(a);
     const refB = parseRef(b);
@@ -259,7 +310,9 @@ export function registerResourcesCommands(
       return;
     }
     process.stdout.write(
-      o.sideBySide ? sideBySide(ta, tb, [title(va), title(vb)], o.width ?? process.stdout.columns ?? 160) : unifiedDiff(ta, tb, [title(va), title(vb)], o.context),
+      o.sideBySide
+        ? sideBySide(ta, tb, [title(va), title(vb)], o.width ?? process.stdout.columns ?? 160)
+        : unifiedDiff(ta, tb, [title(va), title(vb)], o.context),
     );
   });
 }

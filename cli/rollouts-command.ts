@@ -4,14 +4,7 @@
 import { describeZodError } from '../schemas/errors.js';
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import {
-  EnqueueItem,
-  ListQuery,
-  MAX_ENQUEUE_BATCH,
-  RETRYABLE_ATTEMPT_STATUSES,
-  ROLLOUT_MODES,
-  type RolloutView,
-} from '../schemas/rollouts.js';
+import { EnqueueItem, ListQuery, MAX_ENQUEUE_BATCH, RETRYABLE_ATTEMPT_STATUSES, ROLLOUT_MODES, type RolloutView } from '../schemas/rollouts.js';
 import type { EnqueueResult } from '../queue/rollout-queue.js';
 import { withClient, type ClientTarget } from '../client/index.js';
 import { CliError, defaultFormat, parseFormat, renderRows } from './output.js';
@@ -74,7 +67,9 @@ export function renderQueueState(v: RolloutView): string {
   out.push(`  input ${clip(JSON.stringify(v.input))}`);
   if (Object.keys(v.metadata).length) out.push(`  metadata ${clip(JSON.stringify(v.metadata))}`);
   for (const a of v.attempts) {
-    out.push(`  attempt ${a.sequence} ${a.attempt_id}  worker ${a.worker_id}  ${a.status}  started ${a.started_at}${a.ended_at ? `  ended ${a.ended_at}` : ''}${a.last_heartbeat_at ? `  last heartbeat ${a.last_heartbeat_at}` : ''}`);
+    out.push(
+      `  attempt ${a.sequence} ${a.attempt_id}  worker ${a.worker_id}  ${a.status}  started ${a.started_at}${a.ended_at ? `  ended ${a.ended_at}` : ''}${a.last_heartbeat_at ? `  last heartbeat ${a.last_heartbeat_at}` : ''}`,
+    );
     if (a.error) out.push(`    error: ${clip(a.error)}`);
   }
   return out.join('\n') + '\n';
@@ -116,8 +111,16 @@ export function registerRolloutQueueCommands<F extends object>(rollouts: Command
       .option('--file <path>', 'many inputs: a JSON array, or JSON lines (one input per line)')
       .addOption(new Option('--mode <mode>', 'train, val or test').choices([...ROLLOUT_MODES]))
       .option('--resource <name=ref...>', 'a resource the worker gets, by version number or label (repeatable)')
-      .addOption(new Option('--timeout-seconds <s>', 'an attempt must finish this soon after its claim ("none": no limit; default 600)').argParser(seconds('--timeout-seconds')))
-      .addOption(new Option('--unresponsive-seconds <s>', 'an attempt silent this long is unresponsive ("none": no limit; default 120)').argParser(seconds('--unresponsive-seconds')))
+      .addOption(
+        new Option('--timeout-seconds <s>', 'an attempt must finish this soon after its claim ("none": no limit; default 600)').argParser(
+          seconds('--timeout-seconds'),
+        ),
+      )
+      .addOption(
+        new Option('--unresponsive-seconds <s>', 'an attempt silent this long is unresponsive ("none": no limit; default 120)').argParser(
+          seconds('--unresponsive-seconds'),
+        ),
+      )
       .addOption(
         new Option('--max-attempts <n>', 'attempts in all, retries included (default 1)').argParser((v) => {
           const n = Number(v);
@@ -130,8 +133,15 @@ export function registerRolloutQueueCommands<F extends object>(rollouts: Command
       .option('--format <format>', 'jsonl | json | table (default: table on a terminal, else jsonl)'),
   ).action(async (o: F & EnqueueFlags) => {
     const format = o.format ? parseFormat(o.format) : defaultFormat();
-    if ((o.input === undefined) === (o.file === undefined)) throw new CliError('give the input with --input JSON, or many with --file F (a JSON array or JSON lines)');
-    const inputs = o.input !== undefined ? [parseJson(o.input, '--input')] : parseInputsFile(await readFile(o.file as string, 'utf8').catch((err: Error) => Promise.reject(new CliError(`cannot read ${o.file}: ${err.message}`))), o.file as string);
+    if ((o.input === undefined) === (o.file === undefined))
+      throw new CliError('give the input with --input JSON, or many with --file F (a JSON array or JSON lines)');
+    const inputs =
+      o.input !== undefined
+        ? [parseJson(o.input, '--input')]
+        : parseInputsFile(
+            await readFile(o.file as string, 'utf8').catch((err: Error) => Promise.reject(new CliError(`cannot read ${o.file}: ${err.message}`))),
+            o.file as string,
+          );
     const resources: Record<string, string | number> = {};
     for (const r of o.resource ?? []) {
       const i = r.indexOf('=');
@@ -143,7 +153,11 @@ export function registerRolloutQueueCommands<F extends object>(rollouts: Command
     if (o.timeoutSeconds !== undefined) config.timeout_seconds = o.timeoutSeconds;
     if (o.unresponsiveSeconds !== undefined) config.unresponsive_seconds = o.unresponsiveSeconds;
     if (o.maxAttempts !== undefined) config.max_attempts = o.maxAttempts;
-    if (o.retryOn !== undefined) config.retry_on = o.retryOn.split(',').map((s) => s.trim()).filter(Boolean);
+    if (o.retryOn !== undefined)
+      config.retry_on = o.retryOn
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     const metadata = o.metadata !== undefined ? parseJson(o.metadata, '--metadata') : undefined;
     const items = inputs.map((input, i) => {
       const raw = {
@@ -159,7 +173,8 @@ export function registerRolloutQueueCommands<F extends object>(rollouts: Command
     });
     const created: EnqueueResult[] = [];
     await withClient(w.targetFlags(o), async (client) => {
-      for (let start = 0; start < items.length; start += MAX_ENQUEUE_BATCH) created.push(...(await client.queue.enqueue(items.slice(start, start + MAX_ENQUEUE_BATCH))));
+      for (let start = 0; start < items.length; start += MAX_ENQUEUE_BATCH)
+        created.push(...(await client.queue.enqueue(items.slice(start, start + MAX_ENQUEUE_BATCH))));
     });
     process.stdout.write(renderRows(created as unknown as Record<string, unknown>[], format));
   });

@@ -55,7 +55,9 @@ export function startJobScheduler(server: RunningServer, file: string, log: (lin
     onStart: (job) => log(`job ${job.name}: starting`),
     onOverlap: (job) => log(`job ${job.name}: still running, this tick is skipped`),
     onFinish: (job, o) =>
-      log(`job ${job.name}: run ${o.run.run_id} ${o.run.status}${o.run.error ? ` (${o.run.error})` : ''}${o.result?.best != null ? `, validation ${o.result.baseline?.toFixed(3)} → ${o.result.best.toFixed(3)}` : ''}`),
+      log(
+        `job ${job.name}: run ${o.run.run_id} ${o.run.status}${o.run.error ? ` (${o.run.error})` : ''}${o.result?.best != null ? `, validation ${o.result.baseline?.toFixed(3)} → ${o.result.best.toFixed(3)}` : ''}`,
+      ),
     onError: (job, err) => log(`job ${job.name}: ${err.message}`),
   });
   scheduler.start();
@@ -71,52 +73,59 @@ export function registerTrainCommands(program: Command, w: TrainWiring): void {
   const train = program.command('train').description(`run a training job now (${ALGORITHMS.map((a) => a.name).join(', ')}), and look at past runs`);
 
   for (const algorithm of ALGORITHMS) {
-  w.withStoreOptions(
-    train
-      .command(algorithm.name)
-      .description(algorithm.summary)
-      .requiredOption('--config <file>', 'the job: YAML or JSON (see README, "Training")')
-      .option('--promote', 'move the production label to the winner (default: only the candidate label, unless the config\'s promotion rule holds)')
-      .option('--format <format>', 'text (progress; default) | jsonl (one JSON object per event)')
-      .addOption(new Option('--host <host>', 'when workers run the agent: address the rollout queue listens on').default(DEFAULT_SERVER_OPTIONS.host))
-      .addOption(new Option('--port <port>', 'when workers run the agent: port of the rollout queue and OTLP/HTTP').default(DEFAULT_SERVER_OPTIONS.port).argParser(port)),
-  ).action(async (o: Record<string, unknown> & { config: string; promote?: boolean; format?: string; host: string; port: number }) => {
-    const format = progressFormat(o.format);
-    const job = load(() => jobFromFile(algorithm.name, o.config));
-    const cfg = w.storeConfig(o);
-    const flags = w.targetFlags(o);
-    if (!cfg.clickhouseUrl) {
-      const server = await serverFor({ ...flags, storeExplicit: false });
-      if (server !== null) {
-        throw new CliError(
-          `a tracelight server at ${server} owns the embedded store: run this job inside it (\`tracelight serve --config FILE\` with a jobs: entry), or stop it first`,
-        );
+    w.withStoreOptions(
+      train
+        .command(algorithm.name)
+        .description(algorithm.summary)
+        .requiredOption('--config <file>', 'the job: YAML or JSON (see README, "Training")')
+        .option('--promote', "move the production label to the winner (default: only the candidate label, unless the config's promotion rule holds)")
+        .option('--format <format>', 'text (progress; default) | jsonl (one JSON object per event)')
+        .addOption(new Option('--host <host>', 'when workers run the agent: address the rollout queue listens on').default(DEFAULT_SERVER_OPTIONS.host))
+        .addOption(
+          new Option('--port <port>', 'when workers run the agent: port of the rollout queue and OTLP/HTTP')
+            .default(DEFAULT_SERVER_OPTIONS.port)
+            .argParser(port),
+        ),
+    ).action(async (o: Record<string, unknown> & { config: string; promote?: boolean; format?: string; host: string; port: number }) => {
+      const format = progressFormat(o.format);
+      const job = load(() => jobFromFile(algorithm.name, o.config));
+      const cfg = w.storeConfig(o);
+      const flags = w.targetFlags(o);
+      if (!cfg.clickhouseUrl) {
+        const server = await serverFor({ ...flags, storeExplicit: false });
+        if (server !== null) {
+          throw new CliError(
+            `a tracelight server at ${server} owns the embedded store: run this job inside it (\`tracelight serve --config FILE\` with a jobs: entry), or stop it first`,
+          );
+        }
       }
-    }
-    const p = progress(format);
-    let server: RunningServer | null = null;
-    let store: Store | null = null;
-    let ports: JobPorts;
-    if (algorithm.needsWorkers(job.config)) {
-      server = await startServer({ host: o.host, port: o.port, grpcPort: null, store: cfg });
-      ports = portsFor(server);
-      if (format === 'text') process.stdout.write(`rollout queue and OTLP/HTTP at ${server.httpUrl}: workers running the agent connect here (OTEL_EXPORTER_OTLP_ENDPOINT=${server.httpUrl})\n`);
-    } else {
-      store = await Store.open(cfg);
-      const { resources, data } = apoPorts(new LocalClient(store));
-      ports = { resources, data };
-    }
-    const driver = (server?.store ?? (store as Store)).driver;
-    let outcome;
-    try {
-      outcome = await runJob(job, new JobRunStore(driver), ports, { trigger: 'manual', promote: o.promote === true, emit: p.emit });
-    } finally {
-      p.done();
-      await server?.close();
-      await store?.close();
-    }
-    if (outcome.run.status === 'failed') throw new CliError(`run ${outcome.run.run_id} failed: ${outcome.run.error}`);
-  });
+      const p = progress(format);
+      let server: RunningServer | null = null;
+      let store: Store | null = null;
+      let ports: JobPorts;
+      if (algorithm.needsWorkers(job.config)) {
+        server = await startServer({ host: o.host, port: o.port, grpcPort: null, store: cfg });
+        ports = portsFor(server);
+        if (format === 'text')
+          process.stdout.write(
+            `rollout queue and OTLP/HTTP at ${server.httpUrl}: workers running the agent connect here (OTEL_EXPORTER_OTLP_ENDPOINT=${server.httpUrl})\n`,
+          );
+      } else {
+        store = await Store.open(cfg);
+        const { resources, data } = apoPorts(new LocalClient(store));
+        ports = { resources, data };
+      }
+      const driver = (server?.store ?? (store as Store)).driver;
+      let outcome;
+      try {
+        outcome = await runJob(job, new JobRunStore(driver), ports, { trigger: 'manual', promote: o.promote === true, emit: p.emit });
+      } finally {
+        p.done();
+        await server?.close();
+        await store?.close();
+      }
+      if (outcome.run.status === 'failed') throw new CliError(`run ${outcome.run.run_id} failed: ${outcome.run.error}`);
+    });
   }
 
   w.withStoreOptions(
@@ -130,14 +139,16 @@ export function registerTrainCommands(program: Command, w: TrainWiring): void {
       .option('--format <format>', 'jsonl | json | table (default: table on a terminal, else jsonl)'),
   ).action(async (o: Record<string, unknown> & { job?: string; limit: string; format?: string }) => {
     const format = o.format ? parseFormat(o.format) : defaultFormat();
-    const rows = await withClient(w.targetFlags(o), (client) => client.sql(
-      `SELECT run_id, job, status, trigger, started_at, ended_at,
+    const rows = await withClient(w.targetFlags(o), (client) =>
+      client.sql(
+        `SELECT run_id, job, status, trigger, started_at, ended_at,
               metrics['baseline'] AS baseline, metrics['best'] AS best, metrics['rollouts'] AS rollouts,
               toString(toUnixTimestamp64Nano(window_start)) AS window_start_ns, toString(toUnixTimestamp64Nano(window_end)) AS window_end_ns, error
        FROM (SELECT * FROM job_runs WHERE ({job:String} = '' OR job = {job:String}) ORDER BY version DESC LIMIT 1 BY job, run_id)
        ORDER BY started_at DESC, run_id DESC LIMIT {limit:UInt32}`,
-      { job: o.job ?? '', limit: String(Number(o.limit) || 20) },
-    ));
+        { job: o.job ?? '', limit: String(Number(o.limit) || 20) },
+      ),
+    );
     process.stdout.write(renderRows(rows, format));
   });
 }

@@ -51,7 +51,9 @@ export function renderTranscript(r: Rollout): string {
   out.push(`rollout ${r.rollout_id}`);
   if (r.attempt_ids.length) out.push(`attempts ${r.attempt_ids.join(', ')}`);
   out.push(`traces ${r.trace_ids.join(', ')}`);
-  out.push(`${r.calls.length} LLM call${r.calls.length === 1 ? '' : 's'}, ${r.rewards.length} reward${r.rewards.length === 1 ? '' : 's'}${primary ? `, primary reward ${primary.name} = ${primary.value}` : ''}`);
+  out.push(
+    `${r.calls.length} LLM call${r.calls.length === 1 ? '' : 's'}, ${r.rewards.length} reward${r.rewards.length === 1 ? '' : 's'}${primary ? `, primary reward ${primary.name} = ${primary.value}` : ''}`,
+  );
   let seen = 0;
   r.calls.forEach((c, i) => {
     out.push('');
@@ -59,19 +61,24 @@ export function renderTranscript(r: Rollout): string {
     out.push(`── call ${i + 1}  ${time(c.start_ns)}  agent ${c.agent || '?'}  model ${c.response_model || c.request_model || '?'}${usage}  span ${c.span_id}`);
     // Conversations grow call by call; show only the messages this call added to its prompt.
     const fresh = c.input.length >= seen ? c.input.slice(seen) : c.input;
-    if (fresh.length < c.input.length) out.push(`   (${c.input.length - fresh.length} earlier message${c.input.length - fresh.length === 1 ? '' : 's'} not repeated)`);
+    if (fresh.length < c.input.length)
+      out.push(`   (${c.input.length - fresh.length} earlier message${c.input.length - fresh.length === 1 ? '' : 's'} not repeated)`);
     for (const m of fresh) out.push(indent(message(m), '   '));
     for (const m of c.output) out.push(indent(message(m), '   '));
     if (c.status === 'error') out.push(`   ERROR ${c.error}`);
     seen = c.input.length + c.output.length;
-    for (const w of r.rewards.filter((w) => w.span_id === c.span_id)) out.push(`   ★ reward ${w.name} = ${w.value}${w.label ? ` (${w.label})` : ''}${w.explanation ? ` — ${w.explanation}` : ''}`);
+    for (const w of r.rewards.filter((w) => w.span_id === c.span_id))
+      out.push(`   ★ reward ${w.name} = ${w.value}${w.label ? ` (${w.label})` : ''}${w.explanation ? ` — ${w.explanation}` : ''}`);
   });
   const spans = new Set(r.calls.map((c) => c.span_id));
   const rest = r.rewards.filter((w) => !spans.has(w.span_id));
   if (rest.length) {
     out.push('');
     out.push('── rewards');
-    for (const w of rest) out.push(`   ★ ${w.name} = ${w.value}${w.label ? ` (${w.label})` : ''}  source ${w.source}  ${time(w.time_ns)}${w.explanation ? `\n     ${w.explanation}` : ''}`);
+    for (const w of rest)
+      out.push(
+        `   ★ ${w.name} = ${w.value}${w.label ? ` (${w.label})` : ''}  source ${w.source}  ${time(w.time_ns)}${w.explanation ? `\n     ${w.explanation}` : ''}`,
+      );
   }
   return out.join('\n') + '\n';
 }

@@ -35,8 +35,10 @@ export class HttpClient implements TracelightClient {
         if (o.before !== undefined) qs.set('before', String(o.before));
         return this.call('GET', `/api/v1/resources/${enc(name)}/versions${qs.size ? `?${qs}` : ''}`);
       },
-      createVersion: (name, { author, ...rest }) => this.call('POST', `/api/v1/resources/${enc(name)}/versions`, { ...rest, ...(author !== null ? { author } : {}) }),
-      moveLabel: (name, label, version, author) => this.call('POST', `/api/v1/resources/${enc(name)}/labels/${enc(label)}`, { version, ...(author ? { author } : {}) }),
+      createVersion: (name, { author, ...rest }) =>
+        this.call('POST', `/api/v1/resources/${enc(name)}/versions`, { ...rest, ...(author !== null ? { author } : {}) }),
+      moveLabel: (name, label, version, author) =>
+        this.call('POST', `/api/v1/resources/${enc(name)}/labels/${enc(label)}`, { version, ...(author ? { author } : {}) }),
       removeLabel: (name, label) => this.call('DELETE', `/api/v1/resources/${enc(name)}/labels/${enc(label)}`),
     };
     this.queue = {
@@ -86,7 +88,10 @@ export class HttpClient implements TracelightClient {
       return (await this.api.request(method, path, { body })).body as T;
     } catch (err) {
       if (err instanceof ApiError) {
-        const said = err.body && typeof err.body === 'object' && 'error' in err.body ? String((err.body as { error: unknown }).error) : `${this.where} answered HTTP ${err.status}`;
+        const said =
+          err.body && typeof err.body === 'object' && 'error' in err.body
+            ? String((err.body as { error: unknown }).error)
+            : `${this.where} answered HTTP ${err.status}`;
         throw new TracelightError(kindOfStatus(err.status), said, { cause: err });
       }
       throw new TracelightError('unavailable', `cannot reach ${this.where}: ${(err as Error).message}`, { cause: err });

@@ -19,15 +19,7 @@ import { vercelAI } from './vercel-ai.js';
 type ReadersFor<Names extends readonly SpanConvention[]> = { readonly [I in keyof Names]: ConventionReader<Names[I]> };
 
 /** Most precise first. */
-export const CONVENTIONS: ReadersFor<typeof CONVENTION_NAMES> = [
-  otelGenAI,
-  llmProxy,
-  vercelAI,
-  openInference,
-  openLLMetry,
-  otelGenAILegacy,
-  agentLightning,
-];
+export const CONVENTIONS: ReadersFor<typeof CONVENTION_NAMES> = [otelGenAI, llmProxy, vercelAI, openInference, openLLMetry, otelGenAILegacy, agentLightning];
 
 /** The conventions that claim a span as an LLM call, in precedence order ([] when it is not one). */
 export function detectConventions(span: SpanRecord): SpanConvention[] {

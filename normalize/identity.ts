@@ -36,21 +36,12 @@ function fromNamespace(attrs: Attrs, resource: Attrs, rolloutKey: string, attemp
 }
 
 export function readRolloutIdentity(attrs: Attrs, resource: Attrs): RolloutIdentity {
-  return (
-    fromNamespace(attrs, resource, TL.rolloutId, TL.attemptId) ??
-    fromNamespace(attrs, resource, AGL_ROLLOUT_ID, AGL_ATTEMPT_ID) ??
-    NONE
-  );
+  return fromNamespace(attrs, resource, TL.rolloutId, TL.attemptId) ?? fromNamespace(attrs, resource, AGL_ROLLOUT_ID, AGL_ATTEMPT_ID) ?? NONE;
 }
 
 /** `gen_ai.conversation.id`, else OpenInference's `session.id` (span first, then resource). */
 export function readConversationId(attrs: Attrs, resource: Attrs): string {
-  return (
-    str(attrs['gen_ai.conversation.id']) ||
-    str(attrs['session.id']) ||
-    str(resource['gen_ai.conversation.id']) ||
-    str(resource['session.id'])
-  );
+  return str(attrs['gen_ai.conversation.id']) || str(attrs['session.id']) || str(resource['gen_ai.conversation.id']) || str(resource['session.id']);
 }
 
 /** Every `tracelight.resource.<name>.version` (span attributes override resource attributes). */
@@ -82,11 +73,7 @@ export function serviceName(resource: Attrs): string {
  * names each agent's span that way and sets no `agent.name`).
  */
 export function ownAgentName(attrs: Attrs): string {
-  return (
-    str(attrs['gen_ai.agent.name']) ||
-    str(attrs['agent.name']) ||
-    (attrs['openinference.span.kind'] === 'AGENT' ? str(attrs['graph.node.id']) : '')
-  );
+  return str(attrs['gen_ai.agent.name']) || str(attrs['agent.name']) || (attrs['openinference.span.kind'] === 'AGENT' ? str(attrs['graph.node.id']) : '');
 }
 
 /** Collects one TraceIdentity per (trace, rollout, attempt) in a batch, keeping the earliest time. */

@@ -8,20 +8,21 @@
 // conventions exist, and their order, is the registry's (conventions.ts); what is left here are the passes that
 // join spans to each other (LiteLLM raw token spans, AgentOps tool-call spans) and rewards and identities.
 
-import { dropUnstorableNumbers, type LlmCall, type LlmContent, type MessagePart, type NormalizedBatch, type Reward, type SpanConvention } from '../schemas/genai.js';
+import {
+  dropUnstorableNumbers,
+  type LlmCall,
+  type LlmContent,
+  type MessagePart,
+  type NormalizedBatch,
+  type Reward,
+  type SpanConvention,
+} from '../schemas/genai.js';
 import type { LogRecordRecord, SpanRecord } from '../schemas/telemetry.js';
 import { agentOpsToolCall, rawRequestTokenIds } from './agentlightning.js';
 import type { RawTokenIds } from './agentlightning.js';
 import { detectConventions, readConventions } from './conventions.js';
 import { newDraft } from './draft.js';
-import {
-  AgentResolver,
-  IdentityCollector,
-  readConversationId,
-  readResourceVersions,
-  readRolloutIdentity,
-  serviceName,
-} from './identity.js';
+import { AgentResolver, IdentityCollector, readConversationId, readResourceVersions, readRolloutIdentity, serviceName } from './identity.js';
 import {
   EVENT_EVALUATION_RESULT,
   EVENT_OPERATION_DETAILS,

@@ -156,8 +156,7 @@ export function rewardsFromSpan(span: SpanRecord, identity: RolloutIdentity, res
   const out: Reward[] = [];
   if (span.events && span.events.length > 0) spanEventRewards(span, identity, out);
   const attrs = span.attributes ?? {};
-  const maybeAgl =
-    span.name.startsWith('agentlightning.') || attrs['agentops.task.output'] !== undefined || attrs['agentops.entity.output'] !== undefined;
+  const maybeAgl = span.name.startsWith('agentlightning.') || attrs['agentops.task.output'] !== undefined || attrs['agentops.entity.output'] !== undefined;
   if (!maybeAgl) return out;
   const dims = agentLightningDimensions(span, attrs);
   if (dims.length === 0) return out;
@@ -186,10 +185,8 @@ export function rewardsFromSpan(span: SpanRecord, identity: RolloutIdentity, res
 export function rewardFromLog(rec: LogRecordRecord, identity: RolloutIdentity): Reward | null {
   const attrs = rec.attributes ?? {};
   const time = rec.timeUnixNano || rec.observedTimeUnixNano;
-  return evaluationReward(
-    attrs,
-    { trace_id: rec.traceId, span_id: rec.spanId, time_unix_nano: time, source: 'log-event' },
-    identity,
-    [time, str(attrs['gen_ai.response.id'])],
-  );
+  return evaluationReward(attrs, { trace_id: rec.traceId, span_id: rec.spanId, time_unix_nano: time, source: 'log-event' }, identity, [
+    time,
+    str(attrs['gen_ai.response.id']),
+  ]);
 }

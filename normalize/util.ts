@@ -58,7 +58,7 @@ function looksLikeJson(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 32 || c === 9 || c === 10 || c === 13) continue;
-    return c === 0x5b /* [ */ || c === 0x7b /* { */;
+    return c === 0x5b /* [ */ || c === 0x7b; /* { */
   }
   return false;
 }

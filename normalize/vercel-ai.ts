@@ -79,11 +79,7 @@ function readProviderRequest(attrs: Attrs, d: CallDraft): void {
   setStr(d, 'provider', str(attrs['ai.model.provider']));
   setStr(d, 'request_model', str(attrs['ai.model.id']));
   setStr(d, 'response_model', str(attrs['ai.response.model']));
-  setTokens(
-    d,
-    int(attrs['ai.usage.inputTokens'] ?? attrs['ai.usage.promptTokens']),
-    int(attrs['ai.usage.outputTokens'] ?? attrs['ai.usage.completionTokens']),
-  );
+  setTokens(d, int(attrs['ai.usage.inputTokens'] ?? attrs['ai.usage.promptTokens']), int(attrs['ai.usage.outputTokens'] ?? attrs['ai.usage.completionTokens']));
 
   const promptMessages = attrs['ai.prompt.messages'];
   if (promptMessages !== undefined) setMessages(d, 'input', toMessages(structuredOnly(promptMessages), 'user'));
@@ -115,6 +111,10 @@ function readProviderRequest(attrs: Attrs, d: CallDraft): void {
     setTools(d, defs);
   } else if (typeof tools === 'string') {
     const defs = structuredOnly(tools);
-    if (Array.isArray(defs)) setTools(d, defs.map((t) => (typeof t === 'string' ? (structured(t) ?? t) : t)));
+    if (Array.isArray(defs))
+      setTools(
+        d,
+        defs.map((t) => (typeof t === 'string' ? (structured(t) ?? t) : t)),
+      );
   }
 }

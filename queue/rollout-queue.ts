@@ -204,7 +204,10 @@ export class RolloutQueue {
   private sweeper: NodeJS.Timeout | null = null;
   private state: 'new' | 'open' | 'stopping' | 'closed' = 'new';
 
-  constructor(private readonly store: Store, opts: Partial<QueueOptions> = {}) {
+  constructor(
+    private readonly store: Store,
+    opts: Partial<QueueOptions> = {},
+  ) {
     this.opts = { ...DEFAULT_QUEUE_OPTIONS, ...opts };
     this.db = new RolloutStore(store.driver, this.opts.writer);
   }
@@ -245,7 +248,12 @@ export class RolloutQueue {
   }
 
   get stats(): { live: number; claimable: number; active_attempts: number; waiting_claims: number } {
-    return { live: this.rollouts.size - this.finished.size, claimable: this.fifo.size, active_attempts: this.active.size, waiting_claims: this.claimWaiters.size };
+    return {
+      live: this.rollouts.size - this.finished.size,
+      claimable: this.fifo.size,
+      active_attempts: this.active.size,
+      waiting_claims: this.claimWaiters.size,
+    };
   }
 
   // ---- enqueue ---------------------------------------------------------------------------------------------
@@ -381,7 +389,14 @@ export class RolloutQueue {
         error: '',
         version: this.tick(),
       };
-      const next: RolloutRecord = { ...r, status: 'preparing', attempts: [...r.attempts, attempt], started_at: r.started_at ?? now, updated_at: now, version: this.tick() };
+      const next: RolloutRecord = {
+        ...r,
+        status: 'preparing',
+        attempts: [...r.attempts, attempt],
+        started_at: r.started_at ?? now,
+        updated_at: now,
+        version: this.tick(),
+      };
       await this.db.write([next], [attempt]);
       this.commit(next);
       return {
@@ -516,7 +531,14 @@ export class RolloutQueue {
       let attempts = r.attempts;
       const changed: AttemptRecord[] = [];
       if (last && ACTIVE_ATTEMPT_STATUSES.has(last.status)) {
-        const a2: AttemptRecord = { ...last, status: 'failed', ended_at: now, last_heartbeat_at: this.lastHeartbeat(last), error: 'cancelled', version: this.tick() };
+        const a2: AttemptRecord = {
+          ...last,
+          status: 'failed',
+          ended_at: now,
+          last_heartbeat_at: this.lastHeartbeat(last),
+          error: 'cancelled',
+          version: this.tick(),
+        };
         attempts = [...r.attempts.slice(0, -1), a2];
         changed.push(a2);
       }
@@ -645,10 +667,14 @@ export class RolloutQueue {
     const verb = action === 'complete' ? 'cannot be completed' : 'cannot send heartbeats';
     if (r.status === 'cancelled') throw new RolloutConflictError(`rollout ${r.rollout_id} was cancelled; attempt ${attemptId} ${verb} (stop working on it)`);
     if (!ACTIVE_ATTEMPT_STATUSES.has(a.status)) {
-      const now = latest.attempt_id !== a.attempt_id ? `; the rollout is ${r.status} with attempt ${latest.attempt_id} (${latest.status})` : `; the rollout is ${r.status}`;
+      const now =
+        latest.attempt_id !== a.attempt_id
+          ? `; the rollout is ${r.status} with attempt ${latest.attempt_id} (${latest.status})`
+          : `; the rollout is ${r.status}`;
       throw new RolloutConflictError(`attempt ${attemptId} of rollout ${r.rollout_id} is already ${a.status} and ${verb}${now}`);
     }
-    if (latest.attempt_id !== a.attempt_id) throw new RolloutConflictError(`attempt ${attemptId} is not the current attempt of rollout ${r.rollout_id} (that is ${latest.attempt_id})`);
+    if (latest.attempt_id !== a.attempt_id)
+      throw new RolloutConflictError(`attempt ${attemptId} is not the current attempt of rollout ${r.rollout_id} (that is ${latest.attempt_id})`);
     return a;
   }
 

@@ -10,7 +10,9 @@ export const UnsupportedEncodingError = errorClass('UnsupportedEncodingError', '
 export type UnsupportedEncodingError = InstanceType<typeof UnsupportedEncodingError>;
 
 export function decompressBody(req: FastifyRequest, payload: Readable): Readable {
-  const enc = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  const enc = String(req.headers['content-encoding'] ?? 'identity')
+    .trim()
+    .toLowerCase();
   if (enc === '' || enc === 'identity') return payload;
   let out: Readable;
   if (enc === 'gzip' || enc === 'x-gzip') out = createGunzip();

@@ -16,7 +16,12 @@ export type IngestOutcome =
 
 export class Ingestor {
   /** `activity`: told which attempt ids a batch carries (each span with one is that attempt's heartbeat). */
-  constructor(private readonly store: Store, private readonly metrics: ReceiverMetrics, private readonly activity?: ActivityListener, private readonly maxItems = Infinity) {}
+  constructor(
+    private readonly store: Store,
+    private readonly metrics: ReceiverMetrics,
+    private readonly activity?: ActivityListener,
+    private readonly maxItems = Infinity,
+  ) {}
 
   async traces(decoded: Decoded<SpanRecord>, transport: Transport): Promise<IngestOutcome> {
     const big = this.tooMany('spans', transport, decoded.items.length + decoded.rejected);
@@ -60,7 +65,11 @@ export class Ingestor {
     if (items <= this.maxItems) return null;
     this.metrics.received.inc({ signal, transport }, items);
     this.metrics.rejected.inc({ signal, transport, reason: 'too_many_items' }, items);
-    return { ok: false, status: 413, message: `the request carries ${items} ${signal === 'spans' ? 'spans' : 'log records'}, more than the limit of ${this.maxItems} per request; send smaller batches (e.g. OTEL_BSP_MAX_EXPORT_BATCH_SIZE)` };
+    return {
+      ok: false,
+      status: 413,
+      message: `the request carries ${items} ${signal === 'spans' ? 'spans' : 'log records'}, more than the limit of ${this.maxItems} per request; send smaller batches (e.g. OTEL_BSP_MAX_EXPORT_BATCH_SIZE)`,
+    };
   }
 
   /** Training data is derived; a normalizer fault must never cost the raw telemetry, so it is counted, not thrown. */

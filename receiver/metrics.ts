@@ -8,19 +8,76 @@ export type Transport = 'http' | 'grpc';
 
 export class ReceiverMetrics {
   readonly registry = new Registry();
-  readonly received = new Counter({ name: 'tracelight_received_total', help: 'Spans and log records received, before validation.', labelNames: ['signal', 'transport'], registers: [this.registry] });
-  readonly accepted = new Counter({ name: 'tracelight_accepted_total', help: 'Spans and log records durably written and acknowledged.', labelNames: ['signal', 'transport'], registers: [this.registry] });
-  readonly rejected = new Counter({ name: 'tracelight_rejected_total', help: 'Spans and log records refused, by reason (invalid, backpressure, store_unavailable, malformed).', labelNames: ['signal', 'transport', 'reason'], registers: [this.registry] });
-  readonly requests = new Counter({ name: 'tracelight_otlp_requests_total', help: 'OTLP export requests by outcome status code.', labelNames: ['signal', 'transport', 'code'], registers: [this.registry] });
-  readonly batchRows = new Histogram({ name: 'tracelight_store_batch_rows', help: 'Rows per insert batch.', labelNames: ['table'], buckets: [1, 10, 100, 500, 1000, 5000, 10000, 20000, 50000], registers: [this.registry] });
-  readonly insertSeconds = new Histogram({ name: 'tracelight_store_insert_seconds', help: 'Latency of one batch insert.', labelNames: ['table'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
-  readonly storeErrors = new Counter({ name: 'tracelight_store_errors_total', help: 'Failed batch inserts.', labelNames: ['table'], registers: [this.registry] });
-  readonly llmCalls = new Counter({ name: 'tracelight_llm_calls_total', help: 'LLM calls recognised in received spans (any GenAI convention).', registers: [this.registry] });
+  readonly received = new Counter({
+    name: 'tracelight_received_total',
+    help: 'Spans and log records received, before validation.',
+    labelNames: ['signal', 'transport'],
+    registers: [this.registry],
+  });
+  readonly accepted = new Counter({
+    name: 'tracelight_accepted_total',
+    help: 'Spans and log records durably written and acknowledged.',
+    labelNames: ['signal', 'transport'],
+    registers: [this.registry],
+  });
+  readonly rejected = new Counter({
+    name: 'tracelight_rejected_total',
+    help: 'Spans and log records refused, by reason (invalid, backpressure, store_unavailable, malformed).',
+    labelNames: ['signal', 'transport', 'reason'],
+    registers: [this.registry],
+  });
+  readonly requests = new Counter({
+    name: 'tracelight_otlp_requests_total',
+    help: 'OTLP export requests by outcome status code.',
+    labelNames: ['signal', 'transport', 'code'],
+    registers: [this.registry],
+  });
+  readonly batchRows = new Histogram({
+    name: 'tracelight_store_batch_rows',
+    help: 'Rows per insert batch.',
+    labelNames: ['table'],
+    buckets: [1, 10, 100, 500, 1000, 5000, 10000, 20000, 50000],
+    registers: [this.registry],
+  });
+  readonly insertSeconds = new Histogram({
+    name: 'tracelight_store_insert_seconds',
+    help: 'Latency of one batch insert.',
+    labelNames: ['table'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly storeErrors = new Counter({
+    name: 'tracelight_store_errors_total',
+    help: 'Failed batch inserts.',
+    labelNames: ['table'],
+    registers: [this.registry],
+  });
+  readonly llmCalls = new Counter({
+    name: 'tracelight_llm_calls_total',
+    help: 'LLM calls recognised in received spans (any GenAI convention).',
+    registers: [this.registry],
+  });
   readonly rewards = new Counter({ name: 'tracelight_rewards_total', help: 'Rewards recognised in received spans and logs.', registers: [this.registry] });
-  readonly droppedValues = new Counter({ name: 'tracelight_dropped_values_total', help: 'Derived numeric values (token counts, token ids, logprobs) dropped from training rows because their columns cannot hold them.', registers: [this.registry] });
-  readonly detachedParts = new Gauge({ name: 'tracelight_detached_parts', help: 'Table parts the engine detached (broken at start, …): their rows answer no query until repaired.', registers: [this.registry] });
-  readonly unmatchedSpans = new Counter({ name: 'tracelight_unmatched_spans_total', help: 'Spans that matched no GenAI convention (stored raw only).', registers: [this.registry] });
-  readonly normalizeErrors = new Counter({ name: 'tracelight_normalize_errors_total', help: 'Batches whose normalization failed (raw telemetry still stored).', registers: [this.registry] });
+  readonly droppedValues = new Counter({
+    name: 'tracelight_dropped_values_total',
+    help: 'Derived numeric values (token counts, token ids, logprobs) dropped from training rows because their columns cannot hold them.',
+    registers: [this.registry],
+  });
+  readonly detachedParts = new Gauge({
+    name: 'tracelight_detached_parts',
+    help: 'Table parts the engine detached (broken at start, …): their rows answer no query until repaired.',
+    registers: [this.registry],
+  });
+  readonly unmatchedSpans = new Counter({
+    name: 'tracelight_unmatched_spans_total',
+    help: 'Spans that matched no GenAI convention (stored raw only).',
+    registers: [this.registry],
+  });
+  readonly normalizeErrors = new Counter({
+    name: 'tracelight_normalize_errors_total',
+    help: 'Batches whose normalization failed (raw telemetry still stored).',
+    registers: [this.registry],
+  });
   readonly queueRows = new Gauge({ name: 'tracelight_ingest_queue_rows', help: 'Rows buffered waiting for the store.', registers: [this.registry] });
   readonly queueBytes = new Gauge({ name: 'tracelight_ingest_queue_bytes', help: 'Bytes buffered waiting for the store.', registers: [this.registry] });
 

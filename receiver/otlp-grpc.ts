@@ -39,7 +39,11 @@ export interface GrpcReceiverOptions {
   authorize(authorization: string | undefined): string | null;
 }
 
-export async function startOtlpGrpc(opts: GrpcReceiverOptions, ingestor: Ingestor, metrics: ReceiverMetrics): Promise<{ port: number; close(): Promise<void> }> {
+export async function startOtlpGrpc(
+  opts: GrpcReceiverOptions,
+  ingestor: Ingestor,
+  metrics: ReceiverMetrics,
+): Promise<{ port: number; close(): Promise<void> }> {
   // The key is checked on the call's metadata, before its message is read: a caller without one is refused
   // without the server taking in (up to) maxReceiveMessageBytes first.
   const authenticate: grpc.ServerInterceptor = (method, call) =>
@@ -57,7 +61,13 @@ export async function startOtlpGrpc(opts: GrpcReceiverOptions, ingestor: Ingesto
     });
   const server = new grpc.Server({ 'grpc.max_receive_message_length': opts.maxReceiveMessageBytes, interceptors: [authenticate] });
 
-  const handler = <T>(signal: 'spans' | 'logs', decode: (b: Uint8Array) => Decoded<T>, ingest: (d: Decoded<T>) => Promise<IngestOutcome>, encode: (p?: PartialSuccess) => Uint8Array): grpc.handleUnaryCall<Buffer, Buffer> =>
+  const handler =
+    <T>(
+      signal: 'spans' | 'logs',
+      decode: (b: Uint8Array) => Decoded<T>,
+      ingest: (d: Decoded<T>) => Promise<IngestOutcome>,
+      encode: (p?: PartialSuccess) => Uint8Array,
+    ): grpc.handleUnaryCall<Buffer, Buffer> =>
     (call, callback) => {
       const fail = (status: number, details: string, retryAfterSeconds?: number): void => {
         metrics.requests.inc({ signal, transport: 'grpc', code: String(status) });
@@ -65,7 +75,8 @@ export async function startOtlpGrpc(opts: GrpcReceiverOptions, ingestor: Ingesto
         if (retryAfterSeconds !== undefined) metadata.set('retry-after', String(retryAfterSeconds));
         callback({ code: GRPC_STATUS[kindOfStatus(status)], details, metadata });
       };
-      const refuse = (outcome: Exclude<IngestOutcome, { ok: true }>): void => fail(outcome.status, outcome.message, 'retryAfterSeconds' in outcome ? outcome.retryAfterSeconds : undefined);
+      const refuse = (outcome: Exclude<IngestOutcome, { ok: true }>): void =>
+        fail(outcome.status, outcome.message, 'retryAfterSeconds' in outcome ? outcome.retryAfterSeconds : undefined);
       // Under back-pressure, refuse before decoding (the framing alone gives the item count).
       const items = countProtoItems(call.request);
       const early = items >= 0 ? ingestor.refuseEarly(signal, 'grpc', items, call.request.length) : null;
@@ -98,7 +109,9 @@ export async function startOtlpGrpc(opts: GrpcReceiverOptions, ingestor: Ingesto
   });
 
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+    server.bindAsync(`${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    );
   });
   return {
     port,

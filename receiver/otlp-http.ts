@@ -31,7 +31,10 @@ export function encodingOf(req: FastifyRequest): Encoding {
 export function sendOtlpError(reply: FastifyReply, encoding: Encoding, kind: ErrorKind, message: string, status = HTTP_STATUS[kind]): FastifyReply {
   const code = GRPC_STATUS[kind];
   if (encoding === 'json') return reply.code(status).type('application/json').send({ code, message });
-  return reply.code(status).type('application/x-protobuf').send(Buffer.from(encodeRpcStatus(code, message)));
+  return reply
+    .code(status)
+    .type('application/x-protobuf')
+    .send(Buffer.from(encodeRpcStatus(code, message)));
 }
 
 interface SignalSpec<T> {
@@ -78,7 +81,10 @@ export function registerOtlpHttp(app: FastifyInstance, ingestor: Ingestor, metri
       if (!outcome.ok) return sendOutcome(reply, encoding, spec.signal, outcome);
       metrics.requests.inc({ signal: spec.signal, transport: 'http', code: '200' });
       if (encoding === 'json') return reply.code(200).type('application/json').send(spec.encodeJson(outcome.partial));
-      return reply.code(200).type('application/x-protobuf').send(Buffer.from(spec.encodeProto(outcome.partial)));
+      return reply
+        .code(200)
+        .type('application/x-protobuf')
+        .send(Buffer.from(spec.encodeProto(outcome.partial)));
     });
   };
   route({

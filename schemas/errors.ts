@@ -3,7 +3,8 @@
 // place and a new error class never needs a new mapping.
 import type { z } from 'zod';
 
-export type ErrorKind = 'invalid' | 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'too_large' | 'unsupported' | 'backpressure' | 'unavailable' | 'internal';
+export type ErrorKind =
+  'invalid' | 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'too_large' | 'unsupported' | 'backpressure' | 'unavailable' | 'internal';
 
 export class TracelightError extends Error {
   override name = 'TracelightError';

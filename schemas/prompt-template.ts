@@ -101,7 +101,11 @@ function ownLookup(view: unknown, name: string): { hit: boolean; value: unknown 
 }
 
 class StrictContext extends Mustache.Context {
-  constructor(view: unknown, parent: Mustache.Context | undefined, private readonly missing: Set<string>) {
+  constructor(
+    view: unknown,
+    parent: Mustache.Context | undefined,
+    private readonly missing: Set<string>,
+  ) {
     super(view, parent);
   }
 

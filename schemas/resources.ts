@@ -7,7 +7,15 @@ import { z } from 'zod';
 import { checkTemplate } from './prompt-template.js';
 import { describeZodError, errorClass } from './errors.js';
 
-export { MissingVariablesError, TemplateError, checkTemplate, renderPrompt, templatePlaceholders, templateVariables, type Placeholder } from './prompt-template.js';
+export {
+  MissingVariablesError,
+  TemplateError,
+  checkTemplate,
+  renderPrompt,
+  templatePlaceholders,
+  templateVariables,
+  type Placeholder,
+} from './prompt-template.js';
 
 export const RESOURCE_KINDS = ['prompt_template', 'llm', 'model', 'json'] as const;
 export type ResourceKind = (typeof RESOURCE_KINDS)[number];
@@ -52,7 +60,9 @@ export const PromptTemplateContent = z.preprocess(
         .max(1000)
         .optional(),
     })
-    .refine((c) => (c.template === undefined) !== (c.messages === undefined), { message: 'give either template (text) or messages ([{role, content}]), not both' }),
+    .refine((c) => (c.template === undefined) !== (c.messages === undefined), {
+      message: 'give either template (text) or messages ([{role, content}]), not both',
+    }),
 );
 export type PromptTemplateContent = z.infer<typeof PromptTemplateContent>;
 
@@ -186,7 +196,6 @@ export type ResourceNotFoundError = InstanceType<typeof ResourceNotFoundError>;
 /** A new version of another kind than the name's. */
 export const ResourceConflictError = errorClass('ResourceConflictError', 'conflict');
 export type ResourceConflictError = InstanceType<typeof ResourceConflictError>;
-
 
 /** Validates content for its kind and returns it normalized (a prompt template's bare string becomes {template}). */
 export function parseResourceContent(kind: ResourceKind, content: unknown): unknown {

@@ -143,7 +143,11 @@ export interface ClaimedRollout {
 // ---- request bodies ----------------------------------------------------------------------------------------
 
 export const RolloutId = z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
-const Seconds = z.number().positive('must be more than 0').max(30 * 86_400, 'must be at most 30 days').nullable();
+const Seconds = z
+  .number()
+  .positive('must be more than 0')
+  .max(30 * 86_400, 'must be at most 30 days')
+  .nullable();
 
 export const RolloutConfigInput = z.strictObject({
   timeout_seconds: Seconds.optional(),
@@ -190,7 +194,12 @@ export const WaitBody = z.strictObject({
 export const ListQuery = z.strictObject({
   status: z
     .string()
-    .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.enum(ROLLOUT_STATUSES)))
     .optional(),
   mode: z.enum(ROLLOUT_MODES).optional(),
@@ -206,7 +215,6 @@ export function rolloutConfig(input: RolloutConfigInput | undefined): RolloutCon
     retry_on: input?.retry_on ? [...new Set(input.retry_on)] : [...DEFAULT_ROLLOUT_CONFIG.retry_on],
   };
 }
-
 
 // ---- errors (kinds of schemas/errors.ts) -------------------------------------------------
 

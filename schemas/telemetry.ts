@@ -3,15 +3,7 @@
 // whether the request came as protobuf or JSON, over HTTP or gRPC.
 
 /** An OTLP AnyValue as a plain JS value. Integers beyond 2^53 stay exact as bigint; bytes are Uint8Array. */
-export type AttrValue =
-  | string
-  | boolean
-  | number
-  | bigint
-  | Uint8Array
-  | null
-  | AttrValue[]
-  | { [key: string]: AttrValue };
+export type AttrValue = string | boolean | number | bigint | Uint8Array | null | AttrValue[] | { [key: string]: AttrValue };
 
 export type Attributes = Record<string, AttrValue>;
 

@@ -28,8 +28,10 @@ function answerOf(err: FastifyError, req: FastifyRequest, maxBodyBytes: number):
     return { kind: e.kind, message: e.message, retryAfterSeconds: e.retryAfterSeconds };
   }
   if (hasZodFastifySchemaValidationErrors(err)) return validationAnswer(err, req);
-  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { kind: 'too_large', message: `request body exceeds the limit of ${maxBodyBytes} bytes (after decompression)` };
-  if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return { kind: 'unsupported', message: `unsupported Content-Type "${req.headers['content-type'] ?? ''}" (use application/x-protobuf or application/json)` };
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return { kind: 'too_large', message: `request body exceeds the limit of ${maxBodyBytes} bytes (after decompression)` };
+  if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+    return { kind: 'unsupported', message: `unsupported Content-Type "${req.headers['content-type'] ?? ''}" (use application/x-protobuf or application/json)` };
   if (err.code === 'Z_DATA_ERROR' || err.code === 'Z_BUF_ERROR' || /unexpected end of file|incorrect header check/i.test(err.message)) {
     return { kind: 'invalid', message: `request body is not valid ${String(req.headers['content-encoding'] ?? '')} data: ${err.message}` };
   }

@@ -81,7 +81,10 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
     metrics.detachedParts.set(parts.length);
     return parts;
   };
-  const atStart = await store.waitForParts().then(detached).catch(() => []);
+  const atStart = await store
+    .waitForParts()
+    .then(detached)
+    .catch(() => []);
   if (atStart.length > 0) {
     (opts.warn ?? ((l: string) => process.stderr.write(`${l}\n`)))(
       `tracelight: WARNING: ${atStart.length} part(s) of the store were detached by the engine and their rows are missing from every query: ` +
@@ -90,7 +93,12 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
   }
   const ingestor = new Ingestor(store, metrics, queue, opts.maxItemsPerRequest);
 
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.maxBodyBytes, forceCloseConnections: 'idle', routerOptions: { maxParamLength: 256 } /* resource names are up to 128 characters */ });
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: opts.maxBodyBytes,
+    forceCloseConnections: 'idle',
+    routerOptions: { maxParamLength: 256 } /* resource names are up to 128 characters */,
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(['application/x-protobuf', 'application/protobuf'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
@@ -121,7 +129,11 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
       const parts = await detached().catch(() => []);
       // Still serving (refusing ingest would lose more), but not quietly.
       const health = parts.length > 0 ? { status: 'degraded', detached_parts: parts.length } : { status: 'ready' };
-      return { ...health, store: store.driver.kind, ...(detailed ? { location: store.driver.location, buffered_rows: w.bufferedRows, ...(parts.length ? { detached: parts } : {}) } : {}) };
+      return {
+        ...health,
+        store: store.driver.kind,
+        ...(detailed ? { location: store.driver.location, buffered_rows: w.bufferedRows, ...(parts.length ? { detached: parts } : {}) } : {}),
+      };
     } catch (err) {
       return reply.code(503).send({ status: 'store unreachable', ...(detailed ? { error: (err as Error).message } : {}) });
     }
@@ -137,8 +149,14 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
   let grpc: { port: number; close(): Promise<void> } | null = null;
   try {
     await app.listen({ host: opts.host, port: opts.port });
-    if (opts.grpcPort !== null) grpc = await startOtlpGrpc(
-        { host: opts.host, port: opts.grpcPort, maxReceiveMessageBytes: opts.maxBodyBytes, authorize: (auth) => (keys.allows(auth, 'ingest') ? null : UNAUTHORIZED_MESSAGE) },
+    if (opts.grpcPort !== null)
+      grpc = await startOtlpGrpc(
+        {
+          host: opts.host,
+          port: opts.grpcPort,
+          maxReceiveMessageBytes: opts.maxBodyBytes,
+          authorize: (auth) => (keys.allows(auth, 'ingest') ? null : UNAUTHORIZED_MESSAGE),
+        },
         ingestor,
         metrics,
       );

@@ -78,9 +78,7 @@ export class StoreUnavailableError extends TracelightError {
  * Rows for one table: JSONEachRow `lines` (one JSON object each, no newline), or `data` already encoded in
  * `format`, every row ending with a newline.
  */
-export type TableRows =
-  | { table: string; lines: readonly string[] }
-  | { table: string; format: RowFormat; data: Buffer; rows: number };
+export type TableRows = { table: string; lines: readonly string[] } | { table: string; format: RowFormat; data: Buffer; rows: number };
 
 interface Entry {
   data: Buffer;
@@ -119,14 +117,24 @@ export class BatchWriter {
   private insertRate = 0;
   private sweeper: NodeJS.Timeout;
 
-  constructor(private readonly driver: Driver, opts: Partial<BatchWriterOptions> = {}, private readonly observer: BatchObserver = {}) {
+  constructor(
+    private readonly driver: Driver,
+    opts: Partial<BatchWriterOptions> = {},
+    private readonly observer: BatchObserver = {},
+  ) {
     this.opts = { ...DEFAULT_BATCH_OPTIONS, ...opts };
     this.sweeper = setInterval(() => this.withdrawExpired(), Math.min(1000, this.opts.writeTimeoutMs));
     this.sweeper.unref();
   }
 
   get stats(): { bufferedRows: number; bufferedBytes: number; queueLimitBytes: number; storeHealthy: boolean; lastError: string | null } {
-    return { bufferedRows: this.bufferedRows, bufferedBytes: this.bufferedBytes, queueLimitBytes: this.queueLimit(), storeHealthy: this.failingSince === null, lastError: this.lastError?.message ?? null };
+    return {
+      bufferedRows: this.bufferedRows,
+      bufferedBytes: this.bufferedBytes,
+      queueLimitBytes: this.queueLimit(),
+      storeHealthy: this.failingSince === null,
+      lastError: this.lastError?.message ?? null,
+    };
   }
 
   /** The buffered bytes beyond which writes are refused now: what the store writes in maxQueueSeconds, within [minQueueBytes, maxBufferedBytes]. */

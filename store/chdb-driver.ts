@@ -56,7 +56,9 @@ export class ChdbDriver implements Driver {
     mkdirSync(this.location, { recursive: true });
     const owner = liveOwner(this.location);
     if (owner !== null) {
-      throw new StoreError(`the embedded store at ${this.location} is in use by process ${owner} (a running "tracelight serve"?); go through that server instead (e.g. --server http://127.0.0.1:4318)`);
+      throw new StoreError(
+        `the embedded store at ${this.location} is in use by process ${owner} (a running "tracelight serve"?); go through that server instead (e.g. --server http://127.0.0.1:4318)`,
+      );
     }
     try {
       this.session = new Session(this.location);
@@ -68,9 +70,13 @@ export class ChdbDriver implements Driver {
       // ClickHouse locks <dir>/status. Anything else (a corrupted metadata file, say) is reported as it is, not
       // as "in use": the live-owner check above already caught a running server.
       if (/lock|another server instance/i.test(msg)) {
-        throw new StoreError(`the embedded store at ${this.location} is in use by another process (a running "tracelight serve"?); go through that server instead (e.g. --server http://127.0.0.1:4318)`);
+        throw new StoreError(
+          `the embedded store at ${this.location} is in use by another process (a running "tracelight serve"?); go through that server instead (e.g. --server http://127.0.0.1:4318)`,
+        );
       }
-      throw new StoreError(`the embedded store at ${this.location} could not be opened: ${cleanMessage(msg)}`, (err as ChdbErrorShape).clickhouseCode, { cause: err });
+      throw new StoreError(`the embedded store at ${this.location} could not be opened: ${cleanMessage(msg)}`, (err as ChdbErrorShape).clickhouseCode, {
+        cause: err,
+      });
     }
     // A ClickHouse server quotes 64-bit integers in JSON output by default and chDB does not; quote them
     // here too so both drivers return the same rows and no value beyond 2^53 loses precision.
@@ -131,7 +137,13 @@ export class ChdbDriver implements Driver {
   async insertRows(table: string, rows: Buffer, format: RowFormat): Promise<void> {
     if (rows.length === 0) return;
     try {
-      await this.session.insert({ table, values: rows, format: format.name, ...(format.columns ? { columns: format.columns } : {}), settings: insertSettings(format) });
+      await this.session.insert({
+        table,
+        values: rows,
+        format: format.name,
+        ...(format.columns ? { columns: format.columns } : {}),
+        settings: insertSettings(format),
+      });
     } catch (err) {
       throw wrap(err);
     }

@@ -9,10 +9,33 @@ import { nullableNumber, numberArray, stringArray, stringMap, tsvNanos, tsvStrin
 export const LLM_CALLS_FORMAT: RowFormat = Object.freeze({
   name: 'TabSeparated',
   columns: Object.freeze([
-    'trace_id', 'span_id', 'parent_span_id', 'rollout_id', 'attempt_id', 'conversation_id', 'start_time', 'end_time',
-    'agent', 'service', 'provider', 'operation', 'request_model', 'response_model', 'input', 'output', 'finish_reasons',
-    'input_tokens', 'output_tokens', 'prompt_token_ids', 'response_token_ids', 'response_logprobs', 'resources', 'tools',
-    'conventions', 'status', 'error',
+    'trace_id',
+    'span_id',
+    'parent_span_id',
+    'rollout_id',
+    'attempt_id',
+    'conversation_id',
+    'start_time',
+    'end_time',
+    'agent',
+    'service',
+    'provider',
+    'operation',
+    'request_model',
+    'response_model',
+    'input',
+    'output',
+    'finish_reasons',
+    'input_tokens',
+    'output_tokens',
+    'prompt_token_ids',
+    'response_token_ids',
+    'response_logprobs',
+    'resources',
+    'tools',
+    'conventions',
+    'status',
+    'error',
   ]),
 } as const);
 
@@ -33,30 +56,36 @@ export function encodeLlmCalls(calls: readonly LlmCall[]): string {
 }
 
 export function llmContentRow(c: LlmContent): string {
-  return jsonLine({
-    trace_id: c.trace_id,
-    span_id: c.span_id,
-    seq: c.seq,
-    convention: c.convention,
-    input: JSON.stringify(c.input),
-    output: JSON.stringify(c.output),
-  }, { time: c.time_unix_nano });
+  return jsonLine(
+    {
+      trace_id: c.trace_id,
+      span_id: c.span_id,
+      seq: c.seq,
+      convention: c.convention,
+      input: JSON.stringify(c.input),
+      output: JSON.stringify(c.output),
+    },
+    { time: c.time_unix_nano },
+  );
 }
 
 export function rewardRow(r: Reward): string {
-  return jsonLine({
-    reward_id: r.reward_id,
-    rollout_id: r.rollout_id,
-    attempt_id: r.attempt_id,
-    trace_id: r.trace_id,
-    span_id: r.span_id,
-    name: r.name,
-    value: Number.isFinite(r.value) ? r.value : 0,
-    label: r.label,
-    explanation: r.explanation,
-    source: r.source,
-    is_primary: r.primary,
-  }, { time: r.time_unix_nano });
+  return jsonLine(
+    {
+      reward_id: r.reward_id,
+      rollout_id: r.rollout_id,
+      attempt_id: r.attempt_id,
+      trace_id: r.trace_id,
+      span_id: r.span_id,
+      name: r.name,
+      value: Number.isFinite(r.value) ? r.value : 0,
+      label: r.label,
+      explanation: r.explanation,
+      source: r.source,
+      is_primary: r.primary,
+    },
+    { time: r.time_unix_nano },
+  );
 }
 
 export function traceIdentityRow(t: TraceIdentity): string {

@@ -1,7 +1,14 @@
 export { Store, openDriver, DEFAULT_DATA_DIR, type StoreConfig } from './store.js';
 export type { Driver, QueryParams, QueryOptions } from './driver.js';
 export { StoreError } from './driver.js';
-export { BackpressureError, DataRejectedError, DEFAULT_BATCH_OPTIONS, StoreUnavailableError, type BatchWriterOptions, type BatchObserver } from './batch-writer.js';
+export {
+  BackpressureError,
+  DataRejectedError,
+  DEFAULT_BATCH_OPTIONS,
+  StoreUnavailableError,
+  type BatchWriterOptions,
+  type BatchObserver,
+} from './batch-writer.js';
 export { ReadOnlySqlError, prepareReadOnlySql, DEFAULT_SQL_LIMITS, type SqlLimits } from './read-only-sql.js';
 export { migrate } from './migrate.js';
 export { ResourceStore, KeyedMutex } from './resources.js';

@@ -17,4 +17,3 @@ export function jsonLine(row: Record<string, unknown>, nanos: Record<string, big
   if (fields.length === 0) return rest;
   return `{${fields.join(',')}${rest === '{}' ? '}' : `,${rest.slice(1)}`}`;
 }
-

@@ -3,25 +3,64 @@
 // shares the same resource and scope objects, so their columns (service name, resource attribute map, scope
 // name and version) are encoded once per group, not once per record.
 import type { RowFormat } from './driver.js';
-import { attrValueToString, SPAN_KIND_NAMES, STATUS_CODE_NAMES, type Attributes, type LogRecordRecord, type Scope, type SpanRecord } from '../schemas/telemetry.js';
+import {
+  attrValueToString,
+  SPAN_KIND_NAMES,
+  STATUS_CODE_NAMES,
+  type Attributes,
+  type LogRecordRecord,
+  type Scope,
+  type SpanRecord,
+} from '../schemas/telemetry.js';
 import { attributesMap, quoted, tsvNanos, tsvString } from './tsv.js';
 
 export const TRACES_FORMAT: RowFormat = Object.freeze({
   name: 'TabSeparated',
   columns: Object.freeze([
-    'Timestamp', 'TraceId', 'SpanId', 'ParentSpanId', 'TraceState', 'SpanName', 'SpanKind',
-    'ServiceName', 'ResourceAttributes', 'ScopeName', 'ScopeVersion',
-    'SpanAttributes', 'Duration', 'StatusCode', 'StatusMessage',
-    'Events.Timestamp', 'Events.Name', 'Events.Attributes',
-    'Links.TraceId', 'Links.SpanId', 'Links.TraceState', 'Links.Attributes',
+    'Timestamp',
+    'TraceId',
+    'SpanId',
+    'ParentSpanId',
+    'TraceState',
+    'SpanName',
+    'SpanKind',
+    'ServiceName',
+    'ResourceAttributes',
+    'ScopeName',
+    'ScopeVersion',
+    'SpanAttributes',
+    'Duration',
+    'StatusCode',
+    'StatusMessage',
+    'Events.Timestamp',
+    'Events.Name',
+    'Events.Attributes',
+    'Links.TraceId',
+    'Links.SpanId',
+    'Links.TraceState',
+    'Links.Attributes',
   ]),
 } as const);
 
 export const LOGS_FORMAT: RowFormat = Object.freeze({
   name: 'TabSeparated',
   columns: Object.freeze([
-    'Timestamp', 'TraceId', 'SpanId', 'TraceFlags', 'SeverityText', 'SeverityNumber', 'Body', 'LogAttributes', 'EventName',
-    'ServiceName', 'ResourceSchemaUrl', 'ResourceAttributes', 'ScopeSchemaUrl', 'ScopeName', 'ScopeVersion', 'ScopeAttributes',
+    'Timestamp',
+    'TraceId',
+    'SpanId',
+    'TraceFlags',
+    'SeverityText',
+    'SeverityNumber',
+    'Body',
+    'LogAttributes',
+    'EventName',
+    'ServiceName',
+    'ResourceSchemaUrl',
+    'ResourceAttributes',
+    'ScopeSchemaUrl',
+    'ScopeName',
+    'ScopeVersion',
+    'ScopeAttributes',
   ]),
 } as const);
 

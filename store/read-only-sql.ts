@@ -45,9 +45,29 @@ const DENIED_FUNCTIONS = new Set(['file', 'getserversetting', 'getmacro', 'files
 /** System tables that describe the schema and the engine's state without exposing other users' queries,
  * credentials or server internals (system.processes, query_log, users, named_collections are not here). */
 const SYSTEM_TABLES = new Set([
-  'tables', 'columns', 'databases', 'parts', 'parts_columns', 'detached_parts', 'functions', 'table_functions', 'data_type_families',
-  'formats', 'one', 'numbers', 'numbers_mt', 'zeros', 'zeros_mt', 'settings', 'merges', 'mutations', 'metrics', 'events', 'asynchronous_metrics',
-  'time_zones', 'build_options',
+  'tables',
+  'columns',
+  'databases',
+  'parts',
+  'parts_columns',
+  'detached_parts',
+  'functions',
+  'table_functions',
+  'data_type_families',
+  'formats',
+  'one',
+  'numbers',
+  'numbers_mt',
+  'zeros',
+  'zeros_mt',
+  'settings',
+  'merges',
+  'mutations',
+  'metrics',
+  'events',
+  'asynchronous_metrics',
+  'time_zones',
+  'build_options',
 ]);
 
 const INFORMATION_SCHEMA = new Set(['information_schema', 'INFORMATION_SCHEMA']);
@@ -111,15 +131,18 @@ async function engineAst(driver: Driver, formatted: string, params: QueryParams)
   } catch (err) {
     throw new ReadOnlySqlError(`the query cannot be analysed: ${(err as Error).message}`);
   }
-  return text.split('\n').filter((l) => l.trim() !== '').map((explain) => {
-    const depth = explain.length - explain.trimStart().length;
-    const line = explain.trimStart();
-    const space = line.indexOf(' ');
-    const kind = space < 0 ? line : line.slice(0, space);
-    const rest = space < 0 ? '' : line.slice(space + 1);
-    const n = /\(children (\d+)\)\s*$/.exec(rest);
-    return { depth, kind, rest, children: n ? Number(n[1]) : 0 };
-  });
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((explain) => {
+      const depth = explain.length - explain.trimStart().length;
+      const line = explain.trimStart();
+      const space = line.indexOf(' ');
+      const kind = space < 0 ? line : line.slice(0, space);
+      const rest = space < 0 ? '' : line.slice(space + 1);
+      const n = /\(children (\d+)\)\s*$/.exec(rest);
+      return { depth, kind, rest, children: n ? Number(n[1]) : 0 };
+    });
 }
 
 /** A driver's database never changes while it is open, so it is asked once. */
@@ -142,14 +165,18 @@ function checkAst(ast: readonly AstNode[], currentDb: string): void {
   if (kind === 'Explain') {
     // EXPLAIN (plan, pipeline, syntax) of a SELECT: its one child must itself be a plain SELECT.
     const child = ast[1];
-    if (root.children !== 1 || child?.kind !== 'SelectWithUnionQuery') throw new ReadOnlySqlError('EXPLAIN is allowed for one SELECT only, without INTO OUTFILE or FORMAT');
+    if (root.children !== 1 || child?.kind !== 'SelectWithUnionQuery')
+      throw new ReadOnlySqlError('EXPLAIN is allowed for one SELECT only, without INTO OUTFILE or FORMAT');
   } else if (kind === 'ShowTables') {
     // SHOW TABLES [FROM db] [LIKE …]: at most the database name as a child; INTO OUTFILE adds a Literal.
-    if (root.children > 1 || (root.children === 1 && ast[1]?.kind !== 'Identifier')) throw new ReadOnlySqlError('INTO OUTFILE and FORMAT clauses are not allowed; choose the output with --format / the "format" field');
+    if (root.children > 1 || (root.children === 1 && ast[1]?.kind !== 'Identifier'))
+      throw new ReadOnlySqlError('INTO OUTFILE and FORMAT clauses are not allowed; choose the output with --format / the "format" field');
   } else {
     const expected = ROOT_CHILDREN[kind];
-    if (expected === undefined) throw new ReadOnlySqlError(`only read-only statements are allowed (SELECT, WITH, SHOW TABLES, DESCRIBE, EXISTS, EXPLAIN), got ${describeKind(kind)}`);
-    if (root.children !== expected) throw new ReadOnlySqlError('INTO OUTFILE and FORMAT clauses are not allowed; choose the output with --format / the "format" field');
+    if (expected === undefined)
+      throw new ReadOnlySqlError(`only read-only statements are allowed (SELECT, WITH, SHOW TABLES, DESCRIBE, EXISTS, EXPLAIN), got ${describeKind(kind)}`);
+    if (root.children !== expected)
+      throw new ReadOnlySqlError('INTO OUTFILE and FORMAT clauses are not allowed; choose the output with --format / the "format" field');
   }
   for (let i = 0; i < ast.length; i++) {
     const node = ast[i] as AstNode;
@@ -185,7 +212,8 @@ function checkTableName(node: AstNode, currentDb: string): void {
   }
   // A plain Identifier with a dot is usually alias.column; only TableIdentifier names a database for sure.
   if (node.kind !== 'TableIdentifier') return;
-  if (db !== currentDb && !INFORMATION_SCHEMA.has(db)) throw new ReadOnlySqlError(`the database ${db} is not readable through the query API (only ${currentDb})`);
+  if (db !== currentDb && !INFORMATION_SCHEMA.has(db))
+    throw new ReadOnlySqlError(`the database ${db} is not readable through the query API (only ${currentDb})`);
 }
 
 function describeKind(kind: string): string {

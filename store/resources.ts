@@ -133,15 +133,28 @@ export class ResourceStore {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const { latest, kind } = await this.head(name);
         if (kind !== null && kind !== input.kind) {
-          throw new ResourceConflictError(`resource "${name}" is a ${kind}; a new version cannot be a ${input.kind} (the kind of a name is fixed: use another name)`);
+          throw new ResourceConflictError(
+            `resource "${name}" is a ${kind}; a new version cannot be a ${input.kind} (the kind of a name is fixed: use another name)`,
+          );
         }
         if (input.parent !== null && input.parent > latest) {
-          throw new ResourceNotFoundError(`parent: resource "${name}" has no version ${input.parent}${latest ? ` (latest is ${latest})` : ' (it has no versions yet)'}`);
+          throw new ResourceNotFoundError(
+            `parent: resource "${name}" has no version ${input.parent}${latest ? ` (latest is ${latest})` : ' (it has no versions yet)'}`,
+          );
         }
         const version = latest + 1;
         const writeId = randomUUID();
         const line = jsonLine(
-          { name, version, kind: input.kind, content: JSON.stringify(input.content), parent: input.parent ?? 0, metrics: input.metrics, author: input.author ?? '', write_id: writeId },
+          {
+            name,
+            version,
+            kind: input.kind,
+            content: JSON.stringify(input.content),
+            parent: input.parent ?? 0,
+            metrics: input.metrics,
+            author: input.author ?? '',
+            write_id: writeId,
+          },
           {},
         );
         await this.db.insertJsonEachRow('resource_versions', Buffer.from(`${line}\n`));
@@ -160,7 +173,10 @@ export class ResourceStore {
 
   async getVersion(name: string, version: number): Promise<ResourceVersion | null> {
     const [rows, labels] = await Promise.all([
-      this.db.query<VersionRow>(`SELECT ${VERSION_COLUMNS} FROM resource_versions WHERE name = {name:String} AND version = {version:UInt32} ${FIRST_PER_VERSION}`, { name, version }),
+      this.db.query<VersionRow>(
+        `SELECT ${VERSION_COLUMNS} FROM resource_versions WHERE name = {name:String} AND version = {version:UInt32} ${FIRST_PER_VERSION}`,
+        { name, version },
+      ),
       this.labels(name),
     ]);
     return rows[0] ? toVersion(rows[0], labels) : null;
@@ -176,7 +192,10 @@ export class ResourceStore {
       version = sel.version;
     } else if (sel.label !== undefined) {
       const v = labels[sel.label];
-      if (v === undefined) throw new ResourceNotFoundError(`resource "${name}" has no label "${sel.label}"${Object.keys(labels).length ? ` (labels: ${Object.keys(labels).join(', ')})` : ''}`);
+      if (v === undefined)
+        throw new ResourceNotFoundError(
+          `resource "${name}" has no label "${sel.label}"${Object.keys(labels).length ? ` (labels: ${Object.keys(labels).join(', ')})` : ''}`,
+        );
       version = v;
     } else {
       version = labels[DEFAULT_LABEL] ?? latest;

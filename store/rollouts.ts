@@ -73,39 +73,45 @@ function fromRow(r: RolloutRow): RolloutRecord {
 
 export function rolloutRow(r: RolloutRecord): string {
   // DateTime64(3) columns take bare integers as millisecond ticks (see json-line.ts).
-  return jsonLine({
-    rollout_id: r.rollout_id,
-    status: r.status,
-    mode: r.mode ?? '',
-    input: JSON.stringify(r.input),
-    resources: JSON.stringify(r.resources),
-    config: JSON.stringify(r.config),
-    metadata: JSON.stringify(r.metadata),
-    attempts: JSON.stringify(r.attempts),
-    attempt_count: r.attempts.length,
-    latest_attempt_id: r.attempts[r.attempts.length - 1]?.attempt_id ?? '',
-    queue_seq: r.queue_seq,
-    enqueued_at: r.enqueued_at,
-    started_at: r.started_at,
-    ended_at: r.ended_at,
-    updated_at: r.updated_at,
-    version: r.version,
-  }, {});
+  return jsonLine(
+    {
+      rollout_id: r.rollout_id,
+      status: r.status,
+      mode: r.mode ?? '',
+      input: JSON.stringify(r.input),
+      resources: JSON.stringify(r.resources),
+      config: JSON.stringify(r.config),
+      metadata: JSON.stringify(r.metadata),
+      attempts: JSON.stringify(r.attempts),
+      attempt_count: r.attempts.length,
+      latest_attempt_id: r.attempts[r.attempts.length - 1]?.attempt_id ?? '',
+      queue_seq: r.queue_seq,
+      enqueued_at: r.enqueued_at,
+      started_at: r.started_at,
+      ended_at: r.ended_at,
+      updated_at: r.updated_at,
+      version: r.version,
+    },
+    {},
+  );
 }
 
 export function attemptRow(a: AttemptRecord): string {
-  return jsonLine({
-    rollout_id: a.rollout_id,
-    attempt_id: a.attempt_id,
-    sequence: a.sequence,
-    worker_id: a.worker_id,
-    status: a.status,
-    started_at: a.started_at,
-    ended_at: a.ended_at,
-    last_heartbeat_at: a.last_heartbeat_at,
-    error: a.error,
-    version: a.version,
-  }, {});
+  return jsonLine(
+    {
+      rollout_id: a.rollout_id,
+      attempt_id: a.attempt_id,
+      sequence: a.sequence,
+      worker_id: a.worker_id,
+      status: a.status,
+      started_at: a.started_at,
+      ended_at: a.ended_at,
+      last_heartbeat_at: a.last_heartbeat_at,
+      error: a.error,
+      version: a.version,
+    },
+    {},
+  );
 }
 
 export interface RolloutListQuery {
@@ -118,7 +124,10 @@ export class RolloutStore {
   /** Created on the first write, so a store used only for reads needs no close. */
   private writer: BatchWriter | null = null;
 
-  constructor(private readonly db: Driver, private readonly writerOptions: Partial<BatchWriterOptions> = {}) {}
+  constructor(
+    private readonly db: Driver,
+    private readonly writerOptions: Partial<BatchWriterOptions> = {},
+  ) {}
 
   /** Attempt rows the store refused (the `rollouts` rows, which hold the attempts too, were written). */
   attemptRowsLost = 0;
@@ -139,10 +148,9 @@ export class RolloutStore {
   }
 
   async get(rolloutId: string): Promise<RolloutRecord | null> {
-    const rows = await this.db.query<RolloutRow>(
-      `SELECT ${COLUMNS} FROM rollouts WHERE rollout_id = {id:String} ORDER BY version DESC LIMIT 1`,
-      { id: rolloutId },
-    );
+    const rows = await this.db.query<RolloutRow>(`SELECT ${COLUMNS} FROM rollouts WHERE rollout_id = {id:String} ORDER BY version DESC LIMIT 1`, {
+      id: rolloutId,
+    });
     return rows[0] ? fromRow(rows[0]) : null;
   }
 
@@ -170,10 +178,9 @@ export class RolloutStore {
 
   /** Every rollout that is not final (what the queue reloads at start), in queue order. */
   async loadLive(): Promise<RolloutRecord[]> {
-    const rows = await this.db.query<RolloutRow>(
-      `SELECT * FROM ${LATEST} WHERE status NOT IN {final:Array(String)} ORDER BY queue_seq, rollout_id`,
-      { final: FINAL_STATUSES },
-    );
+    const rows = await this.db.query<RolloutRow>(`SELECT * FROM ${LATEST} WHERE status NOT IN {final:Array(String)} ORDER BY queue_seq, rollout_id`, {
+      final: FINAL_STATUSES,
+    });
     return rows.map(fromRow);
   }
 

@@ -107,7 +107,11 @@ export class ServerDriver implements Driver {
     }
     if (!FORMATS.has(format.name)) throw new StoreError(`unsupported insert format ${JSON.stringify(format.name)}`);
     try {
-      const res = await this.client.exec({ query: `INSERT INTO ${table}${columns} FORMAT ${format.name}`, values: Readable.from([rows]), clickhouse_settings: insertSettings(format) });
+      const res = await this.client.exec({
+        query: `INSERT INTO ${table}${columns} FORMAT ${format.name}`,
+        values: Readable.from([rows]),
+        clickhouse_settings: insertSettings(format),
+      });
       res.stream.resume();
     } catch (err) {
       throw wrap(err);

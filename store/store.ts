@@ -37,7 +37,10 @@ export class Store {
   readonly writer: BatchWriter;
   readonly sqlLimits: SqlLimits;
 
-  private constructor(readonly driver: Driver, cfg: StoreConfig) {
+  private constructor(
+    readonly driver: Driver,
+    cfg: StoreConfig,
+  ) {
     this.writer = new BatchWriter(driver, cfg.batch, cfg.observer);
     this.sqlLimits = { ...DEFAULT_SQL_LIMITS, ...cfg.sqlLimits };
   }

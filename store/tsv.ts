@@ -23,11 +23,16 @@ const QUOTED_SPECIAL_G = /[\\'\t\n\r]/g;
 
 function escapeChar(c: string): string {
   switch (c) {
-    case '\\': return '\\\\';
-    case '\t': return '\\t';
-    case '\n': return '\\n';
-    case '\r': return '\\r';
-    default: return "\\'";
+    case '\\':
+      return '\\\\';
+    case '\t':
+      return '\\t';
+    case '\n':
+      return '\\n';
+    case '\r':
+      return '\\r';
+    default:
+      return "\\'";
   }
 }
 
@@ -41,7 +46,9 @@ export function tsvString(s: string): string {
 
 /** A single-quoted string inside an Array or Map literal. */
 export function quoted(s: string): string {
-  return s.includes('\\') || s.includes("'") || s.includes('\t') || s.includes('\n') || s.includes('\r') ? `'${s.replace(QUOTED_SPECIAL_G, escapeChar)}'` : `'${s}'`;
+  return s.includes('\\') || s.includes("'") || s.includes('\t') || s.includes('\n') || s.includes('\r')
+    ? `'${s.replace(QUOTED_SPECIAL_G, escapeChar)}'`
+    : `'${s}'`;
 }
 
 const ZEROS = '0000000000000000000';

@@ -98,7 +98,9 @@ async function agentFilter(db: Driver, pattern: string | undefined, rollouts: re
 
 /** The trace a stored span belongs to (a reward may name only the span), or null before it arrives. */
 export async function traceOfSpan(db: Driver, spanId: string): Promise<string | null> {
-  const rows = await db.query<{ trace_id: string }>('SELECT TraceId AS trace_id FROM otel_traces WHERE SpanId = {s:String} LIMIT 1', { s: spanId.toLowerCase() });
+  const rows = await db.query<{ trace_id: string }>('SELECT TraceId AS trace_id FROM otel_traces WHERE SpanId = {s:String} LIMIT 1', {
+    s: spanId.toLowerCase(),
+  });
   return rows[0]?.trace_id ?? null;
 }
 

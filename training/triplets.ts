@@ -58,7 +58,10 @@ export function buildRollouts(calls: StoredCall[], contents: StoredContent[], id
 
   const resolved: ResolvedCall[] = calls.map((c) => {
     const extra = contentBySpan.get(`${c.trace_id}/${c.span_id}`) ?? [];
-    const input = mergeInput(c.input, extra.flatMap((e) => e.input));
+    const input = mergeInput(
+      c.input,
+      extra.flatMap((e) => e.input),
+    );
     const output = c.output.length > 0 ? c.output : extra.flatMap((e) => e.output);
     const ident = identityByTrace.get(c.trace_id);
     const rollout = c.rollout_id || ident?.rollout_id || c.conversation_id || c.trace_id;

@@ -48,12 +48,15 @@ export class ActiveEvaluator implements Evaluator {
     if (failed.length === ids.length) {
       // Not a bad prompt: the agent or its workers are broken. Scoring it 0 would hide that.
       const first = failed.find((f) => f?.error)?.error;
-      throw new EvaluationError(`all ${ids.length} rollouts of candidate ${c.id} (version ${version}) ${failed[0]?.status ?? 'failed'}${first ? `; the first error: ${first}` : ''}`);
+      throw new EvaluationError(
+        `all ${ids.length} rollouts of candidate ${c.id} (version ${version}) ${failed[0]?.status ?? 'failed'}${first ? `; the first error: ${first}` : ''}`,
+      );
     }
     let results = await this.opts.data.rolloutResults(ids);
     // The reward travels with the rollout's telemetry, which may trail its completion by a moment.
     const deadline = Date.now() + cfg.telemetry_wait_ms;
-    const lacking = (): string[] => ids.filter((id) => finished.get(id)?.status === 'succeeded' && finished.get(id)?.reward == null && results.get(id)?.reward == null);
+    const lacking = (): string[] =>
+      ids.filter((id) => finished.get(id)?.status === 'succeeded' && finished.get(id)?.reward == null && results.get(id)?.reward == null);
     while (lacking().length > 0 && Date.now() < deadline) {
       await pause(100);
       results = await this.opts.data.rolloutResults(ids);
@@ -71,7 +74,11 @@ export class ActiveEvaluator implements Evaluator {
         input: describeInput(e),
         output: r?.output ?? '',
         expected: e.expected === undefined ? undefined : String(e.expected),
-        explanation: failed ? `the rollout ${f?.status ?? 'did not finish'}${f?.error ? `: ${f.error}` : ''}` : reward === null ? 'no reward was recorded for this rollout' : r?.explanation || undefined,
+        explanation: failed
+          ? `the rollout ${f?.status ?? 'did not finish'}${f?.error ? `: ${f.error}` : ''}`
+          : reward === null
+            ? 'no reward was recorded for this rollout'
+            : r?.explanation || undefined,
       };
     });
   }

@@ -3,15 +3,16 @@ import type { TrainingAlgorithm } from '../algorithm.js';
 import { parseApoConfig, type ApoConfig } from './config.js';
 import { runApo, type ApoResult } from './run.js';
 
-export const apoAlgorithm: TrainingAlgorithm<ApoConfig, ApoResult & { resources: { resource: string; versions: unknown[]; labels: Record<string, number> } }> = {
-  name: 'apo',
-  summary: 'automatic prompt optimization of a prompt_template resource (beam search with textual gradients)',
-  parseConfig: (raw, where) => parseApoConfig(raw, where),
-  defaultJobName: (config) => config.name ?? `apo:${config.resource}`,
-  graceSeconds: (config) => config.data.grace_seconds,
-  needsWorkers: (config) => config.evaluation.mode === 'active',
-  async run(config, ports, ctx) {
-    const result = await runApo(config, { ...ports, ...ctx });
-    return { ...result, resources: { resource: config.resource, versions: result.written, labels: result.labels } };
-  },
-};
+export const apoAlgorithm: TrainingAlgorithm<ApoConfig, ApoResult & { resources: { resource: string; versions: unknown[]; labels: Record<string, number> } }> =
+  {
+    name: 'apo',
+    summary: 'automatic prompt optimization of a prompt_template resource (beam search with textual gradients)',
+    parseConfig: (raw, where) => parseApoConfig(raw, where),
+    defaultJobName: (config) => config.name ?? `apo:${config.resource}`,
+    graceSeconds: (config) => config.data.grace_seconds,
+    needsWorkers: (config) => config.evaluation.mode === 'active',
+    async run(config, ports, ctx) {
+      const result = await runApo(config, { ...ports, ...ctx });
+      return { ...result, resources: { resource: config.resource, versions: result.written, labels: result.labels } };
+    },
+  };

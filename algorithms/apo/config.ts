@@ -9,13 +9,20 @@ import { errorClass } from '../../schemas/errors.js';
 export const ConfigError = errorClass('ConfigError', 'invalid');
 export type ConfigError = InstanceType<typeof ConfigError>;
 
-const posInt = (what = 'an integer') => z.number({ error: `must be ${what}` }).int(`must be ${what}`).min(1, 'must be at least 1');
+const posInt = (what = 'an integer') =>
+  z
+    .number({ error: `must be ${what}` })
+    .int(`must be ${what}`)
+    .min(1, 'must be at least 1');
 
 /** An OpenAI-compatible endpoint: base URL, model, and the NAME of the variable holding the key (never the key). */
 export const Endpoint = z.strictObject({
   base_url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   model: z.string().min(1, 'must not be empty').optional(),
-  api_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
+  api_key_env: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+    .optional(),
   temperature: z.number().min(0).max(2).optional(),
   timeout_ms: posInt().optional(),
   max_retries: z.number().int().min(0).max(10).optional(),
@@ -128,10 +135,16 @@ export const ApoConfig = z.strictObject({
     .prefault({}),
   budget: z.strictObject({ rollouts: posInt().default(1000) }).prefault({}),
   /** The label the winner gets. */
-  candidate_label: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be a label name').default('candidate'),
+  candidate_label: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be a label name')
+    .default('candidate'),
   promote: z
     .strictObject({
-      label: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be a label name').default('production'),
+      label: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be a label name')
+        .default('production'),
       /** Promote when the winner beats the start prompt on validation by at least this much. */
       min_improvement: z.number().min(0).optional(),
       /** Promote whatever wins (what `--promote` sets). */
@@ -147,10 +160,7 @@ export function describeIssues(err: z.ZodError, prefix = ''): string {
   return err.issues
     .slice(0, 3)
     .map((issue) => {
-      const path = [prefix, ...issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))]
-        .filter(Boolean)
-        .join('.')
-        .replace(/\.\[/g, '[');
+      const path = [prefix, ...issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))].filter(Boolean).join('.').replace(/\.\[/g, '[');
       let message = issue.message;
       if (issue.code === 'unrecognized_keys') message = `unknown key${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
       if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) message = 'is required';

@@ -48,7 +48,7 @@ export function readExampleFile(path: string, field: string): Example[] {
         });
     } else {
       const v = ext === '.json' ? (JSON.parse(text) as unknown) : (parseYaml(text) as unknown);
-      rows = Array.isArray(v) ? v : Array.isArray((v as { examples?: unknown })?.examples) ? ((v as { examples: unknown[] }).examples) : [];
+      rows = Array.isArray(v) ? v : Array.isArray((v as { examples?: unknown })?.examples) ? (v as { examples: unknown[] }).examples : [];
     }
   } catch (err) {
     if (err instanceof ConfigError) throw err;
@@ -79,7 +79,8 @@ export async function loadSource(src: DataSource, field: string, ctx: LoadContex
   try {
     calls = await ctx.data.recordedCalls({ ...ctx.window, ...(agent ? { agent } : {}), limit: src.recorded.limit });
   } catch (err) {
-    if ((err as Error).message.startsWith('agent is not a valid regular expression')) throw new ConfigError(`${field}.recorded.agent: ${(err as Error).message}`);
+    if ((err as Error).message.startsWith('agent is not a valid regular expression'))
+      throw new ConfigError(`${field}.recorded.agent: ${(err as Error).message}`);
     throw err;
   }
   const out: Example[] = [];

@@ -44,13 +44,19 @@ export function lastNumberGrade(output: string, expected: unknown): Grade {
   return {
     reward: 0,
     expected: String(expected),
-    explanation: last === undefined ? `expected ${want}; the reply holds no number` : got.some((n) => Math.abs(n - want) < 1e-9) ? `expected ${want}; the reply mentions it but ends with ${last}` : `expected ${want}; the reply's final number is ${last}`,
+    explanation:
+      last === undefined
+        ? `expected ${want}; the reply holds no number`
+        : got.some((n) => Math.abs(n - want) < 1e-9)
+          ? `expected ${want}; the reply mentions it but ends with ${last}`
+          : `expected ${want}; the reply's final number is ${last}`,
   };
 }
 
 export function normalizeGrade(g: Grade | number, what: string): Grade {
   const grade = typeof g === 'number' ? { reward: g } : g;
-  if (!grade || typeof grade.reward !== 'number' || !Number.isFinite(grade.reward)) throw new GraderError(`${what} returned ${JSON.stringify(g)?.slice(0, 100)}, not a number or {reward}`);
+  if (!grade || typeof grade.reward !== 'number' || !Number.isFinite(grade.reward))
+    throw new GraderError(`${what} returned ${JSON.stringify(g)?.slice(0, 100)}, not a number or {reward}`);
   return grade;
 }
 

@@ -9,7 +9,17 @@ export class MemoryResources implements ResourcePort {
 
   async createVersion(name: string, input: NewVersion): Promise<ResourceVersion> {
     const list = this.versions.get(name) ?? [];
-    const v: ResourceVersion = { name, version: list.length + 1, kind: input.kind, content: input.content, parent: input.parent, metrics: input.metrics, labels: [], author: input.author, created_at: new Date().toISOString() };
+    const v: ResourceVersion = {
+      name,
+      version: list.length + 1,
+      kind: input.kind,
+      content: input.content,
+      parent: input.parent,
+      metrics: input.metrics,
+      labels: [],
+      author: input.author,
+      created_at: new Date().toISOString(),
+    };
     list.push(v);
     this.versions.set(name, list);
     for (const l of input.labels) await this.moveLabel(name, l, v.version);

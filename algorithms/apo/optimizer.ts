@@ -41,7 +41,7 @@ export function critiqueRequest(prompt: string, failures: Failure[]): { system: 
     system: 'You are an expert prompt engineer. You diagnose why a prompt template makes a language model fail.',
     user: [
       'Critique the prompt template below: name the weaknesses of the prompt that explain the failing examples, and say how each could be fixed.',
-      'Placeholders such as {{question}} are filled in with each example\'s input.',
+      "Placeholders such as {{question}} are filled in with each example's input.",
       '',
       '<prompt_template>',
       prompt,
@@ -102,7 +102,9 @@ export function parsePrompts(text: string): string[] {
     const got = fromJson(c);
     if (got && got.length > 0) return got.map((s) => s.trim()).filter(Boolean);
   }
-  const tagged = [...trimmed.matchAll(/<(prompt|new_prompt|prompt_template|template)>\n?([\s\S]*?)\n?<\/\1>/gi)].map((m) => (m[2] ?? '').trim()).filter(Boolean);
+  const tagged = [...trimmed.matchAll(/<(prompt|new_prompt|prompt_template|template)>\n?([\s\S]*?)\n?<\/\1>/gi)]
+    .map((m) => (m[2] ?? '').trim())
+    .filter(Boolean);
   return tagged;
 }
 
@@ -113,7 +115,11 @@ export interface OptimizerOptions extends Endpoint {
 }
 
 /** The default endpoint: OPTIMIZER_BASE_URL / OPTIMIZER_MODEL / OPTIMIZER_API_KEY, else the OPENAI_* ones. */
-export function resolveEndpoint(e: Endpoint, prefix: 'OPTIMIZER' | 'AGENT' | 'JUDGE', fallbackModel: string): { baseURL: string; model: string; apiKey: string } {
+export function resolveEndpoint(
+  e: Endpoint,
+  prefix: 'OPTIMIZER' | 'AGENT' | 'JUDGE',
+  fallbackModel: string,
+): { baseURL: string; model: string; apiKey: string } {
   const env = (k: string): string | undefined => (process.env[k]?.trim() ? process.env[k]?.trim() : undefined);
   const baseURL = e.base_url ?? env(`${prefix}_BASE_URL`) ?? env('OPENAI_BASE_URL') ?? 'https://api.openai.com/v1';
   const model = e.model ?? env(`${prefix}_MODEL`) ?? env('OPENAI_MODEL') ?? fallbackModel;
@@ -172,7 +178,8 @@ export class OpenAIOptimizer implements OptimizerModel {
   async rewrite(prompt: string, critique: string, failures: Failure[], n: number, seed: number): Promise<string[]> {
     const text = await this.ask(rewriteRequest(prompt, critique, failures, n), seed, 'rewrite');
     const prompts = parsePrompts(text);
-    if (prompts.length === 0) throw new OptimizerError(`the optimizer's rewrite holds no prompt (expected JSON {"prompts": [...]}), got: ${JSON.stringify(text.slice(0, 160))}`);
+    if (prompts.length === 0)
+      throw new OptimizerError(`the optimizer's rewrite holds no prompt (expected JSON {"prompts": [...]}), got: ${JSON.stringify(text.slice(0, 160))}`);
     return prompts.slice(0, n);
   }
 }

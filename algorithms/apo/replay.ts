@@ -57,7 +57,10 @@ export class ReplayEvaluator implements Evaluator {
   readonly model: string;
   calls = 0;
 
-  constructor(private readonly shape: PromptShape, private readonly opts: ReplayOptions) {
+  constructor(
+    private readonly shape: PromptShape,
+    private readonly opts: ReplayOptions,
+  ) {
     const ep = resolveEndpoint(opts.model, 'AGENT', 'gpt-4.1-mini');
     this.model = ep.model;
     this.client = new OpenAI({ baseURL: ep.baseURL, apiKey: ep.apiKey, timeout: opts.model.timeout_ms ?? 120_000, maxRetries: opts.model.max_retries ?? 2 });
@@ -77,7 +80,11 @@ export class ReplayEvaluator implements Evaluator {
       let output: string;
       try {
         this.calls++;
-        const res = await this.client.chat.completions.create({ model: this.opts.model.model ?? (e.recorded?.model || this.model), messages, temperature: this.opts.model.temperature });
+        const res = await this.client.chat.completions.create({
+          model: this.opts.model.model ?? (e.recorded?.model || this.model),
+          messages,
+          temperature: this.opts.model.temperature,
+        });
         output = res.choices?.[0]?.message?.content ?? '';
       } catch (err) {
         throw new EvaluationError(`the agent's model failed while replaying example ${e.id}: ${(err as Error).message}`);

@@ -84,7 +84,9 @@ export async function runApo(cfg: ApoConfig, deps: ApoDeps): Promise<ApoResult> 
   try {
     start = await deps.resources.resolve(cfg.resource, sel);
   } catch (err) {
-    throw new ConfigError(`resource: cannot read ${cfg.resource} (${'label' in sel ? `label ${sel.label}` : `version ${sel.version}`}): ${(err as Error).message}`);
+    throw new ConfigError(
+      `resource: cannot read ${cfg.resource} (${'label' in sel ? `label ${sel.label}` : `version ${sel.version}`}): ${(err as Error).message}`,
+    );
   }
   if (start.kind !== 'prompt_template') throw new ConfigError(`resource: ${cfg.resource} is a ${start.kind}, APO optimizes prompt_template resources`);
   const shape = promptShape(start.content, cfg.message);
@@ -92,12 +94,38 @@ export async function runApo(cfg: ApoConfig, deps: ApoDeps): Promise<ApoResult> 
 
   const { train, validation } = await loadData(cfg.data, { baseDir: deps.baseDir, data: deps.data, template: startText, window: deps.window });
   const skipped = (reason: string): ApoResult => ({
-    status: 'skipped', reason, baseline: null, best: null, rollouts: 0, startVersion: start.version, bestVersion: null, promoted: false, labels: {}, written: [], metrics: { train_examples: train.length, validation_examples: validation.length }, summaries: [], curve: [], stopReason: reason, startText, bestText: startText,
+    status: 'skipped',
+    reason,
+    baseline: null,
+    best: null,
+    rollouts: 0,
+    startVersion: start.version,
+    bestVersion: null,
+    promoted: false,
+    labels: {},
+    written: [],
+    metrics: { train_examples: train.length, validation_examples: validation.length },
+    summaries: [],
+    curve: [],
+    stopReason: reason,
+    startText,
+    bestText: startText,
   });
-  if (train.length < cfg.data.min_examples) return skipped(`${train.length} train example${train.length === 1 ? '' : 's'} (data.min_examples is ${cfg.data.min_examples})`);
+  if (train.length < cfg.data.min_examples)
+    return skipped(`${train.length} train example${train.length === 1 ? '' : 's'} (data.min_examples is ${cfg.data.min_examples})`);
   if (validation.length === 0) return skipped('no validation example');
 
-  deps.emit({ event: 'run_started', run_id: deps.runId, job: deps.job, resource: cfg.resource, start_version: start.version, mode: cfg.evaluation.mode, train: train.length, validation: validation.length, budget: cfg.budget.rollouts });
+  deps.emit({
+    event: 'run_started',
+    run_id: deps.runId,
+    job: deps.job,
+    resource: cfg.resource,
+    start_version: start.version,
+    mode: cfg.evaluation.mode,
+    train: train.length,
+    validation: validation.length,
+    budget: cfg.budget.rollouts,
+  });
 
   const optimizer = deps.optimizer ?? new OpenAIOptimizer(cfg.optimizer);
   const startCandidate: Candidate = { id: 'c0', text: startText, parentId: null, round: 0, version: start.version };
@@ -169,7 +197,13 @@ export async function runApo(cfg: ApoConfig, deps: ApoDeps): Promise<ApoResult> 
       let productionScore = result.baseline;
       const production = await deps.resources.resolve(cfg.resource, { label: cfg.promote.label }).catch(() => null);
       if (production && production.version !== start.version) {
-        const prodCandidate: Candidate = { id: 'production', text: shapeText(promptShape(production.content, cfg.message)), parentId: null, round: 0, version: production.version };
+        const prodCandidate: Candidate = {
+          id: 'production',
+          text: shapeText(promptShape(production.content, cfg.message)),
+          parentId: null,
+          round: 0,
+          version: production.version,
+        };
         productionScore = mean(await scorer.score(prodCandidate, validation, { set: 'validation' }).catch(() => []));
       }
       wins = result.bestValidation >= productionScore + cfg.promote.min_improvement;

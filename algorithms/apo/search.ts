@@ -122,7 +122,14 @@ export async function beamSearch(input: SearchInput): Promise<SearchResult> {
             const id = `c${candidates.length + children.length}`;
             if (!check.ok || dup) {
               rejected++;
-              emit({ event: 'candidate', round, candidate: '-', parent: member.id, status: 'rejected', reason: check.ok ? `same text as ${dup?.id}` : check.reason });
+              emit({
+                event: 'candidate',
+                round,
+                candidate: '-',
+                parent: member.id,
+                status: 'rejected',
+                reason: check.ok ? `same text as ${dup?.id}` : check.reason,
+              });
               continue;
             }
             const child: Candidate = { id, text, parentId: member.id, round };
@@ -137,7 +144,14 @@ export async function beamSearch(input: SearchInput): Promise<SearchResult> {
         stopReason = beam.every((m) => scorer.known(m, minibatch).every((o) => o.reward >= search.success_threshold))
           ? 'the beam solves every minibatch example'
           : 'the optimizer proposed no valid child';
-        emit({ event: 'round_finished', round, beam: beam.map((c) => ({ id: c.id, train: mean(scorer.known(c, train)) })), validation: null, best_validation: bestValidation, rollouts: scorer.spent });
+        emit({
+          event: 'round_finished',
+          round,
+          beam: beam.map((c) => ({ id: c.id, train: mean(scorer.known(c, train)) })),
+          validation: null,
+          best_validation: bestValidation,
+          rollouts: scorer.spent,
+        });
         break;
       }
 
@@ -182,7 +196,15 @@ export async function beamSearch(input: SearchInput): Promise<SearchResult> {
 
   const summaries: CandidateSummary[] = candidates.map((c) => {
     const t = scorer.known(c, train);
-    return { id: c.id, parent: c.parentId, round: c.round, version: c.version, train: t.length ? mean(t) : null, train_n: t.length, validation: validationScore.get(c.id) ?? null };
+    return {
+      id: c.id,
+      parent: c.parentId,
+      round: c.round,
+      version: c.version,
+      train: t.length ? mean(t) : null,
+      train_n: t.length,
+      validation: validationScore.get(c.id) ?? null,
+    };
   });
   return { baseline, best, bestValidation, candidates, summaries, curve, rounds: Math.min(round, search.rounds), stopReason, rejected };
 }

@@ -21,7 +21,12 @@ export function promptShape(content: unknown, messageIndex?: number): PromptShap
   const c = (typeof content === 'string' ? { template: content } : content) as TemplateContent | null;
   if (c && typeof c.template === 'string') return { base: { template: c.template }, message: null };
   if (c && Array.isArray(c.messages) && c.messages.length > 0) {
-    const idx = messageIndex ?? Math.max(0, c.messages.findIndex((m) => m.role === 'system'));
+    const idx =
+      messageIndex ??
+      Math.max(
+        0,
+        c.messages.findIndex((m) => m.role === 'system'),
+      );
     if (idx >= c.messages.length) throw new Error(`message: the template has ${c.messages.length} messages, there is no index ${idx}`);
     return { base: { messages: c.messages.map((m) => ({ ...m })) }, message: idx };
   }

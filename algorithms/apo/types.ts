@@ -65,15 +65,42 @@ export interface CandidateSummary {
 
 /** One JSON object per event with `--format jsonl`; the progress display reads the same events. */
 export type ApoEvent =
-  | { event: 'run_started'; run_id: string; job: string; resource: string; start_version: number; mode: string; train: number; validation: number; budget: number }
+  | {
+      event: 'run_started';
+      run_id: string;
+      job: string;
+      resource: string;
+      start_version: number;
+      mode: string;
+      train: number;
+      validation: number;
+      budget: number;
+    }
   | { event: 'baseline'; validation: number; rollouts: number }
   | { event: 'round_started'; round: number; rounds: number; beam: string[] }
   | { event: 'critique'; round: number; candidate: string; failures: number; critique: string }
   | { event: 'candidate'; round: number; candidate: string; parent: string; status: 'new' | 'rejected'; reason?: string; version?: number }
   | { event: 'evaluated'; candidate: string; examples: number; mean: number; set: 'train' | 'validation'; rollouts: number }
-  | { event: 'round_finished'; round: number; beam: { id: string; train: number | null }[]; validation: number | null; best_validation: number; rollouts: number }
+  | {
+      event: 'round_finished';
+      round: number;
+      beam: { id: string; train: number | null }[];
+      validation: number | null;
+      best_validation: number;
+      rollouts: number;
+    }
   | { event: 'stopped'; reason: string; rollouts: number }
   | { event: 'resources_written'; resource: string; versions: { candidate: string; version: number; parent: number | null }[]; labels: Record<string, number> }
-  | { event: 'run_finished'; run_id: string; status: 'succeeded' | 'failed' | 'skipped'; baseline?: number; best?: number; rollouts: number; error?: string; best_version?: number; promoted?: boolean };
+  | {
+      event: 'run_finished';
+      run_id: string;
+      status: 'succeeded' | 'failed' | 'skipped';
+      baseline?: number;
+      best?: number;
+      rollouts: number;
+      error?: string;
+      best_version?: number;
+      promoted?: boolean;
+    };
 
 export type EmitFn = (e: ApoEvent) => void;

@@ -27,11 +27,19 @@ export interface JobOutcome<R extends AlgorithmResult = AlgorithmResult> {
 }
 
 export function newRunId(job: string, now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${job.replace(/[^A-Za-z0-9._-]+/g, '-')}-${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
-export async function runJob<R extends AlgorithmResult = AlgorithmResult>(job: JobDefinition, runs: JobRunStore, ports: JobPorts, opts: RunJobOptions): Promise<JobOutcome<R>> {
+export async function runJob<R extends AlgorithmResult = AlgorithmResult>(
+  job: JobDefinition,
+  runs: JobRunStore,
+  ports: JobPorts,
+  opts: RunJobOptions,
+): Promise<JobOutcome<R>> {
   const algorithm = algorithmNamed(job.algorithm);
   if (!algorithm) throw new Error(`job ${job.name}: unknown training algorithm "${job.algorithm}"`);
   const emit: EmitFn = opts.emit ?? (() => undefined);
@@ -59,7 +67,14 @@ export async function runJob<R extends AlgorithmResult = AlgorithmResult>(job: J
   let result: R | null = null;
   let error: Error | null = null;
   try {
-    result = (await algorithm.run(job.config, ports, { emit, runId, job: job.name, baseDir: job.baseDir, window: { sinceNs: since, untilNs: until }, promote: opts.promote })) as R;
+    result = (await algorithm.run(job.config, ports, {
+      emit,
+      runId,
+      job: job.name,
+      baseDir: job.baseDir,
+      window: { sinceNs: since, untilNs: until },
+      promote: opts.promote,
+    })) as R;
     run.status = result.status === 'skipped' ? 'skipped' : 'succeeded';
     run.metrics = result.metrics;
     run.resources = result.resources ?? null;

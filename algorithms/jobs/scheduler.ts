@@ -41,9 +41,7 @@ export class Scheduler {
 
   /** When each job runs next. */
   nextRuns(): { job: string; schedule: string; next: Date | null }[] {
-    return this.jobs
-      .filter((j) => j.schedule)
-      .map((j, i) => ({ job: j.name, schedule: j.schedule as string, next: this.crons[i]?.nextRun() ?? null }));
+    return this.jobs.filter((j) => j.schedule).map((j, i) => ({ job: j.name, schedule: j.schedule as string, next: this.crons[i]?.nextRun() ?? null }));
   }
 
   /** Runs the job now unless it is already running (then reports the overlap and returns null). */

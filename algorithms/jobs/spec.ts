@@ -27,11 +27,17 @@ export interface JobDefinition<C = unknown> {
   raw: unknown;
 }
 
-const AlgorithmConfig = z.union([z.string().min(1), z.record(z.string(), z.unknown())], { error: 'must be the algorithm\'s config (a file path or the object)' });
+const AlgorithmConfig = z.union([z.string().min(1), z.record(z.string(), z.unknown())], {
+  error: "must be the algorithm's config (a file path or the object)",
+});
 
 const JobEntry = z
   .strictObject({
-    name: z.string().min(1, 'must not be empty').max(200).regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be letters, digits and ._:-'),
+    name: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(200)
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be letters, digits and ._:-'),
     schedule: z.string().min(1, 'must be a cron expression'),
     ...Object.fromEntries(ALGORITHMS.map((a) => [a.name, AlgorithmConfig.optional()])),
   })
@@ -75,7 +81,8 @@ export function apoJobFromFile(path: string): JobDefinition<ApoConfig> {
 export function jobsFromFile(path: string): JobDefinition[] {
   const raw = readConfigFile(path);
   const parsed = JobsFile.safeParse(raw);
-  if (parsed.success && raw !== null && typeof raw === 'object' && !('jobs' in raw) && !('api_keys' in raw)) throw new ConfigError(`${path}: jobs: is required`);
+  if (parsed.success && raw !== null && typeof raw === 'object' && !('jobs' in raw) && !('api_keys' in raw))
+    throw new ConfigError(`${path}: jobs: is required`);
   if (!parsed.success) throw new ConfigError(`${path}: ${describeIssues(parsed.error)}`);
   const baseDir = dirname(resolve(path));
   const names = new Set<string>();

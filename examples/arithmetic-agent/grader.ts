@@ -14,7 +14,11 @@ function answerOf(question: string): number | undefined {
   return answers.get(question.trim());
 }
 
-export default function grade(input: { vars: Record<string, unknown>; output: string; expected?: unknown }): { reward: number; explanation: string; expected?: string } {
+export default function grade(input: { vars: Record<string, unknown>; output: string; expected?: unknown }): {
+  reward: number;
+  explanation: string;
+  expected?: string;
+} {
   const expected = input.expected !== undefined ? Number(input.expected) : answerOf(String(input.vars.question ?? ''));
   if (expected === undefined || !Number.isFinite(expected)) return { reward: 0, explanation: 'no known answer for this question' };
   return { ...gradeAnswer(expected, input.output), expected: String(expected) };

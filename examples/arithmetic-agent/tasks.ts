@@ -28,8 +28,18 @@ function prng(seed: number): () => number {
 }
 
 const NAMES: [string, 'He' | 'She'][] = [
-  ['Tom', 'He'], ['Mia', 'She'], ['Sam', 'He'], ['Ana', 'She'], ['Leo', 'He'], ['Zoe', 'She'], ['Ben', 'He'], ['Ivy', 'She'],
-  ['Max', 'He'], ['Eva', 'She'], ['Raj', 'He'], ['Lin', 'She'],
+  ['Tom', 'He'],
+  ['Mia', 'She'],
+  ['Sam', 'He'],
+  ['Ana', 'She'],
+  ['Leo', 'He'],
+  ['Zoe', 'She'],
+  ['Ben', 'He'],
+  ['Ivy', 'She'],
+  ['Max', 'He'],
+  ['Eva', 'She'],
+  ['Raj', 'He'],
+  ['Lin', 'She'],
 ];
 const ITEMS = ['apples', 'stickers', 'marbles', 'pencils', 'cards', 'shells', 'stamps', 'beads'];
 
@@ -41,45 +51,82 @@ const TEMPLATES: ((p: Pick, int: Int) => { question: string; answer: number })[]
   (p, int) => {
     const [name, he] = p(NAMES);
     const item = p(ITEMS);
-    const a = int(2, 9), b = int(3, 12), c = int(1, a * b - 1);
-    return { question: `${name} has ${a} boxes of ${item}. Each box holds ${b} ${item}. ${he} gives away ${c} ${item}. How many ${item} does ${name} have left?`, answer: a * b - c };
+    const a = int(2, 9),
+      b = int(3, 12),
+      c = int(1, a * b - 1);
+    return {
+      question: `${name} has ${a} boxes of ${item}. Each box holds ${b} ${item}. ${he} gives away ${c} ${item}. How many ${item} does ${name} have left?`,
+      answer: a * b - c,
+    };
   },
   (p, int) => {
     const [name] = p(NAMES);
     const item = p(ITEMS);
-    const a = int(2, 9), b = int(3, 12), c = int(2, 15);
-    return { question: `${name} buys ${a} packs of ${item} with ${b} ${item} in each pack, then finds ${c} more ${item}. How many ${item} does ${name} have now?`, answer: a * b + c };
+    const a = int(2, 9),
+      b = int(3, 12),
+      c = int(2, 15);
+    return {
+      question: `${name} buys ${a} packs of ${item} with ${b} ${item} in each pack, then finds ${c} more ${item}. How many ${item} does ${name} have now?`,
+      answer: a * b + c,
+    };
   },
   (p, int) => {
     const [name, he] = p(NAMES);
     const item = p(ITEMS);
-    const k = int(2, 6), each = int(2, 9), b = int(2, 12);
+    const k = int(2, 6),
+      each = int(2, 9),
+      b = int(2, 12);
     const a = k * each - b;
-    if (a < 2) return { question: `${name} has ${k * each} ${item}. ${he} splits them equally among ${k} friends. How many ${item} does each friend get?`, answer: each };
-    return { question: `${name} has ${a} ${item} and buys ${b} more. ${he} splits them equally among ${k} friends. How many ${item} does each friend get?`, answer: each };
+    if (a < 2)
+      return {
+        question: `${name} has ${k * each} ${item}. ${he} splits them equally among ${k} friends. How many ${item} does each friend get?`,
+        answer: each,
+      };
+    return {
+      question: `${name} has ${a} ${item} and buys ${b} more. ${he} splits them equally among ${k} friends. How many ${item} does each friend get?`,
+      answer: each,
+    };
   },
   (_p, int) => {
-    const a = int(2, 9), b = int(4, 12), c = int(1, a * b - 1);
-    return { question: `A baker makes ${a} trays of cookies with ${b} cookies per tray. ${c} cookies are eaten. How many cookies are left?`, answer: a * b - c };
+    const a = int(2, 9),
+      b = int(4, 12),
+      c = int(1, a * b - 1);
+    return {
+      question: `A baker makes ${a} trays of cookies with ${b} cookies per tray. ${c} cookies are eaten. How many cookies are left?`,
+      answer: a * b - c,
+    };
   },
   (p, int) => {
     const [name] = p(NAMES);
     const item = p(ITEMS);
-    const a = int(10, 40), b = int(2, 15), c = int(1, a + b - 1);
+    const a = int(10, 40),
+      b = int(2, 15),
+      c = int(1, a + b - 1);
     return { question: `${name} had ${a} ${item}, won ${b} more, then lost ${c}. How many ${item} does ${name} have now?`, answer: a + b - c };
   },
   (_p, int) => {
-    const a = int(3, 9), b = int(4, 12), c = int(2, 15);
-    return { question: `A farmer has ${a} rows of trees with ${b} trees in each row. He plants ${c} more trees. How many trees are there in all?`, answer: a * b + c };
+    const a = int(3, 9),
+      b = int(4, 12),
+      c = int(2, 15);
+    return {
+      question: `A farmer has ${a} rows of trees with ${b} trees in each row. He plants ${c} more trees. How many trees are there in all?`,
+      answer: a * b + c,
+    };
   },
   (p, int) => {
     const [name] = p(NAMES);
-    const a = int(5, 25), b = int(3, 9);
+    const a = int(5, 25),
+      b = int(3, 9);
     return { question: `${name} reads ${a} pages a day for ${b} days. How many pages does ${name} read in total?`, answer: a * b };
   },
   (_p, int) => {
-    const k = int(2, 8), each = int(3, 9), c = int(1, 5);
-    return { question: `There are ${k * each} students split equally into ${k} teams. Then ${c} more students join each team. How many students are on each team?`, answer: each + c };
+    const k = int(2, 8),
+      each = int(3, 9),
+      c = int(1, 5);
+    return {
+      question: `There are ${k * each} students split equally into ${k} teams. Then ${c} more students join each team. How many students are on each team?`,
+      answer: each + c,
+    };
   },
 ];
 

@@ -28,8 +28,14 @@ const concurrency = Number(process.env.AGENT_CONCURRENCY ?? 8);
 // ---- stock OpenTelemetry --------------------------------------------------------------------------------
 const resource = resourceFromAttributes({ 'service.name': process.env.OTEL_SERVICE_NAME ?? 'arithmetic-agent' });
 // A rollout is short and the trainer reads its telemetry right after: export every 100 ms.
-const tracerProvider = new TracerProvider({ resource, spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter(), scheduledDelayMillis: 100 })] });
-const loggerProvider = new LoggerProvider({ resource, processors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter(), scheduledDelayMillis: 100 })] });
+const tracerProvider = new TracerProvider({
+  resource,
+  spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter(), scheduledDelayMillis: 100 })],
+});
+const loggerProvider = new LoggerProvider({
+  resource,
+  processors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter(), scheduledDelayMillis: 100 })],
+});
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
 trace.setGlobalTracerProvider(tracerProvider);

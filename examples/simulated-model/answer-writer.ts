@@ -54,7 +54,11 @@ function stepLines(r: NumericResult, d: Directives): string[] {
 const CHATTY_EN: ((v: string, r: NumericResult) => string)[] = [
   (v) => `Great question! After working through it, I get ${v}. Let me know if you need anything else!`,
   (v, r) => `Sure! The answer is ${v}, based on the ${mention(r, 0)} and the ${mention(r, -1)} mentioned in the problem.`,
-  (v, r) => `Looking at the numbers ${r.quantities.slice(0, 3).map((q) => formatNumber(q, null)).join(', ')}, the result comes out to ${v}.`,
+  (v, r) =>
+    `Looking at the numbers ${r.quantities
+      .slice(0, 3)
+      .map((q) => formatNumber(q, null))
+      .join(', ')}, the result comes out to ${v}.`,
   (v, r) => `I believe it works out to ${v} in the end, once you account for the ${mention(r, -1)} from the last part of the question.`,
   (v) => `That would be ${v}.`,
   (v, r) => `Okay, so the total comes to ${v} (the problem starts from ${mention(r, 0)}).`,

@@ -40,10 +40,22 @@ export function registerChatRoute(app: FastifyInstance, ctx: RouteContext): void
     for (let i = 0; i < (body.n ?? 1); i++) {
       const gen = generate(conv, { model: body.model, salt, variant: i });
       if (gen.toolCalls.length > 0) {
-        choices.push({ index: i, text: gen.text, toolCalls: gen.toolCalls, finishReason: 'tool_calls', tokens: generatedTokens(gen.text ?? '', gen.toolCalls, 'tool_calls') });
+        choices.push({
+          index: i,
+          text: gen.text,
+          toolCalls: gen.toolCalls,
+          finishReason: 'tool_calls',
+          tokens: generatedTokens(gen.text ?? '', gen.toolCalls, 'tool_calls'),
+        });
       } else {
         const limited = applyLimits(gen.text ?? '', body.stop, maxTokens);
-        choices.push({ index: i, text: limited.text, toolCalls: [], finishReason: limited.finishReason, tokens: generatedTokens(limited.text, [], limited.finishReason) });
+        choices.push({
+          index: i,
+          text: limited.text,
+          toolCalls: [],
+          finishReason: limited.finishReason,
+          tokens: generatedTokens(limited.text, [], limited.finishReason),
+        });
       }
     }
     const prompt = promptTokens(conv.turns, conv.tools);
@@ -121,8 +133,13 @@ function streamChat(
       const end = generated.pop();
       chunk({ index: c.index, delta: { role: 'assistant', content: null }, ...ids([]) });
       c.toolCalls.forEach((call, k) => {
-        chunk({ index: c.index, delta: { tool_calls: [{ index: k, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] }, ...ids(k === 0 ? generated : []) });
-        for (const piece of fragments(call.arguments)) chunk({ index: c.index, delta: { tool_calls: [{ index: k, function: { arguments: piece } }] }, ...ids([]) });
+        chunk({
+          index: c.index,
+          delta: { tool_calls: [{ index: k, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] },
+          ...ids(k === 0 ? generated : []),
+        });
+        for (const piece of fragments(call.arguments))
+          chunk({ index: c.index, delta: { tool_calls: [{ index: k, function: { arguments: piece } }] }, ...ids([]) });
       });
       chunk({ index: c.index, delta: {}, finish_reason: 'tool_calls', ...ids(end ? [end] : []) });
       continue;

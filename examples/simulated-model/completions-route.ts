@@ -40,7 +40,10 @@ export function registerCompletionsRoute(app: FastifyInstance, ctx: RouteContext
                   tokens: pieces.map((t) => t.text),
                   token_logprobs: pieces.map((t, k) => pseudoLogprob(t.text, k)),
                   top_logprobs: pieces.map((t, k) => Object.fromEntries(pseudoAlternatives(t.text, k, body.logprobs ?? 0).map((a) => [a.token, a.logprob]))),
-                  text_offset: offsets(pieces.map((t) => t.text), body.echo ? prompt.length : 0),
+                  text_offset: offsets(
+                    pieces.map((t) => t.text),
+                    body.echo ? prompt.length : 0,
+                  ),
                 }
               : null,
           finish_reason: limited.finishReason,
@@ -56,9 +59,23 @@ export function registerCompletionsRoute(app: FastifyInstance, ctx: RouteContext
       const sse = new SseWriter(reply);
       for (const c of choices) {
         for (const t of tokenize(String(c.text))) {
-          sse.data({ id, object: 'text_completion', created, model: body.model, system_fingerprint: SYSTEM_FINGERPRINT, choices: [{ index: c.index, text: t.text, logprobs: null, finish_reason: null }] });
+          sse.data({
+            id,
+            object: 'text_completion',
+            created,
+            model: body.model,
+            system_fingerprint: SYSTEM_FINGERPRINT,
+            choices: [{ index: c.index, text: t.text, logprobs: null, finish_reason: null }],
+          });
         }
-        sse.data({ id, object: 'text_completion', created, model: body.model, system_fingerprint: SYSTEM_FINGERPRINT, choices: [{ index: c.index, text: '', logprobs: null, finish_reason: c.finish_reason }] });
+        sse.data({
+          id,
+          object: 'text_completion',
+          created,
+          model: body.model,
+          system_fingerprint: SYSTEM_FINGERPRINT,
+          choices: [{ index: c.index, text: '', logprobs: null, finish_reason: c.finish_reason }],
+        });
       }
       if (body.stream_options?.include_usage) sse.data({ id, object: 'text_completion', created, model: body.model, choices: [], usage });
       sse.done();

@@ -3,12 +3,32 @@
 // is the answer to anything else.
 
 const CAPITALS: Record<string, string> = {
-  france: 'Paris', germany: 'Berlin', italy: 'Rome', spain: 'Madrid', portugal: 'Lisbon',
-  japan: 'Tokyo', china: 'Beijing', india: 'New Delhi', canada: 'Ottawa', australia: 'Canberra',
-  brazil: 'Brasília', mexico: 'Mexico City', egypt: 'Cairo', kenya: 'Nairobi', russia: 'Moscow',
-  'united kingdom': 'London', 'the united kingdom': 'London', england: 'London',
-  'united states': 'Washington, D.C.', 'the united states': 'Washington, D.C.', usa: 'Washington, D.C.',
-  netherlands: 'Amsterdam', 'the netherlands': 'Amsterdam', sweden: 'Stockholm', norway: 'Oslo', poland: 'Warsaw',
+  france: 'Paris',
+  germany: 'Berlin',
+  italy: 'Rome',
+  spain: 'Madrid',
+  portugal: 'Lisbon',
+  japan: 'Tokyo',
+  china: 'Beijing',
+  india: 'New Delhi',
+  canada: 'Ottawa',
+  australia: 'Canberra',
+  brazil: 'Brasília',
+  mexico: 'Mexico City',
+  egypt: 'Cairo',
+  kenya: 'Nairobi',
+  russia: 'Moscow',
+  'united kingdom': 'London',
+  'the united kingdom': 'London',
+  england: 'London',
+  'united states': 'Washington, D.C.',
+  'the united states': 'Washington, D.C.',
+  usa: 'Washington, D.C.',
+  netherlands: 'Amsterdam',
+  'the netherlands': 'Amsterdam',
+  sweden: 'Stockholm',
+  norway: 'Oslo',
+  poland: 'Warsaw',
 };
 
 export interface TextAnswer {

@@ -20,7 +20,14 @@ export function applyLimits(text: string, stop: string | string[] | null | undef
   }
   if (maxTokens != null) {
     const tokens = tokenize(out);
-    if (tokens.length > maxTokens) return { text: tokens.slice(0, maxTokens).map((t) => t.text).join(''), finishReason: 'length' };
+    if (tokens.length > maxTokens)
+      return {
+        text: tokens
+          .slice(0, maxTokens)
+          .map((t) => t.text)
+          .join(''),
+        finishReason: 'length',
+      };
   }
   return { text: out, finishReason: 'stop' };
 }

@@ -98,7 +98,10 @@ export const NUMBER_ONLY_PHRASES = [
   /(do not|don't|never) (include|add|give|write|provide|output)( any)? (explanations?|extra text|other text|additional text|commentary|words|reasoning)/,
 ];
 
-const INCLUDE_UNITS = [/(include|with|state|add|give|keep|use) (the )?(appropriate |correct |proper |relevant )?units?\b/, /units? (in|with) (your|the) answer/];
+const INCLUDE_UNITS = [
+  /(include|with|state|add|give|keep|use) (the )?(appropriate |correct |proper |relevant )?units?\b/,
+  /units? (in|with) (your|the) answer/,
+];
 const OMIT_UNITS = [/(no|without|omit|exclude|drop|leave out) (the |any )?units?\b/, /(do not|don't) (include|add|write|give) (the |any )?units?\b/];
 const CONCISE = [/\b(concise|brief|briefly|succinct|terse|short answer|keep it short|keep (your|the) answer short|one sentence)\b/];
 const POLITE = [/\b(polite|politely|friendly|courteous|warm|kind and)\b/];
@@ -124,14 +127,19 @@ function findLabelledLine(text: string): string | null {
       return candidate.replace(/^the /i, '');
     }
   }
-  const after = /(after|prefix(ed)?( it| the answer| your answer)? with|preceded by|starting with|begin(ning)? with|line (that )?(starts|begins) with)\s*["'`]((final )?answer|result|solution)\s*:["'`]/i.exec(text);
+  const after =
+    /(after|prefix(ed)?( it| the answer| your answer)? with|preceded by|starting with|begin(ning)? with|line (that )?(starts|begins) with)\s*["'`]((final )?answer|result|solution)\s*:["'`]/i.exec(
+      text,
+    );
   if (after?.[4]) return after[4];
   return null;
 }
 
 function findJsonFormat(text: string): AnswerFormat | null {
   const sentence = sentences(text).find((s) =>
-    /\b(respond|reply|answer|return|output|format|formatted|write|give|provide|produce)\b[^.\n]{0,50}\bjson\b|\bjson (object|format|output|response|only)\b|\bas (a )?json\b|\bin json\b/i.test(s),
+    /\b(respond|reply|answer|return|output|format|formatted|write|give|provide|produce)\b[^.\n]{0,50}\bjson\b|\bjson (object|format|output|response|only)\b|\bas (a )?json\b|\bin json\b/i.test(
+      s,
+    ),
   );
   if (!sentence) return null;
   // Several quoted keys ("reasoning" and "answer"): the answer-like one holds the value.
@@ -204,5 +212,7 @@ export function isInstructionSentence(sentence: string): boolean {
   if (findLabelledLine(sentence) || findDecimals(s) !== null || findJsonFormat(sentence)) return true;
   // Imperative openers mark instructions only when the sentence carries no quantities of its own.
   if (/\d/.test(s)) return false;
-  return /^(please |you must |always |never |make sure |ensure |remember |note:|do not |don't )?(answer|respond|reply|return|output|format|round|use|include|end|begin|start|think|solve|show|explain|write|give|provide|keep|be|you are|your task|remember|make sure|ensure|never|always|note)\b/.test(s);
+  return /^(please |you must |always |never |make sure |ensure |remember |note:|do not |don't )?(answer|respond|reply|return|output|format|round|use|include|end|begin|start|think|solve|show|explain|write|give|provide|keep|be|you are|your task|remember|make sure|ensure|never|always|note)\b/.test(
+    s,
+  );
 }

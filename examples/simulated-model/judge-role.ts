@@ -4,7 +4,8 @@
 import { parseDirectives } from './instructions.js';
 import { numbersIn } from './prompt-analysis.js';
 
-const GRADE_VERB = /\b(grade|score|judge|evaluate|assess)\b|\b(rate|mark) (the|this|that|each)\b|\byou are an? (strict |fair |impartial )?(grader|judge|evaluator|examiner)\b/i;
+const GRADE_VERB =
+  /\b(grade|score|judge|evaluate|assess)\b|\b(rate|mark) (the|this|that|each)\b|\byou are an? (strict |fair |impartial )?(grader|judge|evaluator|examiner)\b/i;
 const HAS_REFERENCE = /\b(rubric|reference|expected|correct answer|ground truth|gold)\b/i;
 
 export function isJudgeRequest(text: string): boolean {
@@ -36,14 +37,20 @@ function labelled(text: string, label: RegExp): string | null {
 function findReference(text: string): string | null {
   return (
     tagged(text, ['reference', 'reference_answer', 'expected', 'expected_answer', 'gold', 'ground_truth', 'correct_answer']) ??
-    labelled(text, /^\s*(?:[-*]\s*)?(?:the\s+)?(?:reference(?: answer)?|expected(?: answer| output)?|correct answer|ground truth|gold(?: answer)?)\s*:\s*(.*)$/i)
+    labelled(
+      text,
+      /^\s*(?:[-*]\s*)?(?:the\s+)?(?:reference(?: answer)?|expected(?: answer| output)?|correct answer|ground truth|gold(?: answer)?)\s*:\s*(.*)$/i,
+    )
   );
 }
 
 function findCandidate(text: string): string | null {
   return (
     tagged(text, ['answer', 'response', 'candidate', 'candidate_answer', 'submission', 'model_answer', 'output', 'prediction']) ??
-    labelled(text, /^\s*(?:[-*]\s*)?(?:the\s+)?(?:candidate|model|student|agent|assistant|submitted|predicted|generated)?\s*(?:answer|response|output|submission|prediction)(?: to (?:grade|evaluate|judge))?\s*:\s*(.*)$/i)
+    labelled(
+      text,
+      /^\s*(?:[-*]\s*)?(?:the\s+)?(?:candidate|model|student|agent|assistant|submitted|predicted|generated)?\s*(?:answer|response|output|submission|prediction)(?: to (?:grade|evaluate|judge))?\s*:\s*(.*)$/i,
+    )
   );
 }
 
@@ -70,7 +77,11 @@ function findScale(text: string): Scale {
 function grade(candidate: string, reference: string, strict: boolean): { fraction: number; why: string } {
   const refNums = numbersIn(reference);
   const candNums = numbersIn(candidate);
-  const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9.]+/g, ' ').trim();
+  const norm = (s: string) =>
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9.]+/g, ' ')
+      .trim();
   if (norm(candidate) === norm(reference)) return { fraction: 1, why: 'The answer matches the reference exactly.' };
   if (refNums.length === 1 && /^\s*\$?-?[\d,.]+\s*\w*\s*$/.test(reference)) {
     const want = refNums[0] as number;
@@ -86,8 +97,14 @@ function grade(candidate: string, reference: string, strict: boolean): { fractio
     return { fraction: 0, why: `The answer ${last ?? '(none)'} does not match the reference value ${want}.` };
   }
   if (norm(candidate).includes(norm(reference))) return { fraction: strict ? 0.7 : 0.9, why: 'The answer contains the reference answer.' };
-  const refWords = new Set(norm(reference).split(' ').filter((w) => w.length > 2));
-  const overlap = norm(candidate).split(' ').filter((w) => refWords.has(w)).length;
+  const refWords = new Set(
+    norm(reference)
+      .split(' ')
+      .filter((w) => w.length > 2),
+  );
+  const overlap = norm(candidate)
+    .split(' ')
+    .filter((w) => refWords.has(w)).length;
   const fraction = refWords.size ? Math.min(1, overlap / refWords.size) * 0.6 : 0;
   return { fraction, why: fraction > 0 ? 'The answer partially overlaps with the reference.' : 'The answer does not match the reference.' };
 }

@@ -4,15 +4,7 @@
 
 import { findExpression } from './arithmetic-expression.js';
 import { writeNumericAnswer, writeTextAnswer, formatNumber, type NumericResult } from './answer-writer.js';
-import {
-  instructionText,
-  lastUserIndex,
-  toolExchangeSinceLastUser,
-  type Conversation,
-  type ToolCall,
-  type ToolSpec,
-  type Turn,
-} from './conversation.js';
+import { instructionText, lastUserIndex, toolExchangeSinceLastUser, type Conversation, type ToolCall, type ToolSpec, type Turn } from './conversation.js';
 import { answerGeneralQuestion } from './general-knowledge.js';
 import { hash32, hex, pick, unitHash } from './hash.js';
 import { parseDirectives, type Directives, type ReasoningLevel } from './instructions.js';
@@ -20,15 +12,7 @@ import { isJudgeRequest, writeJudgement } from './judge-role.js';
 import { optimizerTask, writeCritique, writeRewrite } from './optimizer-role.js';
 import { asksForNumber, extractQuestion } from './question.js';
 import { fillSchema } from './structured-output.js';
-import {
-  findLocation,
-  makeCall,
-  planArithmetic,
-  resultNumber,
-  summarizeResult,
-  toolKind,
-  type Intent,
-} from './tool-use.js';
+import { findLocation, makeCall, planArithmetic, resultNumber, summarizeResult, toolKind, type Intent } from './tool-use.js';
 import { mistakenAnswer, solveWordProblem, type Mistake, type Step } from './word-problem.js';
 
 export interface Generation {
@@ -127,9 +111,13 @@ function numericProblem(question: string): NumericProblem | null {
 
 function numericReply(r: NumericResult, d: Directives, styleKey: string, conv: Conversation): string {
   if (conv.json) {
-    const explanation = r.steps.map((s) => `${formatNumber(s.left.value, null)} ${s.op} ${formatNumber(s.right.value, null)} = ${formatNumber(s.result, null)}`).join('; ');
+    const explanation = r.steps
+      .map((s) => `${formatNumber(s.left.value, null)} ${s.op} ${formatNumber(s.right.value, null)} = ${formatNumber(s.result, null)}`)
+      .join('; ');
     const rounded = Number(formatNumber(r.value, d.decimals));
-    return JSON.stringify(fillSchema(conv.json.schema, { number: Number.isFinite(rounded) ? rounded : r.value, text: formatNumber(r.value, d.decimals), explanation }));
+    return JSON.stringify(
+      fillSchema(conv.json.schema, { number: Number.isFinite(rounded) ? rounded : r.value, text: formatNumber(r.value, d.decimals), explanation }),
+    );
   }
   return writeNumericAnswer(r, d, styleKey);
 }
@@ -179,11 +167,22 @@ function useTools(conv: Conversation, question: string, numeric: NumericProblem 
 
 /** A tool whose name words appear in the question ("get_order_status" for "status of my order"). */
 function nameOverlap(tool: ToolSpec, lowerQuestion: string): boolean {
-  const words = tool.name.toLowerCase().split(/[_\-.\s]+|(?<=[a-z])(?=[A-Z])/).filter((w) => w.length > 3 && !/^(get|set|tool|data|info)$/.test(w));
+  const words = tool.name
+    .toLowerCase()
+    .split(/[_\-.\s]+|(?<=[a-z])(?=[A-Z])/)
+    .filter((w) => w.length > 3 && !/^(get|set|tool|data|info)$/.test(w));
   return words.some((w) => lowerQuestion.includes(w.replace(/s$/, '')));
 }
 
-function answerFromResults(conv: Conversation, question: string, results: Turn[], calls: ToolCall[], numeric: NumericProblem | null, d: Directives, styleKey: string): string {
+function answerFromResults(
+  conv: Conversation,
+  question: string,
+  results: Turn[],
+  calls: ToolCall[],
+  numeric: NumericProblem | null,
+  d: Directives,
+  styleKey: string,
+): string {
   const last = results[results.length - 1] as Turn;
   const call = calls.find((c) => c.id === last.toolCallId) ?? calls[calls.length - 1];
   const tool = conv.tools.find((t) => t.name === call?.name);

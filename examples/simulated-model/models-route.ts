@@ -11,7 +11,8 @@ export const MODELS = [
     object: 'model',
     created: 1_700_000_000,
     owned_by: 'simulated',
-    description: 'simulated model (not a real LLM): follows instructions found in the prompt, slips on multi-step arithmetic when not told to reason step by step',
+    description:
+      'simulated model (not a real LLM): follows instructions found in the prompt, slips on multi-step arithmetic when not told to reason step by step',
   },
   {
     id: 'sim-large',

@@ -25,7 +25,8 @@ const CRITIQUE_REQUEST = new RegExp(
     String.raw`|\b(?:prompt|template)(?:'s)?\s+(?:weakness(?:es)?|flaws?|defects?|shortcomings?)\b`,
   'i',
 );
-const CRITIQUE_INPUT = /<(critique|feedback|gradient|criticism|analysis)>[\s\S]*?\S[\s\S]*?<\/\1>|(?:^|\n)[ \t]*(?:#+[ \t]*)?(critique|feedback|gradient|criticism|textual gradient)[ \t]*:[ \t]*\S|(?:^|\n)#+[ \t]*(critique|feedback|gradient|criticism)[ \t]*\n+\s*\S/i;
+const CRITIQUE_INPUT =
+  /<(critique|feedback|gradient|criticism|analysis)>[\s\S]*?\S[\s\S]*?<\/\1>|(?:^|\n)[ \t]*(?:#+[ \t]*)?(critique|feedback|gradient|criticism|textual gradient)[ \t]*:[ \t]*\S|(?:^|\n)#+[ \t]*(critique|feedback|gradient|criticism)[ \t]*\n+\s*\S/i;
 
 export type OptimizerTask = 'critique' | 'rewrite' | null;
 
@@ -100,10 +101,13 @@ export function findDefects(prompt: string, failures: FailureRecord[]): Finding[
 }
 
 const DEFECT_TEXT: Record<Defect, (f: Finding, total: number) => string> = {
-  'extra-text': (f, n) => `Answers contain extra text around the answer (${f.count} of ${n} failures), e.g. ${f.example ?? 'a full sentence instead of the value'}.`,
-  'buried-answer': (f, n) => `The correct number is buried among other numbers, so the last number in the reply is not the answer (${f.count} of ${n} failures).`,
+  'extra-text': (f, n) =>
+    `Answers contain extra text around the answer (${f.count} of ${n} failures), e.g. ${f.example ?? 'a full sentence instead of the value'}.`,
+  'buried-answer': (f, n) =>
+    `The correct number is buried among other numbers, so the last number in the reply is not the answer (${f.count} of ${n} failures).`,
   'no-format': () => 'No output format specified: the prompt never says how the final answer must be written.',
-  arithmetic: (f, n) => `Multi-step arithmetic errors: the model drops or confuses a step (${f.count} of ${n} failures), e.g. ${f.example ?? 'a wrong final value'}.`,
+  arithmetic: (f, n) =>
+    `Multi-step arithmetic errors: the model drops or confuses a step (${f.count} of ${n} failures), e.g. ${f.example ?? 'a wrong final value'}.`,
   'no-reasoning': () => 'No instruction to reason step by step or to check the arithmetic, so multi-step problems are answered in one hurried jump.',
   rounding: (f, n) => `Answers are not rounded the way the expected answers are (${f.count} of ${n} failures).`,
   units: (f, n) => `Units are missing or inconsistent (${f.count} of ${n} failures).`,
@@ -127,7 +131,9 @@ export function writeCritique(text: string, jsonMode = false): string {
   const prompt = findPromptUnderEdit(text) ?? '';
   const failures = parseFailures(text.replace(prompt, ''));
   const findings = findDefects(prompt, failures);
-  const lines = [`Critique of the current prompt${failures.length ? ` (based on ${failures.length} failing example${failures.length === 1 ? '' : 's'})` : ''}:`];
+  const lines = [
+    `Critique of the current prompt${failures.length ? ` (based on ${failures.length} failing example${failures.length === 1 ? '' : 's'})` : ''}:`,
+  ];
   findings.forEach((f, i) => lines.push(`${i + 1}. ${DEFECT_TEXT[f.defect](f, failures.length)}`));
   if (findings.length === 0) lines.push('1. No clear defect is visible; the failures may come from ambiguous questions.');
   const fixes = [...new Set(findings.map((f) => FIX_TEXT[f.defect]))];
@@ -164,8 +170,14 @@ const VAGUE = ['Be careful with the math.', 'Think carefully before answering.',
 
 function needsFromCritique(critique: string): Need[] {
   const needs: Need[] = [];
-  if (/extra text|verbose|chatty|buried|extraneous|output format|answer format|format (is )?(not )?specified|only the (final )?(number|answer)|parse|exact match/i.test(critique)) needs.push('format');
-  if (/arithmetic|calculation|step[- ]by[- ]step|reason|miscalculat|(wrong|incorrect) (answer|number|result|value)s?|drops? (a )?step|hurried/i.test(critique)) needs.push('reasoning');
+  if (
+    /extra text|verbose|chatty|buried|extraneous|output format|answer format|format (is )?(not )?specified|only the (final )?(number|answer)|parse|exact match/i.test(
+      critique,
+    )
+  )
+    needs.push('format');
+  if (/arithmetic|calculation|step[- ]by[- ]step|reason|miscalculat|(wrong|incorrect) (answer|number|result|value)s?|drops? (a )?step|hurried/i.test(critique))
+    needs.push('reasoning');
   if (/\bround|decimal/i.test(critique)) needs.push('rounding');
   if (/\bunits?\b/i.test(critique)) needs.push('units');
   if (/\bjson\b/i.test(critique)) needs.push('json');
@@ -177,12 +189,20 @@ function critiqueIn(text: string): string {
   if (tagged?.[2]) return tagged[2];
   const heading = /(?:^|\n)#+[ \t]*(?:critique|feedback|gradient|criticism)[ \t]*\n([\s\S]*?)(?=\n#+[ \t]|$)/i.exec(text);
   if (heading?.[1]?.trim()) return heading[1];
-  const section = /(?:^|\n)[ \t]*(?:#+[ \t]*)?(?:critique|feedback|gradient|criticism|textual gradient)[ \t]*:([\s\S]*?)(?:\n[ \t]*\n(?=[ \t]*(?:#|[A-Z][\w ]{0,30}:))|$)/i.exec(text);
+  const section =
+    /(?:^|\n)[ \t]*(?:#+[ \t]*)?(?:critique|feedback|gradient|criticism|textual gradient)[ \t]*:([\s\S]*?)(?:\n[ \t]*\n(?=[ \t]*(?:#|[A-Z][\w ]{0,30}:))|$)/i.exec(
+      text,
+    );
   return section?.[1] ?? '';
 }
 
 /** One edited child of `prompt`; `key` makes children of one request differ from each other. */
-export function editPrompt(prompt: string, needs: Need[], expectedShape: { decimals: number | null; jsonKey: string | null; answerLine: boolean }, key: string): string {
+export function editPrompt(
+  prompt: string,
+  needs: Need[],
+  expectedShape: { decimals: number | null; jsonKey: string | null; answerLine: boolean },
+  key: string,
+): string {
   const roll = unitHash(`outcome|${key}`);
   if (roll < 0.1) return prompt;
   const snippets: string[] = [];
@@ -215,9 +235,7 @@ export function editPrompt(prompt: string, needs: Need[], expectedShape: { decim
 
 function dropOneInstruction(prompt: string, key: string): string {
   const lines = prompt.split('\n');
-  const candidates = lines
-    .map((line, i) => ({ line, i }))
-    .filter(({ line }) => line.trim() && placeholders(line).length === 0 && isDirective(line));
+  const candidates = lines.map((line, i) => ({ line, i })).filter(({ line }) => line.trim() && placeholders(line).length === 0 && isDirective(line));
   if (candidates.length === 0) return prompt;
   const victim = pick(candidates, `drop|${key}`);
   return lines.filter((_, i) => i !== victim.i).join('\n');
@@ -269,7 +287,10 @@ export function writeRewrite(text: string, opts: RewriteOptions): string {
   const jsonKey = expected.map((e) => /^\s*\{\s*"(\w+)"/.exec(e)?.[1]).find(Boolean) ?? null;
   const shape = { decimals: decimals >= 0 ? decimals : null, jsonKey, answerLine: expected.some((e) => /^answer\s*:/i.test(e)) };
 
-  const countMatch = /\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:[\w-]+\s+){0,3}?(?:prompts|variants|versions|candidates|rewrites|edits|alternatives|options|children)\b/i.exec(request);
+  const countMatch =
+    /\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:[\w-]+\s+){0,3}?(?:prompts|variants|versions|candidates|rewrites|edits|alternatives|options|children)\b/i.exec(
+      request,
+    );
   const count = Math.min(10, Math.max(1, countMatch ? (COUNT_WORDS[countMatch[1]!.toLowerCase()] ?? Number(countMatch[1])) : 1));
   const base = `${hash32(prompt)}|${hash32(critique)}|${opts.salt}`;
   const children: string[] = [];
@@ -284,7 +305,13 @@ export function writeRewrite(text: string, opts: RewriteOptions): string {
     return JSON.stringify({ [jsonKeyMatch?.[1] ?? 'prompts']: children });
   }
   const tag = outputTag(request);
-  if (!tag && count === 1 && /\b(return|output|give|reply with)( only| just)? (only |just )?the (new|revised|improved|edited|rewritten|updated) (prompt|template)|\bno other text\b|\bnothing else\b/i.test(request)) {
+  if (
+    !tag &&
+    count === 1 &&
+    /\b(return|output|give|reply with)( only| just)? (only |just )?the (new|revised|improved|edited|rewritten|updated) (prompt|template)|\bno other text\b|\bnothing else\b/i.test(
+      request,
+    )
+  ) {
     return children[0] as string;
   }
   const blocks = children.map((c) => `<${tag ?? 'prompt'}>\n${c}\n</${tag ?? 'prompt'}>`).join('\n\n');

@@ -10,11 +10,27 @@ export interface FailureRecord {
   explanation?: string;
 }
 
-const PROMPT_TAGS = ['current_prompt', 'original_prompt', 'old_prompt', 'prompt_template', 'current_template', 'system_prompt', 'template', 'prompt', 'instructions', 'system_message'];
+const PROMPT_TAGS = [
+  'current_prompt',
+  'original_prompt',
+  'old_prompt',
+  'prompt_template',
+  'current_template',
+  'system_prompt',
+  'template',
+  'prompt',
+  'instructions',
+  'system_message',
+];
 
 function looksLikeMetaPlaceholder(body: string): boolean {
   const t = body.trim();
-  return t.length < 8 || /^(\.\.\.|…|your (new |improved |revised |edited )?prompt|the (new |improved |revised |edited )?prompt|new prompt|improved prompt|revised prompt|\[.*\])( here)?\.?$/i.test(t);
+  return (
+    t.length < 8 ||
+    /^(\.\.\.|…|your (new |improved |revised |edited )?prompt|the (new |improved |revised |edited )?prompt|new prompt|improved prompt|revised prompt|\[.*\])( here)?\.?$/i.test(
+      t,
+    )
+  );
 }
 
 /** Finds the prompt being optimized: a tagged block, a fenced block, or a "Prompt:" section. */
@@ -33,9 +49,13 @@ export function findPromptUnderEdit(text: string): string | null {
   const triple = /"""\n?([\s\S]*?)\n?"""/.exec(text);
   if (triple?.[1] && !looksLikeMetaPlaceholder(triple[1])) return triple[1];
   // Rendered templates (POML, markdown) put the prompt under a heading such as "# Current Prompt Template".
-  const heading = /(?:^|\n)#+[ \t]*(?:current|original|existing|old|the)?[ \t]*(?:system[ \t]+)?prompt(?:[ \t]+template)?[ \t]*\n+([\s\S]+?)(?=\n#+[ \t]|$)/i.exec(text);
+  const heading =
+    /(?:^|\n)#+[ \t]*(?:current|original|existing|old|the)?[ \t]*(?:system[ \t]+)?prompt(?:[ \t]+template)?[ \t]*\n+([\s\S]+?)(?=\n#+[ \t]|$)/i.exec(text);
   if (heading?.[1] && !looksLikeMetaPlaceholder(heading[1])) return heading[1].trim();
-  const section = /(?:^|\n)[ \t]*(?:#+[ \t]*)?(?:current|original|existing|old|the)?[ \t]*(?:system[ \t]+)?(?:prompt|template|instructions)(?:[ \t]+template)?[ \t]*:[ \t]*\n?([\s\S]+?)(?:\n[ \t]*\n|$)/i.exec(text);
+  const section =
+    /(?:^|\n)[ \t]*(?:#+[ \t]*)?(?:current|original|existing|old|the)?[ \t]*(?:system[ \t]+)?(?:prompt|template|instructions)(?:[ \t]+template)?[ \t]*:[ \t]*\n?([\s\S]+?)(?:\n[ \t]*\n|$)/i.exec(
+      text,
+    );
   if (section?.[1] && !looksLikeMetaPlaceholder(section[1])) return section[1].trim();
   return null;
 }
@@ -48,7 +68,10 @@ export function placeholders(template: string): string[] {
 
 const FIELD_PATTERNS: [keyof FailureRecord, RegExp][] = [
   ['expected', /^(?:expected(?:[ _](?:answer|output|result))?|reference(?:[ _]answer)?|gold(?:[ _]answer)?|ground[ _]truth|target|correct[ _]answer|label)$/i],
-  ['output', /^(?:output|response|model[ _](?:answer|output|response)|prediction|predicted(?:[ _]answer)?|actual(?:[ _](?:answer|output))?|got|agent[ _](?:answer|output)|completion|answer[ _]given|generated(?:[ _]answer)?|answer)$/i],
+  [
+    'output',
+    /^(?:output|response|model[ _](?:answer|output|response)|prediction|predicted(?:[ _]answer)?|actual(?:[ _](?:answer|output))?|got|agent[ _](?:answer|output)|completion|answer[ _]given|generated(?:[ _]answer)?|answer)$/i,
+  ],
   ['input', /^(?:input|question|problem|task|query|prompt[ _]input|sample|example)$/i],
   ['reward', /^(?:reward|score|grade)$/i],
   ['explanation', /^(?:explanation|reason|feedback|comment|judge(?:[ _]feedback)?|critique|error|why)$/i],
@@ -138,7 +161,8 @@ function jsonObjects(text: string): Record<string, unknown>[] {
 function flatten(obj: Record<string, unknown>): Record<string, unknown>[] {
   const nested: Record<string, unknown>[] = [];
   for (const v of Object.values(obj)) {
-    if (Array.isArray(v)) for (const item of v) if (item && typeof item === 'object' && !Array.isArray(item)) nested.push(...flatten(item as Record<string, unknown>));
+    if (Array.isArray(v))
+      for (const item of v) if (item && typeof item === 'object' && !Array.isArray(item)) nested.push(...flatten(item as Record<string, unknown>));
   }
   return nested.length > 0 ? nested : [obj];
 }

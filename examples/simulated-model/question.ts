@@ -40,5 +40,7 @@ function stripInstructions(text: string): string {
 
 /** True when the text asks for a number ("how many", "how much", "what is 3 + 4", "total"). */
 export function asksForNumber(question: string): boolean {
-  return /\bhow (many|much|far|long|old)\b|\b(total|altogether|in all|left|remain|remaining|sum|product|difference|calculate|compute|what is|what's|evaluate)\b/i.test(question);
+  return /\bhow (many|much|far|long|old)\b|\b(total|altogether|in all|left|remain|remaining|sum|product|difference|calculate|compute|what is|what's|evaluate)\b/i.test(
+    question,
+  );
 }

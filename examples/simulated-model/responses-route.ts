@@ -17,7 +17,13 @@ import { tokenize } from './tokenizer.js';
 const MAX_STORED_RESPONSES = 1000;
 
 type OutputItem =
-  | { id: string; type: 'message'; status: 'completed' | 'incomplete'; role: 'assistant'; content: { type: 'output_text'; text: string; annotations: []; logprobs: [] }[] }
+  | {
+      id: string;
+      type: 'message';
+      status: 'completed' | 'incomplete';
+      role: 'assistant';
+      content: { type: 'output_text'; text: string; annotations: []; logprobs: [] }[];
+    }
   | { id: string; type: 'function_call'; status: 'completed'; call_id: string; name: string; arguments: string };
 
 export function registerResponsesRoute(app: FastifyInstance, ctx: RouteContext): void {
@@ -26,7 +32,8 @@ export function registerResponsesRoute(app: FastifyInstance, ctx: RouteContext):
     let previous: Turn[] = [];
     if (body.previous_response_id) {
       const stored = ctx.responses.get(body.previous_response_id);
-      if (!stored) throw new ApiError(400, `Previous response with id '${body.previous_response_id}' not found.`, 'previous_response_id', 'previous_response_not_found');
+      if (!stored)
+        throw new ApiError(400, `Previous response with id '${body.previous_response_id}' not found.`, 'previous_response_id', 'previous_response_not_found');
       previous = stored;
     }
     const conv = fromResponsesRequest(body, previous);
@@ -42,9 +49,17 @@ export function registerResponsesRoute(app: FastifyInstance, ctx: RouteContext):
       const limited = applyLimits(gen.text ?? '', undefined, body.max_output_tokens);
       incomplete = limited.finishReason === 'length';
       text = limited.text;
-      output.push({ id: `msg_${itemKey(0)}`, type: 'message', status: incomplete ? 'incomplete' : 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations: [], logprobs: [] }] });
+      output.push({
+        id: `msg_${itemKey(0)}`,
+        type: 'message',
+        status: incomplete ? 'incomplete' : 'completed',
+        role: 'assistant',
+        content: [{ type: 'output_text', text, annotations: [], logprobs: [] }],
+      });
     } else {
-      gen.toolCalls.forEach((c, k) => output.push({ id: `fc_${itemKey(k)}`, type: 'function_call', status: 'completed', call_id: c.id, name: c.name, arguments: c.arguments }));
+      gen.toolCalls.forEach((c, k) =>
+        output.push({ id: `fc_${itemKey(k)}`, type: 'function_call', status: 'completed', call_id: c.id, name: c.name, arguments: c.arguments }),
+      );
     }
     const prompt = promptTokens(conv.turns, conv.tools);
     const completion = generatedTokens(text, gen.toolCalls, incomplete ? 'length' : gen.toolCalls.length ? 'tool_calls' : 'stop');
@@ -82,10 +97,7 @@ export function registerResponsesRoute(app: FastifyInstance, ctx: RouteContext):
       metadata: (body as { metadata?: unknown }).metadata ?? {},
     };
 
-    remember(ctx, id, [
-      ...conv.turns,
-      gen.toolCalls.length ? { role: 'assistant', text: '', toolCalls: gen.toolCalls } : { role: 'assistant', text },
-    ]);
+    remember(ctx, id, [...conv.turns, gen.toolCalls.length ? { role: 'assistant', text: '', toolCalls: gen.toolCalls } : { role: 'assistant', text }]);
     await simulateLatency(ctx);
     if (body.stream) {
       streamResponse(new SseWriter(reply), response, output);
@@ -113,7 +125,12 @@ function streamResponse(sse: SseWriter, response: Record<string, unknown> & { st
     if (item.type === 'message') {
       const part = item.content[0] as { text: string };
       emit('response.output_item.added', { output_index: outputIndex, item: { ...item, status: 'in_progress', content: [] } });
-      emit('response.content_part.added', { item_id: item.id, output_index: outputIndex, content_index: 0, part: { type: 'output_text', text: '', annotations: [], logprobs: [] } });
+      emit('response.content_part.added', {
+        item_id: item.id,
+        output_index: outputIndex,
+        content_index: 0,
+        part: { type: 'output_text', text: '', annotations: [], logprobs: [] },
+      });
       for (const t of tokenize(part.text)) {
         emit('response.output_text.delta', { item_id: item.id, output_index: outputIndex, content_index: 0, delta: t.text, logprobs: [] });
       }

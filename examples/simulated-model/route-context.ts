@@ -67,7 +67,11 @@ export function chatLogprobs(tokens: Token[], topLogprobs: number, offset = 0) {
     token: t.text,
     logprob: pseudoLogprob(t.text, offset + i),
     bytes: [...Buffer.from(t.text, 'utf8')],
-    top_logprobs: pseudoAlternatives(t.text, offset + i, topLogprobs).map((a) => ({ token: a.token, logprob: a.logprob, bytes: [...Buffer.from(a.token, 'utf8')] })),
+    top_logprobs: pseudoAlternatives(t.text, offset + i, topLogprobs).map((a) => ({
+      token: a.token,
+      logprob: a.logprob,
+      bytes: [...Buffer.from(a.token, 'utf8')],
+    })),
   }));
 }
 

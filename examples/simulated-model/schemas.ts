@@ -8,13 +8,11 @@ import { z } from 'zod';
 const nonEmptyName = z.string().min(1);
 
 // Content parts: text is what the simulation reads; images, audio and files are accepted and ignored.
-const contentPart = z
-  .looseObject({ type: z.string(), text: z.string().optional(), refusal: z.string().optional() })
-  .superRefine((part, ctx) => {
-    if ((part.type === 'text' || part.type === 'input_text' || part.type === 'output_text') && typeof part.text !== 'string') {
-      ctx.addIssue({ code: 'custom', path: ['text'], message: "Missing required parameter: text parts need a 'text' string." });
-    }
-  });
+const contentPart = z.looseObject({ type: z.string(), text: z.string().optional(), refusal: z.string().optional() }).superRefine((part, ctx) => {
+  if ((part.type === 'text' || part.type === 'input_text' || part.type === 'output_text') && typeof part.text !== 'string') {
+    ctx.addIssue({ code: 'custom', path: ['text'], message: "Missing required parameter: text parts need a 'text' string." });
+  }
+});
 const content = z.union([z.string(), z.array(contentPart)]);
 
 const toolCall = z.looseObject({
@@ -37,14 +35,7 @@ const toolMessage = z.looseObject({ role: z.literal('tool'), content, tool_call_
 // The deprecated "function" role is still sent by some older LangChain versions.
 const functionMessage = z.looseObject({ role: z.literal('function'), content: z.string().nullable(), name: z.string() });
 
-export const chatMessageSchema = z.discriminatedUnion('role', [
-  systemMessage,
-  developerMessage,
-  userMessage,
-  assistantMessage,
-  toolMessage,
-  functionMessage,
-]);
+export const chatMessageSchema = z.discriminatedUnion('role', [systemMessage, developerMessage, userMessage, assistantMessage, toolMessage, functionMessage]);
 export type ChatMessage = z.infer<typeof chatMessageSchema>;
 
 const functionDefinition = z.looseObject({
@@ -70,7 +61,10 @@ const responseFormat = z.discriminatedUnion('type', [
   }),
 ]);
 
-const stop = z.union([z.string(), z.array(z.string()).max(4)]).nullable().optional();
+const stop = z
+  .union([z.string(), z.array(z.string()).max(4)])
+  .nullable()
+  .optional();
 
 /** Fields shared by the generation endpoints, including vLLM's `return_token_ids`. */
 const sampling = {
@@ -155,7 +149,13 @@ export const responsesRequestSchema = z.looseObject({
     .optional(),
   text: z
     .looseObject({
-      format: z.looseObject({ type: z.enum(['text', 'json_object', 'json_schema']), schema: z.record(z.string(), z.unknown()).optional(), name: z.string().optional() }).optional(),
+      format: z
+        .looseObject({
+          type: z.enum(['text', 'json_object', 'json_schema']),
+          schema: z.record(z.string(), z.unknown()).optional(),
+          name: z.string().optional(),
+        })
+        .optional(),
     })
     .nullable()
     .optional(),

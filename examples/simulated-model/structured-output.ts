@@ -52,7 +52,11 @@ function fill(raw: Schema, facts: Facts, name: string, root: Schema): unknown {
     }
     case 'array': {
       const items = (schema.items ?? {}) as Schema;
-      if (EXPLANATION_NAMES.test(name)) return facts.explanation.split(/\n|; /).filter(Boolean).map((line) => fill(items, { ...facts, text: line }, 'text', root));
+      if (EXPLANATION_NAMES.test(name))
+        return facts.explanation
+          .split(/\n|; /)
+          .filter(Boolean)
+          .map((line) => fill(items, { ...facts, text: line }, 'text', root));
       return [fill(items, facts, name, root)];
     }
     case 'number':

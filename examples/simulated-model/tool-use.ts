@@ -63,10 +63,12 @@ export function buildArguments(tool: ToolSpec, intent: Intent): Record<string, u
     let value: unknown;
     if (intent.kind === 'arith') {
       if (/^(op|operation|operator|action|fn|function)$/.test(n)) value = pickOp(s, intent.op);
-      else if (t === 'string' && (/^(expression|expr|formula|input|query|calculation|equation|math|problem|text|q)$/.test(n) || stringProps.length === 1)) value = `${fmt(intent.a)} ${intent.op} ${fmt(intent.b)}`;
+      else if (t === 'string' && (/^(expression|expr|formula|input|query|calculation|equation|math|problem|text|q)$/.test(n) || stringProps.length === 1))
+        value = `${fmt(intent.a)} ${intent.op} ${fmt(intent.b)}`;
       else if (t === 'array') value = [intent.a, intent.b];
       else if (/^(a|x|first|num1|number1|n1|left|lhs|operand1|value1|first_number|firstnumber|augend|multiplicand|dividend|minuend)$/.test(n)) value = intent.a;
-      else if (/^(b|y|second|num2|number2|n2|right|rhs|operand2|value2|second_number|secondnumber|addend|multiplier|divisor|subtrahend)$/.test(n)) value = intent.b;
+      else if (/^(b|y|second|num2|number2|n2|right|rhs|operand2|value2|second_number|secondnumber|addend|multiplier|divisor|subtrahend)$/.test(n))
+        value = intent.b;
       else if (t === 'number' || t === 'integer') value = numbers.shift();
     } else if (intent.kind === 'weather') {
       if (/location|city|place|town|region|where|^q$|query|address|area/.test(n)) value = intent.location;

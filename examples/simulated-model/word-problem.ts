@@ -36,14 +36,46 @@ interface Quantity {
 }
 
 const SMALL: Record<string, number> = {
-  one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10,
-  eleven: 11, twelve: 12, thirteen: 13, fourteen: 14, fifteen: 15, sixteen: 16, seventeen: 17,
-  eighteen: 18, nineteen: 19, twenty: 20, thirty: 30, forty: 40, fifty: 50, sixty: 60,
-  seventy: 70, eighty: 80, ninety: 90, hundred: 100, dozen: 12,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
+  thirteen: 13,
+  fourteen: 14,
+  fifteen: 15,
+  sixteen: 16,
+  seventeen: 17,
+  eighteen: 18,
+  nineteen: 19,
+  twenty: 20,
+  thirty: 30,
+  forty: 40,
+  fifty: 50,
+  sixty: 60,
+  seventy: 70,
+  eighty: 80,
+  ninety: 90,
+  hundred: 100,
+  dozen: 12,
 };
 const MULTIPLIERS: Record<string, [Op, number]> = {
-  twice: ['*', 2], double: ['*', 2], doubles: ['*', 2], doubled: ['*', 2],
-  triple: ['*', 3], triples: ['*', 3], tripled: ['*', 3], thrice: ['*', 3], half: ['/', 2],
+  twice: ['*', 2],
+  double: ['*', 2],
+  doubles: ['*', 2],
+  doubled: ['*', 2],
+  triple: ['*', 3],
+  triples: ['*', 3],
+  tripled: ['*', 3],
+  thrice: ['*', 3],
+  half: ['/', 2],
 };
 
 const QUANTITY = new RegExp(
@@ -99,7 +131,8 @@ const ADD_BEFORE =
   /\b(buys?|bought|gets?|got|finds?|found|receiv\w*|adds?|added|plus|another|earns?|earned|collects?|collected|picks?|picked|gains?|gained|wins?|won|join\w*|arriv\w*|came|comes|grows?|grew|saves?|saved|more|in addition|additional|extra|plants?|planted|makes|made|bakes?|baked|catch\w*|caught|scores?|scored|borrow\w*)\b/;
 const ADD_AFTER = /^\s*(\w+\s+)?more\b/;
 // A quantity stated as a rate ("12 apples per box", "each bag holds 6") scales the next one.
-const RATE_AFTER = /^\s*\w*\s*(per|each|a|an|every)\s+(day|week|month|year|hour|minute|box|bag|row|person|page|crate|pack|shelf|basket|tray|jar|team|class|bus|car|table)\b/;
+const RATE_AFTER =
+  /^\s*\w*\s*(per|each|a|an|every)\s+(day|week|month|year|hour|minute|box|bag|row|person|page|crate|pack|shelf|basket|tray|jar|team|class|bus|car|table)\b/;
 const RATE_BEFORE_IN_SENTENCE = /\b(each|every)\s+\w+\s+(has|holds|contains|costs|weighs|gets|needs|is|has room for|can hold)\s*$/;
 
 function classify(pre: string, post: string, previous: Op, previousIsRate: boolean): Op {

@@ -34,7 +34,10 @@ export interface ResourceClientOptions {
 }
 
 export class ResourceNotFoundError extends Error {
-  constructor(readonly resource: string, readonly selector: string) {
+  constructor(
+    readonly resource: string,
+    readonly selector: string,
+  ) {
     super(`resource ${resource}${selector ? ` (${selector})` : ''} not found`);
     this.name = 'ResourceNotFoundError';
   }
@@ -147,7 +150,8 @@ export class ResourceClient {
 function parseResource(body: unknown, name: string): Resource {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw new Error(`resource ${name}: the server's answer is not a JSON object`);
   const r = body as Record<string, unknown>;
-  if (typeof r.kind !== 'string' || !('content' in r) || r.version === undefined) throw new Error(`resource ${name}: the answer lacks kind, version or content`);
+  if (typeof r.kind !== 'string' || !('content' in r) || r.version === undefined)
+    throw new Error(`resource ${name}: the answer lacks kind, version or content`);
   return { ...r, name: typeof r.name === 'string' ? r.name : name, version: Number(r.version), kind: r.kind, content: r.content } as Resource;
 }
 

@@ -97,7 +97,7 @@ const consoleLogger: RunnerLogger = {
 
 function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;
-  return typeof err === 'string' ? err : JSON.stringify(err) ?? String(err);
+  return typeof err === 'string' ? err : (JSON.stringify(err) ?? String(err));
 }
 
 function parseClaim(body: unknown): ClaimedRollout {
@@ -209,7 +209,14 @@ export function runner<I = unknown>(options: RunnerOptions<I>): Runner {
       resources[name] = { ...r, name, version: Number(r.version), kind: r.kind, content: r.content };
       versions[name] = r.version;
     }
-    const ctx: AgentContext = { rolloutId: c.rollout_id, attemptId: c.attempt_id, mode: typeof c.mode === 'string' ? c.mode : '', workerId, signal: lost.signal, claim: c };
+    const ctx: AgentContext = {
+      rolloutId: c.rollout_id,
+      attemptId: c.attempt_id,
+      mode: typeof c.mode === 'string' ? c.mode : '',
+      workerId,
+      signal: lost.signal,
+      claim: c,
+    };
     let beating = false;
     const timer = setInterval(() => {
       if (beating) return;

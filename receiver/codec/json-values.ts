@@ -56,7 +56,6 @@ export function asEnum(v: unknown, path: string, names: readonly string[]): numb
   throw new ItemError(`${path} ${JSON.stringify(v)} is not one of ${names.length} known values`);
 }
 
-
 export function jsonId(v: unknown, hexChars: number, path: string, required: boolean): string {
   const s = asString(v, path);
   if (s === '') {

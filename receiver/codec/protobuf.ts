@@ -38,10 +38,22 @@ function pbValue(r: PbReader, end: number, depth: number): AttrValue {
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag) {
-      case (1 << 3) | WT_LEN: kind = K_STRING; scalar = r.string(); break;
-      case (2 << 3) | WT_VARINT: kind = K_BOOL; scalar = r.bool(); break;
-      case (3 << 3) | WT_VARINT: kind = K_INT; scalar = r.int64(); break;
-      case (4 << 3) | WT_I64: kind = K_DOUBLE; scalar = r.double(); break;
+      case (1 << 3) | WT_LEN:
+        kind = K_STRING;
+        scalar = r.string();
+        break;
+      case (2 << 3) | WT_VARINT:
+        kind = K_BOOL;
+        scalar = r.bool();
+        break;
+      case (3 << 3) | WT_VARINT:
+        kind = K_INT;
+        scalar = r.int64();
+        break;
+      case (4 << 3) | WT_I64:
+        kind = K_DOUBLE;
+        scalar = r.double();
+        break;
       case (5 << 3) | WT_LEN: {
         kind = K_ARRAY;
         items ??= [];
@@ -78,7 +90,8 @@ function pbValue(r: PbReader, end: number, depth: number): AttrValue {
         r.pos = be;
         break;
       }
-      default: r.skip(tag);
+      default:
+        r.skip(tag);
     }
   }
   r.end = outer;
@@ -144,10 +157,17 @@ function pbScopeMessage(r: PbReader, end: number, s: { name: string; version: st
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag) {
-      case (1 << 3) | WT_LEN: s.name = r.string(); break;
-      case (2 << 3) | WT_LEN: s.version = r.string(); break;
-      case (3 << 3) | WT_LEN: pbAttr(r, s.attrs); break;
-      default: r.skip(tag);
+      case (1 << 3) | WT_LEN:
+        s.name = r.string();
+        break;
+      case (2 << 3) | WT_LEN:
+        s.version = r.string();
+        break;
+      case (3 << 3) | WT_LEN:
+        pbAttr(r, s.attrs);
+        break;
+      default:
+        r.skip(tag);
     }
   }
   r.end = outer;
@@ -191,8 +211,11 @@ function pbContainer(r: PbReader, end: number): Container {
         r.pos = e;
         break;
       }
-      case (3 << 3) | WT_LEN: c.schemaUrl = r.string(); break;
-      default: r.skip(tag);
+      case (3 << 3) | WT_LEN:
+        c.schemaUrl = r.string();
+        break;
+      default:
+        r.skip(tag);
     }
   }
   r.end = outer;
@@ -231,8 +254,17 @@ function pbScopeOf(r: PbReader, heads: [number, number][]): Scope {
   return { name: s.name, version: s.version, attributes: checkedAttrs(s.attrs) };
 }
 
-interface RawEvent { time: bigint; name: string; attrs: PbAttrList }
-interface RawLink { traceId: Range; spanId: Range; traceState: string; attrs: PbAttrList }
+interface RawEvent {
+  time: bigint;
+  name: string;
+  attrs: PbAttrList;
+}
+interface RawLink {
+  traceId: Range;
+  spanId: Range;
+  traceState: string;
+  attrs: PbAttrList;
+}
 
 function pbEvent(r: PbReader, end: number): RawEvent {
   const outer = r.end;
@@ -241,10 +273,17 @@ function pbEvent(r: PbReader, end: number): RawEvent {
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag) {
-      case (1 << 3) | WT_I64: ev.time = r.fixed64(); break;
-      case (2 << 3) | WT_LEN: ev.name = r.string(); break;
-      case (3 << 3) | WT_LEN: pbAttr(r, ev.attrs); break;
-      default: r.skip(tag);
+      case (1 << 3) | WT_I64:
+        ev.time = r.fixed64();
+        break;
+      case (2 << 3) | WT_LEN:
+        ev.name = r.string();
+        break;
+      case (3 << 3) | WT_LEN:
+        pbAttr(r, ev.attrs);
+        break;
+      default:
+        r.skip(tag);
     }
   }
   r.end = outer;
@@ -258,11 +297,20 @@ function pbLink(r: PbReader, end: number): RawLink {
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag) {
-      case (1 << 3) | WT_LEN: l.traceId = pbRange(r); break;
-      case (2 << 3) | WT_LEN: l.spanId = pbRange(r); break;
-      case (3 << 3) | WT_LEN: l.traceState = r.string(); break;
-      case (4 << 3) | WT_LEN: pbAttr(r, l.attrs); break;
-      default: r.skip(tag);
+      case (1 << 3) | WT_LEN:
+        l.traceId = pbRange(r);
+        break;
+      case (2 << 3) | WT_LEN:
+        l.spanId = pbRange(r);
+        break;
+      case (3 << 3) | WT_LEN:
+        l.traceState = r.string();
+        break;
+      case (4 << 3) | WT_LEN:
+        pbAttr(r, l.attrs);
+        break;
+      default:
+        r.skip(tag);
     }
   }
   r.end = outer;
@@ -290,15 +338,33 @@ function pbSpan(r: PbReader, end: number, resource: Attributes, resourceSchemaUr
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag) {
-      case (1 << 3) | WT_LEN: traceId = pbRange(r); break;
-      case (2 << 3) | WT_LEN: spanId = pbRange(r); break;
-      case (3 << 3) | WT_LEN: traceState = r.string(); break;
-      case (4 << 3) | WT_LEN: parentSpanId = pbRange(r); break;
-      case (5 << 3) | WT_LEN: name = r.string(); break;
-      case (6 << 3) | WT_VARINT: kind = r.uint32() | 0; break;
-      case (7 << 3) | WT_I64: start = r.fixed64(); break;
-      case (8 << 3) | WT_I64: endTime = r.fixed64(); break;
-      case (9 << 3) | WT_LEN: pbAttr(r, attrs); break;
+      case (1 << 3) | WT_LEN:
+        traceId = pbRange(r);
+        break;
+      case (2 << 3) | WT_LEN:
+        spanId = pbRange(r);
+        break;
+      case (3 << 3) | WT_LEN:
+        traceState = r.string();
+        break;
+      case (4 << 3) | WT_LEN:
+        parentSpanId = pbRange(r);
+        break;
+      case (5 << 3) | WT_LEN:
+        name = r.string();
+        break;
+      case (6 << 3) | WT_VARINT:
+        kind = r.uint32() | 0;
+        break;
+      case (7 << 3) | WT_I64:
+        start = r.fixed64();
+        break;
+      case (8 << 3) | WT_I64:
+        endTime = r.fixed64();
+        break;
+      case (9 << 3) | WT_LEN:
+        pbAttr(r, attrs);
+        break;
       case (11 << 3) | WT_LEN: {
         const e = r.len();
         events.push(pbEvent(r, e));
@@ -324,8 +390,11 @@ function pbSpan(r: PbReader, end: number, resource: Attributes, resourceSchemaUr
         r.end = end;
         break;
       }
-      case (16 << 3) | WT_I32: flags = r.fixed32(); break;
-      default: r.skip(tag);
+      case (16 << 3) | WT_I32:
+        flags = r.fixed32();
+        break;
+      default:
+        r.skip(tag);
     }
   }
   r.end = outer;
@@ -342,7 +411,12 @@ function pbSpan(r: PbReader, end: number, resource: Attributes, resourceSchemaUr
     endTimeUnixNano: checkTime(endTime, 'endTimeUnixNano'),
     attributes: checkedAttrs(attrs),
     events: events.map((e) => ({ timeUnixNano: checkTime(e.time, 'event timeUnixNano'), name: e.name, attributes: checkedAttrs(e.attrs) })),
-    links: links.map((l) => ({ traceId: pbId(buf, l.traceId, 16, 'link traceId', true), spanId: pbId(buf, l.spanId, 8, 'link spanId', true), traceState: l.traceState, attributes: checkedAttrs(l.attrs) })),
+    links: links.map((l) => ({
+      traceId: pbId(buf, l.traceId, 16, 'link traceId', true),
+      spanId: pbId(buf, l.spanId, 8, 'link spanId', true),
+      traceState: l.traceState,
+      attributes: checkedAttrs(l.attrs),
+    })),
     statusCode: checkStatus(statusCode),
     statusMessage,
     resource,
@@ -370,9 +444,15 @@ function pbLog(r: PbReader, end: number, resource: Attributes, resourceSchemaUrl
   while (r.pos < end) {
     const tag = r.tag();
     switch (tag) {
-      case (1 << 3) | WT_I64: time = r.fixed64(); break;
-      case (2 << 3) | WT_VARINT: severityNumber = r.uint32() | 0; break;
-      case (3 << 3) | WT_LEN: severityText = r.string(); break;
+      case (1 << 3) | WT_I64:
+        time = r.fixed64();
+        break;
+      case (2 << 3) | WT_VARINT:
+        severityNumber = r.uint32() | 0;
+        break;
+      case (3 << 3) | WT_LEN:
+        severityText = r.string();
+        break;
       case (5 << 3) | WT_LEN: {
         const e = r.len();
         bodyErr = null;
@@ -386,13 +466,26 @@ function pbLog(r: PbReader, end: number, resource: Attributes, resourceSchemaUrl
         r.pos = e;
         break;
       }
-      case (6 << 3) | WT_LEN: pbAttr(r, attrs); break;
-      case (8 << 3) | WT_I32: flags = r.fixed32(); break;
-      case (9 << 3) | WT_LEN: traceId = pbRange(r); break;
-      case (10 << 3) | WT_LEN: spanId = pbRange(r); break;
-      case (11 << 3) | WT_I64: observed = r.fixed64(); break;
-      case (12 << 3) | WT_LEN: eventName = r.string(); break;
-      default: r.skip(tag);
+      case (6 << 3) | WT_LEN:
+        pbAttr(r, attrs);
+        break;
+      case (8 << 3) | WT_I32:
+        flags = r.fixed32();
+        break;
+      case (9 << 3) | WT_LEN:
+        traceId = pbRange(r);
+        break;
+      case (10 << 3) | WT_LEN:
+        spanId = pbRange(r);
+        break;
+      case (11 << 3) | WT_I64:
+        observed = r.fixed64();
+        break;
+      case (12 << 3) | WT_LEN:
+        eventName = r.string();
+        break;
+      default:
+        r.skip(tag);
     }
   }
   r.end = outer;

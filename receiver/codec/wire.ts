@@ -29,7 +29,11 @@ export class PbReader {
   hi = 0;
   readonly view: DataView;
 
-  constructor(readonly buf: Buffer, start: number, end: number) {
+  constructor(
+    readonly buf: Buffer,
+    start: number,
+    end: number,
+  ) {
     this.pos = start;
     this.end = end;
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);

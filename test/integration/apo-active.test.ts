@@ -45,9 +45,24 @@ beforeAll(async () => {
   sim = await startSimulatedModel({ port: 0 });
   resources = new ResourceStore(server.store.driver);
   runs = new JobRunStore(server.store.driver);
-  await resources.createVersion('arith', { kind: 'prompt_template', content: { template: WEAK }, parent: null, metrics: {}, labels: ['production'], author: 'test' });
+  await resources.createVersion('arith', {
+    kind: 'prompt_template',
+    content: { template: WEAK },
+    parent: null,
+    metrics: {},
+    labels: ['production'],
+    author: 'test',
+  });
   worker = spawn(process.execPath, [WORKER], {
-    env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: server.httpUrl, OPENAI_BASE_URL: sim.url, OPENAI_API_KEY: 'unused', OPENAI_MODEL: 'sim-small', PROMPT_RESOURCE: 'arith', AGENT_CONCURRENCY: '8' },
+    env: {
+      ...process.env,
+      OTEL_EXPORTER_OTLP_ENDPOINT: server.httpUrl,
+      OPENAI_BASE_URL: sim.url,
+      OPENAI_API_KEY: 'unused',
+      OPENAI_MODEL: 'sim-small',
+      PROMPT_RESOURCE: 'arith',
+      AGENT_CONCURRENCY: '8',
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   worker.stderr?.setEncoding('utf8').on('data', (c: string) => (workerErr += c));
@@ -115,7 +130,7 @@ describe('APO, active evaluation through the rollout queue', () => {
       );
       return Number(row?.calls) > 0 && row?.calls === row?.filled;
     };
-    for (const end = Date.now() + 15_000; !(await complete()) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 200));
+    for (const end = Date.now() + 15_000; !(await complete()) && Date.now() < end;) await new Promise((r) => setTimeout(r, 200));
     const j = job('replay-recorded', {
       resource: 'arith',
       start: 1,

@@ -40,7 +40,14 @@ describe.runIf(cliBuilt())('tracelight demo / train (built CLI)', () => {
     const lines = stdout.trim().split('\n');
     for (const l of lines) expect(() => JSON.parse(l), l).not.toThrow();
     const last = JSON.parse(lines[lines.length - 1] as string) as { baseline: number; best: number; rollouts: number; model: string; best_version: number };
-    expect(last.best, stdout.split("\n").filter((l) => !l.includes("\"evaluated\"")).join("\n").slice(0, 3000) + stderr).toBeGreaterThan(last.baseline);
+    expect(
+      last.best,
+      stdout
+        .split('\n')
+        .filter((l) => !l.includes('"evaluated"'))
+        .join('\n')
+        .slice(0, 3000) + stderr,
+    ).toBeGreaterThan(last.baseline);
     expect(last.rollouts).toBeGreaterThan(0);
     expect(last.model).toMatch(/simulated/);
     expect(lines.some((l) => JSON.parse(l).event === 'round_finished')).toBe(true);
@@ -60,7 +67,10 @@ describe.runIf(cliBuilt())('tracelight demo / train (built CLI)', () => {
   it('train apo with an invalid config: one clear line naming the field, exit code 1', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'tl-train-'));
     dirs.push(cwd);
-    writeFileSync(join(cwd, 'apo.yaml'), 'resource: p\nevaluation: {mode: replay, grader: {builtin: last-number}}\ndata: {train: {file: t.jsonl}}\nsearch: {beam_width: 0}\n');
+    writeFileSync(
+      join(cwd, 'apo.yaml'),
+      'resource: p\nevaluation: {mode: replay, grader: {builtin: last-number}}\ndata: {train: {file: t.jsonl}}\nsearch: {beam_width: 0}\n',
+    );
     const bad = await run(['train', 'apo', '--config', 'apo.yaml'], cwd, 30_000);
     expect(bad.code).toBe(1);
     expect(bad.stderr.trim()).toMatch(/^tracelight: invalid config: apo\.yaml: search\.beam_width: must be at least 1$/);

@@ -44,7 +44,17 @@ function startFakeOptimizer(): Promise<void> {
       if (mode === 'error') return reply(500, 'application/json', JSON.stringify({ error: { message: 'the optimizer model is down', type: 'server_error' } }));
       if (mode === 'html') return reply(200, 'text/html', '<html><body>502 Bad Gateway</body></html>');
       if (mode === 'garbage') {
-        return reply(200, 'application/json', JSON.stringify({ id: 'x', object: 'chat.completion', created: 0, model: 'm', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'lorem ipsum dolor sit amet' } }] }));
+        return reply(
+          200,
+          'application/json',
+          JSON.stringify({
+            id: 'x',
+            object: 'chat.completion',
+            created: 0,
+            model: 'm',
+            choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'lorem ipsum dolor sit amet' } }],
+          }),
+        );
       }
       const forward = (): void => {
         fetch(`${sim.url.replace(/\/v1$/, '')}${req.url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
@@ -55,11 +65,13 @@ function startFakeOptimizer(): Promise<void> {
       else forward();
     });
   });
-  return new Promise((resolve) => fake.listen(0, '127.0.0.1', () => {
-    const a = fake.address();
-    fakeUrl = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}/v1`;
-    resolve();
-  }));
+  return new Promise((resolve) =>
+    fake.listen(0, '127.0.0.1', () => {
+      const a = fake.address();
+      fakeUrl = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}/v1`;
+      resolve();
+    }),
+  );
 }
 
 const tasks = generateTasks({ seed: 7, train: 16, validation: 16 });
@@ -98,14 +110,22 @@ beforeAll(async () => {
   store = await Store.open({ dataDir: join(dir, 'store') });
   sim = await startSimulatedModel({ port: 0 });
   await startFakeOptimizer();
-  const line = (t: { id: string; question: string; answer: number }): string => JSON.stringify({ id: t.id, vars: { question: t.question }, expected: t.answer });
+  const line = (t: { id: string; question: string; answer: number }): string =>
+    JSON.stringify({ id: t.id, vars: { question: t.question }, expected: t.answer });
   writeFileSync(join(dir, 'train.jsonl'), tasks.train.map(line).join('\n'));
   writeFileSync(join(dir, 'validation.jsonl'), tasks.validation.map(line).join('\n'));
   resources = new ResourceStore(store.driver);
   runs = new JobRunStore(store.driver);
   const local = apoPorts(new LocalClient(store));
   ports = { resources: local.resources, data: local.data };
-  await resources.createVersion('solver', { kind: 'prompt_template', content: { template: 'Solve this math problem: {{question}}' }, parent: null, metrics: {}, labels: ['production'], author: 'test' });
+  await resources.createVersion('solver', {
+    kind: 'prompt_template',
+    content: { template: 'Solve this math problem: {{question}}' },
+    parent: null,
+    metrics: {},
+    labels: ['production'],
+    author: 'test',
+  });
 });
 
 afterAll(async () => {
@@ -135,7 +155,11 @@ describe('a training job', () => {
     expect(h.labels.production).toBe(r.bestVersion);
     expect(r.promoted).toBe(true);
     const stored = await runs.get(run.run_id);
-    expect(stored).toMatchObject({ status: 'succeeded', error: '', resources: { resource: 'solver', labels: { candidate: r.bestVersion, production: r.bestVersion } } });
+    expect(stored).toMatchObject({
+      status: 'succeeded',
+      error: '',
+      resources: { resource: 'solver', labels: { candidate: r.bestVersion, production: r.bestVersion } },
+    });
     // Put production back for the tests below.
     await resources.moveLabel('solver', 'production', 1);
   });

@@ -112,7 +112,12 @@ describe('back-pressure with a stalled or failing store', () => {
     const results = await Promise.all(inFlight);
     expect(results.filter((r) => r.status === 200).length).toBeGreaterThan(0);
     expect(results.every((r) => r.status === 200 || r.status === 429)).toBe(true);
-    const rows = (await server.store.driver.query<{ n: string }>("SELECT count() AS n FROM otel_traces WHERE SpanAttributes['test.run'] = 'bp' AND SpanId IN {ids:Array(String)}", { ids: [...acknowledged] }))[0];
+    const rows = (
+      await server.store.driver.query<{ n: string }>(
+        "SELECT count() AS n FROM otel_traces WHERE SpanAttributes['test.run'] = 'bp' AND SpanId IN {ids:Array(String)}",
+        { ids: [...acknowledged] },
+      )
+    )[0];
     expect(Number(rows?.n)).toBe(acknowledged.size);
   });
 
@@ -131,7 +136,9 @@ describe('back-pressure with a stalled or failing store', () => {
       status = (await send(5)).status;
     }
     expect(status).toBe(200);
-    const rows = (await server.store.driver.query<{ n: string }>("SELECT count() AS n FROM otel_traces WHERE SpanId IN {ids:Array(String)}", { ids: [...acknowledged] }))[0];
+    const rows = (
+      await server.store.driver.query<{ n: string }>('SELECT count() AS n FROM otel_traces WHERE SpanId IN {ids:Array(String)}', { ids: [...acknowledged] })
+    )[0];
     expect(Number(rows?.n)).toBe(acknowledged.size);
   });
 });

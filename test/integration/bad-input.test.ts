@@ -60,7 +60,10 @@ function toNumber(v: unknown): number {
  * POSTs to /v1/traces and decodes the answer by the request's encoding, checking the body is the kind the
  * OTLP spec asks for. `spans` is how many spans the request carries (for the accepted count).
  */
-async function send(body: Uint8Array | string, opts: { contentType?: string; encoding?: string; spans?: number; headers?: Record<string, string> } = {}): Promise<Outcome> {
+async function send(
+  body: Uint8Array | string,
+  opts: { contentType?: string; encoding?: string; spans?: number; headers?: Record<string, string> } = {},
+): Promise<Outcome> {
   const contentType = opts.contentType ?? PROTOBUF;
   const headers: Record<string, string> = { 'content-type': contentType, ...opts.headers };
   if (opts.encoding) headers['content-encoding'] = opts.encoding;
@@ -209,7 +212,9 @@ describe('OTLP/HTTP bad input', () => {
       clearInterval(sampler);
     }
     rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
-    console.log(`gzip bomb: ${bomb.length} bytes compressed, ${bombSize} inflated; RSS ${Math.round(rssBefore / 2 ** 20)} MiB before, peak +${Math.round((rssPeak - rssBefore) / 2 ** 20)} MiB`);
+    console.log(
+      `gzip bomb: ${bomb.length} bytes compressed, ${bombSize} inflated; RSS ${Math.round(rssBefore / 2 ** 20)} MiB before, peak +${Math.round((rssPeak - rssBefore) / 2 ** 20)} MiB`,
+    );
     expectClientError(o, 413, /exceeds the limit of 1048576 bytes \(after decompression\)/);
     expect(rssPeak - rssBefore).toBeLessThan(bombSize / 8);
     await expectStillServingAndNothingLost();
@@ -258,7 +263,9 @@ describe('OTLP/HTTP bad input', () => {
   });
 
   it('protobuf span id of the wrong length → partial success naming spanId', async () => {
-    const o = await send(encodeProtoRequest([validSpan(), validSpan({ spanId: 'aabbccdd' }), validSpan({ raw: { traceId: Buffer.alloc(8, 1) } })]), { spans: 3 });
+    const o = await send(encodeProtoRequest([validSpan(), validSpan({ spanId: 'aabbccdd' }), validSpan({ raw: { traceId: Buffer.alloc(8, 1) } })]), {
+      spans: 3,
+    });
     expectPartial(o, 2, /spans\[1\]: spanId must be 8 bytes, got 4.*spans\[2\]: traceId must be 16 bytes, got 8/);
     expect(o.accepted).toBe(1);
     await expectStillServingAndNothingLost();
@@ -320,7 +327,9 @@ describe('OTLP/HTTP bad input', () => {
 
   it('one request spanning 150 days (150 daily partitions) is stored', async () => {
     const day = 86_400_000_000_000n;
-    const spans = Array.from({ length: 150 }, (_, i) => validSpan({ startTimeUnixNano: BASE_TIME_NS - BigInt(i) * day, endTimeUnixNano: BASE_TIME_NS - BigInt(i) * day + 1000n }));
+    const spans = Array.from({ length: 150 }, (_, i) =>
+      validSpan({ startTimeUnixNano: BASE_TIME_NS - BigInt(i) * day, endTimeUnixNano: BASE_TIME_NS - BigInt(i) * day + 1000n }),
+    );
     const o = await send(encodeProtoRequest(spans, 'many-days'), { spans: spans.length });
     expect(o).toMatchObject({ status: 200, rejected: 0, accepted: 150 });
     await expectStillServingAndNothingLost();
@@ -328,9 +337,14 @@ describe('OTLP/HTTP bad input', () => {
 
   it('lone UTF-16 surrogates (OTLP/JSON) are stored as U+FFFD without failing the batch; invalid UTF-8 (protobuf) → 400', async () => {
     // JSON.stringify writes lone surrogates as \udXXX escapes, which JSON.parse on the server turns back into them.
-    const json = await send(encodeJsonRequest([validSpan({ name: 'lone-surrogate-\ud800', attributes: { 'k\udc00': 'v\ud83d' } })], 'bad-unicode'), { contentType: JSON_TYPE, spans: 1 });
+    const json = await send(encodeJsonRequest([validSpan({ name: 'lone-surrogate-\ud800', attributes: { 'k\udc00': 'v\ud83d' } })], 'bad-unicode'), {
+      contentType: JSON_TYPE,
+      spans: 1,
+    });
     expect(json).toMatchObject({ status: 200, rejected: 0 });
-    const names = await server.store.driver.query<{ SpanName: string; v: string }>("SELECT SpanName, SpanAttributes['k\uFFFD'] AS v FROM otel_traces WHERE ServiceName = 'bad-unicode'");
+    const names = await server.store.driver.query<{ SpanName: string; v: string }>(
+      "SELECT SpanName, SpanAttributes['k\uFFFD'] AS v FROM otel_traces WHERE ServiceName = 'bad-unicode'",
+    );
     expect(names).toEqual([{ SpanName: 'lone-surrogate-\ufffd', v: 'v\ufffd' }]);
 
     // Proto3 strings must be valid UTF-8 (ED A0 80 is a UTF-8-encoded surrogate); Span.name = 5, and a
@@ -342,11 +356,17 @@ describe('OTLP/HTTP bad input', () => {
   });
 
   it('attribute values nested 100 levels deep → rejected item (JSON) / 400 or rejected item (protobuf); shallower spans still accepted', async () => {
-    const json = await send(encodeJsonRequest([validSpan({ raw: { attributes: [{ key: 'deep', value: nestedAnyValueJson(100) }] } }), validSpan()]), { contentType: JSON_TYPE, spans: 2 });
+    const json = await send(encodeJsonRequest([validSpan({ raw: { attributes: [{ key: 'deep', value: nestedAnyValueJson(100) }] } }), validSpan()]), {
+      contentType: JSON_TYPE,
+      spans: 2,
+    });
     expectPartial(json, 1, /spans\[0\]\.attributes\[0\]\.value.*nested deeper than 32 levels/);
     expect(json.errorMessage.length).toBeLessThan(16 * 1024);
 
-    const jsonArrays = await send(encodeJsonRequest([validSpan({ raw: { attributes: [{ key: 'deep', value: nestedAnyValueJson(100, 'array') }] } }), validSpan()]), { contentType: JSON_TYPE, spans: 2 });
+    const jsonArrays = await send(
+      encodeJsonRequest([validSpan({ raw: { attributes: [{ key: 'deep', value: nestedAnyValueJson(100, 'array') }] } }), validSpan()]),
+      { contentType: JSON_TYPE, spans: 2 },
+    );
     expectPartial(jsonArrays, 1, /nested deeper than 32 levels/);
 
     // Protobuf: 100 kvlist/array levels are ~250 nested messages, past protobufjs' (and protoc's) limit of
@@ -356,7 +376,9 @@ describe('OTLP/HTTP bad input', () => {
     else expectClientError(pb, 400, /malformed protobuf .*(depth|nested)/);
 
     // 40 array levels fit the protobuf parser but not the data model: that one item is rejected.
-    const pbArrays = await send(wrapSpanBytes([spanBytesWithAttribute(validSpan(), 'deep', nestedAnyValueBytes(40, 'array')), encodeSpanBytes(validSpan())]), { spans: 2 });
+    const pbArrays = await send(wrapSpanBytes([spanBytesWithAttribute(validSpan(), 'deep', nestedAnyValueBytes(40, 'array')), encodeSpanBytes(validSpan())]), {
+      spans: 2,
+    });
     expectPartial(pbArrays, 1, /spans\[0\]: attribute value nested deeper than 32 levels/);
     expect(pbArrays.accepted).toBe(1);
     await expectStillServingAndNothingLost();
@@ -386,7 +408,10 @@ describe('OTLP/HTTP bad input', () => {
   it('unknown enum values (kind 99, status code 7) → rejected items', async () => {
     const pb = await send(encodeProtoRequest([validSpan({ kind: 99 }), validSpan({ raw: { status: { code: 7 } } }), validSpan()]), { spans: 3 });
     expectPartial(pb, 2, /spans\[0\]: kind 99 is not a SpanKind.*spans\[1\]: status\.code 7 is not a StatusCode/);
-    const json = await send(encodeJsonRequest([validSpan({ kind: 99 }), validSpan({ raw: { kind: 'SPAN_KIND_BOGUS' } }), validSpan()]), { contentType: JSON_TYPE, spans: 3 });
+    const json = await send(encodeJsonRequest([validSpan({ kind: 99 }), validSpan({ raw: { kind: 'SPAN_KIND_BOGUS' } }), validSpan()]), {
+      contentType: JSON_TYPE,
+      spans: 3,
+    });
     expectPartial(json, 2, /spans\[0\]\.kind 99 is not one of 6 known values.*spans\[1\]\.kind "SPAN_KIND_BOGUS"/);
     await expectStillServingAndNothingLost();
   });

@@ -89,10 +89,12 @@ describe('BatchWriter', () => {
     let refused = 0;
     for (let i = 0; i < 400; i++) {
       const p = w.write([{ table: 't', lines: [line(1000 + i)] }]);
-      accepted.push(p.catch((err) => {
-        if (!(err instanceof BackpressureError)) throw err;
-        refused++;
-      }));
+      accepted.push(
+        p.catch((err) => {
+          if (!(err instanceof BackpressureError)) throw err;
+          refused++;
+        }),
+      );
       await new Promise((r) => setImmediate(r));
     }
     expect(refused).toBeGreaterThan(0);
@@ -187,10 +189,12 @@ describe('BatchWriter', () => {
     const accepted: Promise<void>[] = [];
     let refused = 0;
     for (let i = 0; i < 100; i++) {
-      accepted.push(w.write([{ table: 't', lines: [line(14_001 + i)] }]).catch((err) => {
-        if (!(err instanceof BackpressureError)) throw err;
-        refused++;
-      }));
+      accepted.push(
+        w.write([{ table: 't', lines: [line(14_001 + i)] }]).catch((err) => {
+          if (!(err instanceof BackpressureError)) throw err;
+          refused++;
+        }),
+      );
       await new Promise((r) => setImmediate(r));
     }
     expect(refused).toBeGreaterThan(50);

@@ -23,7 +23,13 @@ it('serves keys from --api-key, TRACELIGHT_API_KEYS and the config file, each wi
   });
   expect(server.stdout()).toMatch(/auth\s+API key required \(4 keys\)/);
   const status = async (method: string, path: string, key: string, body?: unknown): Promise<number> =>
-    (await fetch(`${server!.httpUrl}${path}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) })).status;
+    (
+      await fetch(`${server!.httpUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      })
+    ).status;
   const query = { sql: 'SELECT 1' };
   expect(await status('POST', '/api/v1/query', 'file-reader-key', query)).toBe(200);
   expect(await status('POST', '/api/v1/query', 'env-ingest-key', query)).toBe(403);
@@ -37,9 +43,13 @@ it('serves keys from --api-key, TRACELIGHT_API_KEYS and the config file, each wi
 it('refuses a config file whose key entry names no key, saying which entry', async () => {
   const config = join(dir, 'bad.yaml');
   writeFileSync(config, 'api_keys:\n  - key_env: NOT_SET_ANYWHERE_42\n    scopes: [read]\n');
-  await expect(startCliServer({ dataDir: join(dir, 'data2'), args: ['--config', config], startTimeoutMs: 20_000 })).rejects.toThrow(/api_keys\.0\.key_env: the environment variable NOT_SET_ANYWHERE_42 is not set/);
+  await expect(startCliServer({ dataDir: join(dir, 'data2'), args: ['--config', config], startTimeoutMs: 20_000 })).rejects.toThrow(
+    /api_keys\.0\.key_env: the environment variable NOT_SET_ANYWHERE_42 is not set/,
+  );
 });
 
 it('refuses a scoped key whose key part is empty, instead of starting with auth off', async () => {
-  await expect(startCliServer({ dataDir: join(dir, 'data3'), args: ['--api-key', 'ingest:'], startTimeoutMs: 20_000 })).rejects.toThrow(/the API key for scopes ingest is empty/);
+  await expect(startCliServer({ dataDir: join(dir, 'data3'), args: ['--api-key', 'ingest:'], startTimeoutMs: 20_000 })).rejects.toThrow(
+    /the API key for scopes ingest is empty/,
+  );
 });

@@ -12,7 +12,11 @@ const run = promisify(execFile);
 
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [CLI_PATH, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout, stderr } = await run(process.execPath, [CLI_PATH, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -32,9 +36,17 @@ const int = (key: string, v: number) => ({ key, value: { intValue: String(v) } }
 function agentRun(): string {
   const sys = { role: 'system', parts: [{ type: 'text', content: 'You solve arithmetic with the calculator tool.' }] };
   const user = { role: 'user', parts: [{ type: 'text', content: 'What is (3 + 4) * 6?' }] };
-  const call1 = { role: 'assistant', parts: [{ type: 'tool_call', id: 'c1', name: 'calculator', arguments: { expression: '3 + 4' } }], finish_reason: 'tool_call' };
+  const call1 = {
+    role: 'assistant',
+    parts: [{ type: 'tool_call', id: 'c1', name: 'calculator', arguments: { expression: '3 + 4' } }],
+    finish_reason: 'tool_call',
+  };
   const res1 = { role: 'tool', parts: [{ type: 'tool_call_response', id: 'c1', response: '7' }] };
-  const call2 = { role: 'assistant', parts: [{ type: 'tool_call', id: 'c2', name: 'calculator', arguments: { expression: '7 * 6' } }], finish_reason: 'tool_call' };
+  const call2 = {
+    role: 'assistant',
+    parts: [{ type: 'tool_call', id: 'c2', name: 'calculator', arguments: { expression: '7 * 6' } }],
+    finish_reason: 'tool_call',
+  };
   const res2 = { role: 'tool', parts: [{ type: 'tool_call_response', id: 'c2', response: '42' }] };
   const answer = { role: 'assistant', parts: [{ type: 'text', content: 'The answer is 42.' }], finish_reason: 'stop' };
   const inputs = [[user], [user, call1, res1], [user, call1, res1, call2, res2]];
@@ -66,10 +78,29 @@ function agentRun(): string {
     kind: 1,
     startTimeUnixNano: ms(0),
     endTimeUnixNano: ms(400),
-    attributes: [str('gen_ai.operation.name', 'invoke_agent'), str('gen_ai.agent.name', 'calculator-agent'), str('tracelight.rollout.id', ROLLOUT), str('tracelight.attempt.id', 'attempt-1')],
-    events: [{ timeUnixNano: ms(390), name: 'gen_ai.evaluation.result', attributes: [str('gen_ai.evaluation.name', 'correct'), { key: 'gen_ai.evaluation.score.value', value: { doubleValue: 1 } }, str('gen_ai.evaluation.explanation', '42 is right')] }],
+    attributes: [
+      str('gen_ai.operation.name', 'invoke_agent'),
+      str('gen_ai.agent.name', 'calculator-agent'),
+      str('tracelight.rollout.id', ROLLOUT),
+      str('tracelight.attempt.id', 'attempt-1'),
+    ],
+    events: [
+      {
+        timeUnixNano: ms(390),
+        name: 'gen_ai.evaluation.result',
+        attributes: [
+          str('gen_ai.evaluation.name', 'correct'),
+          { key: 'gen_ai.evaluation.score.value', value: { doubleValue: 1 } },
+          str('gen_ai.evaluation.explanation', '42 is right'),
+        ],
+      },
+    ],
   };
-  return JSON.stringify({ resourceSpans: [{ resource: { attributes: [str('service.name', 'calc-agent')] }, scopeSpans: [{ scope: { name: 'test' }, spans: [chat(0), chat(1), chat(2), root] }] }] });
+  return JSON.stringify({
+    resourceSpans: [
+      { resource: { attributes: [str('service.name', 'calc-agent')] }, scopeSpans: [{ scope: { name: 'test' }, spans: [chat(0), chat(1), chat(2), root] }] },
+    ],
+  });
 }
 
 describe.skipIf(!cliBuilt())('tracelight CLI (built)', () => {
@@ -106,12 +137,16 @@ describe.skipIf(!cliBuilt())('tracelight CLI (built)', () => {
   });
 
   it('turns an agent run into triplets, applies late rewards, and ignores a re-sent batch', async () => {
-    const post = async (): Promise<number> => (await fetch(`${server.httpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: agentRun() })).status;
+    const post = async (): Promise<number> =>
+      (await fetch(`${server.httpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: agentRun() })).status;
     expect(await post()).toBe(200);
     const triplets = async (policy: string): Promise<any[]> => {
       const r = await cli(['triplets', '--rollout', ROLLOUT, '--policy', policy, '--format', 'jsonl', '--server', server.httpUrl]);
       expect(r.stderr).toBe('');
-      return r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      return r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
     };
     const finals = await triplets('final');
     expect(finals.map((t) => [t.rollout_id, t.attempt_id, t.step, t.agent, t.model, t.reward])).toEqual([
@@ -129,7 +164,11 @@ describe.skipIf(!cliBuilt())('tracelight CLI (built)', () => {
     expect((await triplets('last-call')).map((t) => t.reward)).toEqual([null, null, 1]);
 
     // A human grader's score arrives later through the API and becomes the primary reward.
-    const late = await fetch(`${server.httpUrl}/api/v1/rewards`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rollout_id: ROLLOUT, name: 'human', value: 0.25, primary: true, explanation: 'verbose' }) });
+    const late = await fetch(`${server.httpUrl}/api/v1/rewards`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ rollout_id: ROLLOUT, name: 'human', value: 0.25, primary: true, explanation: 'verbose' }),
+    });
     expect(late.status).toBe(201);
     expect((await triplets('final')).map((t) => t.reward)).toEqual([0.25, 0.25, 0.25]);
 
@@ -137,14 +176,26 @@ describe.skipIf(!cliBuilt())('tracelight CLI (built)', () => {
     expect(await post()).toBe(200);
     const again = await triplets('final');
     expect(again.length).toBe(3);
-    expect(again.map((t) => t.rewards)).toEqual([{ correct: 1, human: 0.25 }, { correct: 1, human: 0.25 }, { correct: 1, human: 0.25 }]);
+    expect(again.map((t) => t.rewards)).toEqual([
+      { correct: 1, human: 0.25 },
+      { correct: 1, human: 0.25 },
+      { correct: 1, human: 0.25 },
+    ]);
   });
 
   it('rejects bad reward posts with a message naming the field', async () => {
-    const res = await fetch(`${server.httpUrl}/api/v1/rewards`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x', value: 'high' }) });
+    const res = await fetch(`${server.httpUrl}/api/v1/rewards`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'x', value: 'high' }),
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toMatch(/value/);
-    const none = await fetch(`${server.httpUrl}/api/v1/rewards`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: 1 }) });
+    const none = await fetch(`${server.httpUrl}/api/v1/rewards`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ value: 1 }),
+    });
     expect(((await none.json()) as { error: string }).error).toMatch(/rollout_id, trace_id or span_id/);
   });
 
@@ -171,7 +222,16 @@ describe.skipIf(!cliBuilt())('tracelight CLI (built)', () => {
     expect(busy.stderr).toMatch(/in use by process \d+/);
     const exit = await server.stop('SIGTERM');
     expect(exit.code).toBe(0);
-    const direct = await cli(['sql', "SELECT SpanName FROM otel_traces WHERE SpanId = {s:String} LIMIT 1", '--param', `s=${ROOT}`, '--data', join(dir, 'data'), '--format', 'jsonl']);
+    const direct = await cli([
+      'sql',
+      'SELECT SpanName FROM otel_traces WHERE SpanId = {s:String} LIMIT 1',
+      '--param',
+      `s=${ROOT}`,
+      '--data',
+      join(dir, 'data'),
+      '--format',
+      'jsonl',
+    ]);
     expect(direct.stdout).toBe('{"SpanName":"invoke_agent calculator-agent"}\n');
     const trip = await cli(['triplets', '--data', join(dir, 'data'), '--format', 'table']);
     expect(trip.stdout).toContain('The answer is 42.');

@@ -232,7 +232,7 @@ describe('ClickHouse HTTP test server with @clickhouse/client', () => {
     expect(doc.rows).toBe(1);
     expect(doc.meta).toEqual([
       { name: 'n', type: 'UInt64' },
-      { name: 'latest', type: "DateTime64(9)" },
+      { name: 'latest', type: 'DateTime64(9)' },
     ]);
     expect(Number(doc.data[0]?.n)).toBe(4);
     expect(doc.data[0]?.latest).toBe('2024-05-01 13:00:00.000000000');
@@ -294,9 +294,7 @@ describe('ClickHouse HTTP test server with @clickhouse/client', () => {
     const missingParam = await rejection(client.query({ query: 'SELECT {x:String}' }));
     expect(missingParam.code).toBe('456');
 
-    const badSetting = await rejection(
-      client.query({ query: 'SELECT 1', clickhouse_settings: { no_such_setting_at_all: 1 } as Record<string, number> }),
-    );
+    const badSetting = await rejection(client.query({ query: 'SELECT 1', clickhouse_settings: { no_such_setting_at_all: 1 } as Record<string, number> }));
     expect(badSetting.code).toBe('115');
   });
 
@@ -312,9 +310,7 @@ describe('ClickHouse HTTP test server with @clickhouse/client', () => {
     expect(insert.code).toBe('164');
     expect(insert.type).toBe('READONLY');
 
-    const ddl = await rejection(
-      client.command({ query: 'DROP TABLE spans', clickhouse_settings: { readonly: '1' } }),
-    );
+    const ddl = await rejection(client.command({ query: 'DROP TABLE spans', clickhouse_settings: { readonly: '1' } }));
     expect(ddl.code).toBe('164');
 
     const select = await client.query({
@@ -365,7 +361,7 @@ describe('ClickHouse HTTP test server with @clickhouse/client', () => {
     expect(rs.response_headers['content-encoding']).toBe('gzip');
     expect(await rs.json()).toEqual([{ n: '4' }]);
 
-    const body = gzipSync('SELECT name FROM spans WHERE trace_id = \'t3\' FORMAT TabSeparated');
+    const body = gzipSync("SELECT name FROM spans WHERE trace_id = 't3' FORMAT TabSeparated");
     const raw = await fetch(`${server.url}/?enable_http_compression=1&database=${DATABASE}`, {
       method: 'POST',
       headers: { Authorization: authHeader(), 'Content-Encoding': 'gzip', 'Accept-Encoding': 'gzip' },
@@ -385,10 +381,9 @@ describe('ClickHouse HTTP test server with @clickhouse/client', () => {
   });
 
   it('treats GET requests as readonly and reports the query id', async () => {
-    const get = await fetch(
-      `${server.url}/?database=${DATABASE}&query=${encodeURIComponent("INSERT INTO spans (trace_id) VALUES ('get')")}`,
-      { headers: { Authorization: authHeader() } },
-    );
+    const get = await fetch(`${server.url}/?database=${DATABASE}&query=${encodeURIComponent("INSERT INTO spans (trace_id) VALUES ('get')")}`, {
+      headers: { Authorization: authHeader() },
+    });
     expect(get.headers.get('x-clickhouse-exception-code')).toBe('164');
     await get.text();
 

@@ -13,11 +13,17 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 it('reports parts the engine detached at start, loudly, instead of answering "ready"', async () => {
   let server = await startServer({ host: '127.0.0.1', port: 0, grpcPort: null, store: { dataDir, batch: { flushIntervalMs: 10 } } });
   for (let i = 0; i < 2; i++) {
-    const res = await fetch(`${server.httpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: encodeProtoRequest(makeSpans({ count: 200, contentBytes: 256 })) });
+    const res = await fetch(`${server.httpUrl}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf' },
+      body: encodeProtoRequest(makeSpans({ count: 200, contentBytes: 256 })),
+    });
     expect(res.status).toBe(200);
   }
   await server.store.writer.drain();
-  const [part] = await server.store.driver.query<{ path: string }>("SELECT path FROM system.parts WHERE database = currentDatabase() AND table = 'otel_traces' AND active ORDER BY rows DESC LIMIT 1");
+  const [part] = await server.store.driver.query<{ path: string }>(
+    "SELECT path FROM system.parts WHERE database = currentDatabase() AND table = 'otel_traces' AND active ORDER BY rows DESC LIMIT 1",
+  );
   expect(part).toBeDefined();
   expect((await (await fetch(`${server.httpUrl}/readyz`)).json()) as object).toMatchObject({ status: 'ready' });
   await server.close();

@@ -227,8 +227,22 @@ const SPAN_ATTRS_STORED: Record<string, string> = {
 
 function resourceFor(service: string): { attrs: Attributes; stored: Record<string, string> } {
   return {
-    attrs: { 'service.name': service, 'service.version': '9.9.9', 'deployment.environment.name': 'test', 'res.int': 7, 'res.bool': true, 'res.arr': ['r1', 'r2'] },
-    stored: { 'service.name': service, 'service.version': '9.9.9', 'deployment.environment.name': 'test', 'res.int': '7', 'res.bool': 'true', 'res.arr': '["r1","r2"]' },
+    attrs: {
+      'service.name': service,
+      'service.version': '9.9.9',
+      'deployment.environment.name': 'test',
+      'res.int': 7,
+      'res.bool': true,
+      'res.arr': ['r1', 'r2'],
+    },
+    stored: {
+      'service.name': service,
+      'service.version': '9.9.9',
+      'deployment.environment.name': 'test',
+      'res.int': '7',
+      'res.bool': 'true',
+      'res.arr': '["r1","r2"]',
+    },
   };
 }
 
@@ -249,7 +263,12 @@ function emitKnownTrace(provider: TracerProvider): EmittedTrace {
 
   const root = tracerA.startSpan(
     'root.server',
-    { kind: SpanKind.SERVER, startTime: T.rootStart, attributes: SPAN_ATTRS, links: [{ context: linked, attributes: { 'link.kind': 'follows', 'link.n': 2 } }] },
+    {
+      kind: SpanKind.SERVER,
+      startTime: T.rootStart,
+      attributes: SPAN_ATTRS,
+      links: [{ context: linked, attributes: { 'link.kind': 'follows', 'link.n': 2 } }],
+    },
     ROOT_CONTEXT,
   );
   root.addEvent('event.with.attrs', { 'event.str': 'e', 'event.int': 7, 'event.arr': ['x', 'y'] }, T.event1);
@@ -267,7 +286,13 @@ function emitKnownTrace(provider: TracerProvider): EmittedTrace {
   root.end(T.rootEnd);
 
   // A span continuing a remote trace carries the remote trace id, parent span id and trace state.
-  const remoteParent: SpanContext = { traceId: hex(16), spanId: hex(8), traceFlags: TraceFlags.SAMPLED, isRemote: true, traceState: createTraceState('vendor=abc,other=1') };
+  const remoteParent: SpanContext = {
+    traceId: hex(16),
+    spanId: hex(8),
+    traceFlags: TraceFlags.SAMPLED,
+    isRemote: true,
+    traceState: createTraceState('vendor=abc,other=1'),
+  };
   const remote = tracerA.startSpan('remote.consumer', { kind: SpanKind.CONSUMER, startTime: T.remoteStart }, trace.setSpanContext(ROOT_CONTEXT, remoteParent));
   remote.end(T.remoteEnd);
 
@@ -434,7 +459,10 @@ interface EmittedLogs {
 /** Emits two log records: one inside an active span (correlated), one outside any span with a map body. */
 function emitKnownLogs(provider: LoggerProvider): EmittedLogs {
   const run = hex(8);
-  const logger = provider.getLogger('tracelight-test/logs', '2.0.0', { schemaUrl: 'https://opentelemetry.io/schemas/1.31.0', attributes: { 'scope.attr': 'sa' } });
+  const logger = provider.getLogger('tracelight-test/logs', '2.0.0', {
+    schemaUrl: 'https://opentelemetry.io/schemas/1.31.0',
+    attributes: { 'scope.attr': 'sa' },
+  });
   const tracer = new TracerProvider().getTracer('tracelight-test/log-tracer'); // ids only; nothing exported
   let traceId = '';
   let spanId = '';
@@ -601,7 +629,10 @@ describe('real OTel JS exporters → tracelight (no auth)', () => {
         const proxy = await startRecordingProxy(server.httpUrl);
         try {
           const service = `svc-trace-${label}-gzip`;
-          const { provider, rec } = tracerProvider(new Exporter({ url: `${proxy.url}/v1/traces`, compression: CompressionAlgorithm.GZIP }), resourceFor(service).attrs);
+          const { provider, rec } = tracerProvider(
+            new Exporter({ url: `${proxy.url}/v1/traces`, compression: CompressionAlgorithm.GZIP }),
+            resourceFor(service).attrs,
+          );
           const t = emitKnownTrace(provider);
           expectAllSucceeded(await flushTraces(provider, rec));
           expect(proxy.requests).toHaveLength(1);
@@ -652,7 +683,10 @@ describe('real OTel JS exporters → tracelight (no auth)', () => {
         const proxy = await startRecordingProxy(server.httpUrl);
         try {
           const service = `svc-logs-${label}-gzip`;
-          const { provider, rec } = loggerProvider(new Exporter({ url: `${proxy.url}/v1/logs`, compression: CompressionAlgorithm.GZIP }), resourceFor(service).attrs);
+          const { provider, rec } = loggerProvider(
+            new Exporter({ url: `${proxy.url}/v1/logs`, compression: CompressionAlgorithm.GZIP }),
+            resourceFor(service).attrs,
+          );
           const l = emitKnownLogs(provider);
           expectAllSucceeded(await flushLogs(provider, rec));
           expect(proxy.requests).toHaveLength(1);
@@ -700,14 +734,19 @@ describe("real OTel JS exporters → tracelight with apiKeys: ['k1']", () => {
   }
 
   const countSpans = async (traceId: string): Promise<number> =>
-    Number((await server.store.driver.query<{ n: string }>('SELECT toString(count()) AS n FROM otel_traces WHERE TraceId = {traceId:String}', { traceId }))[0]?.n);
+    Number(
+      (await server.store.driver.query<{ n: string }>('SELECT toString(count()) AS n FROM otel_traces WHERE TraceId = {traceId:String}', { traceId }))[0]?.n,
+    );
 
   const url = (): string => `${server.httpUrl}/v1/traces`;
   const cases: [string, (headers: Record<string, string> | undefined) => SpanExporter][] = [
     ['protobuf', (headers) => new ProtoTraceExporter({ url: url(), headers })],
     ['JSON', (headers) => new JsonTraceExporter({ url: url(), headers })],
     ['gzip protobuf', (headers) => new ProtoTraceExporter({ url: url(), headers, compression: CompressionAlgorithm.GZIP })],
-    ['gRPC', (headers) => new GrpcTraceExporter({ url: grpcUrl, metadata: headers ? bearer((headers.Authorization as string).replace(/^Bearer /, '')) : undefined })],
+    [
+      'gRPC',
+      (headers) => new GrpcTraceExporter({ url: grpcUrl, metadata: headers ? bearer((headers.Authorization as string).replace(/^Bearer /, '')) : undefined }),
+    ],
   ];
 
   for (const [label, make] of cases) {
@@ -749,7 +788,10 @@ describe("real OTel JS exporters → tracelight with apiKeys: ['k1']", () => {
           expectAllSucceeded(results);
           expect(stored, label).toHaveLength(1);
         } else {
-          expect(results.map((r) => r.code), label).toEqual([ExportResultCode.FAILED]);
+          expect(
+            results.map((r) => r.code),
+            label,
+          ).toEqual([ExportResultCode.FAILED]);
           expect(stored, label).toHaveLength(0);
         }
       }

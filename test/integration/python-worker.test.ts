@@ -35,7 +35,11 @@ describe('example Python worker', () => {
   });
 
   const api = async (method: string, path: string, body?: unknown): Promise<any> => {
-    const res = await fetch(`${server.httpUrl}${path}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+    const res = await fetch(`${server.httpUrl}${path}`, {
+      method,
+      headers: body ? { 'content-type': 'application/json' } : {},
+      body: body ? JSON.stringify(body) : undefined,
+    });
     expect(res.status, `${method} ${path}`).toBeLessThan(300);
     return res.json();
   };
@@ -48,7 +52,11 @@ describe('example Python worker', () => {
       { question: 'A baker makes 24 muffins a day for 5 days. How many muffins does he make?', answer: 120 },
       { question: 'What is 6 * 7?', answer: 42 },
     ];
-    const enqueued: { rollout_id: string }[] = await api('POST', '/api/v1/rollouts', problems.map((input) => ({ input, mode: 'train', resources: { prompt: 'production' } })));
+    const enqueued: { rollout_id: string }[] = await api(
+      'POST',
+      '/api/v1/rollouts',
+      problems.map((input) => ({ input, mode: 'train', resources: { prompt: 'production' } })),
+    );
     const { stdout } = await run(python, [WORKER, '--until-empty', '--wait-ms', '300', '--worker-id', 'py-test'], {
       env: { ...process.env, TRACELIGHT_URL: server.httpUrl, OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'unused', OTEL_SERVICE_NAME: 'python-worker-test' },
       timeout: 120_000,

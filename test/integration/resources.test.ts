@@ -61,7 +61,10 @@ describe('resources REST API', () => {
     expect(r1.headers.get('location')).toBe('/api/v1/resources/greeter/versions/1');
     const r2 = await post('greeter', prompt('Hello {{name}}, welcome!', { parent: 1, metrics: { accuracy: 0.8 }, author: 'apo-run-7' }));
     expect(r2.body).toMatchObject({ version: 2, parent: 1, author: 'apo-run-7' });
-    const other = await post('solver.llm', { kind: 'llm', content: { endpoint: 'http://127.0.0.1:8000/v1', model: 'qwen2.5-7b', sampling: { temperature: 0.2 } } });
+    const other = await post('solver.llm', {
+      kind: 'llm',
+      content: { endpoint: 'http://127.0.0.1:8000/v1', model: 'qwen2.5-7b', sampling: { temperature: 0.2 } },
+    });
     expect(other.body).toMatchObject({ name: 'solver.llm', version: 1, kind: 'llm' });
   });
 
@@ -160,12 +163,24 @@ describe('resources REST API', () => {
 
   it('answers unknown names, versions and labels with 404', async () => {
     expect(await api('GET', '/api/v1/resources/nope')).toMatchObject({ status: 404, body: { error: 'no resource "nope"' } });
-    expect(await api('GET', '/api/v1/resources/greeter?version=99')).toMatchObject({ status: 404, body: { error: 'resource "greeter" has no version 99 (latest is 3)' } });
-    expect(await api('GET', '/api/v1/resources/greeter?label=staging')).toMatchObject({ status: 404, body: { error: expect.stringContaining('has no label "staging"') } });
+    expect(await api('GET', '/api/v1/resources/greeter?version=99')).toMatchObject({
+      status: 404,
+      body: { error: 'resource "greeter" has no version 99 (latest is 3)' },
+    });
+    expect(await api('GET', '/api/v1/resources/greeter?label=staging')).toMatchObject({
+      status: 404,
+      body: { error: expect.stringContaining('has no label "staging"') },
+    });
     expect(await api('GET', '/api/v1/resources/nope/versions')).toMatchObject({ status: 404 });
-    expect(await api('POST', '/api/v1/resources/greeter/labels/production', { version: 42 })).toMatchObject({ status: 404, body: { error: 'resource "greeter" has no version 42 (latest is 3)' } });
+    expect(await api('POST', '/api/v1/resources/greeter/labels/production', { version: 42 })).toMatchObject({
+      status: 404,
+      body: { error: 'resource "greeter" has no version 42 (latest is 3)' },
+    });
     expect(await api('POST', '/api/v1/resources/nope/labels/production', { version: 1 })).toMatchObject({ status: 404, body: { error: 'no resource "nope"' } });
-    expect(await post('greeter', prompt('x', { parent: 7 }))).toMatchObject({ status: 404, body: { error: 'parent: resource "greeter" has no version 7 (latest is 3)' } });
+    expect(await post('greeter', prompt('x', { parent: 7 }))).toMatchObject({
+      status: 404,
+      body: { error: 'parent: resource "greeter" has no version 7 (latest is 3)' },
+    });
     expect(await api('DELETE', '/api/v1/resources/greeter/labels/staging')).toMatchObject({ status: 404 });
   });
 
@@ -177,7 +192,10 @@ describe('resources REST API', () => {
       ['solver.llm', 'llm', 1, {}],
       [`z${'x'.repeat(127)}`, 'json', 1, {}],
     ]);
-    const h = await api<{ name: string; kind: string; labels: Record<string, number>; versions: Record<string, unknown>[] }>('GET', '/api/v1/resources/greeter/versions');
+    const h = await api<{ name: string; kind: string; labels: Record<string, number>; versions: Record<string, unknown>[] }>(
+      'GET',
+      '/api/v1/resources/greeter/versions',
+    );
     expect(h.body.labels).toEqual({ candidate: 2, production: 2 });
     expect(h.body.versions.map((v) => [v.version, v.parent, v.labels, v.author])).toEqual([
       [3, 2, [], null],
@@ -217,21 +235,65 @@ describe.skipIf(!cliBuilt())('tracelight resources (built CLI)', () => {
   it('put (from a file and inline), get, promote, diff and list through the server', async () => {
     const file = join(dataDir, '..', `tl-res-prompt-${process.pid}.txt`);
     await writeFile(file, 'You are a careful solver.\nSolve: {{task}}\nAnswer briefly.\n');
-    const put1 = await cli(['resources', 'put', 'solver', '--kind', 'prompt_template', '--file', file, '--metrics', 'accuracy=0.61', '--author', 'ada', ...s()]);
+    const put1 = await cli([
+      'resources',
+      'put',
+      'solver',
+      '--kind',
+      'prompt_template',
+      '--file',
+      file,
+      '--metrics',
+      'accuracy=0.61',
+      '--author',
+      'ada',
+      ...s(),
+    ]);
     expect(put1).toMatchObject({ code: 0, stdout: 'created solver@1 (prompt_template)\n' });
-    const put2 = await cli(['resources', 'put', 'solver', '--kind', 'prompt_template', '--content', 'You are a careful solver.\nThink step by step, then solve: {{task}}\nAnswer briefly.', '--parent', '1', '--label', 'candidate', '--label', 'staging', '--metrics', 'accuracy=0.74', '--metrics', 'cost=1.5', ...s()]);
+    const put2 = await cli([
+      'resources',
+      'put',
+      'solver',
+      '--kind',
+      'prompt_template',
+      '--content',
+      'You are a careful solver.\nThink step by step, then solve: {{task}}\nAnswer briefly.',
+      '--parent',
+      '1',
+      '--label',
+      'candidate',
+      '--label',
+      'staging',
+      '--metrics',
+      'accuracy=0.74',
+      '--metrics',
+      'cost=1.5',
+      ...s(),
+    ]);
     expect(put2).toMatchObject({ code: 0, stdout: 'created solver@2 (prompt_template; labels: candidate, staging)\n' });
     await rm(file, { force: true });
 
     const json = await cli(['resources', 'get', 'solver', '--version', '2', '--format', 'json', ...s()]);
-    expect(JSON.parse(json.stdout)).toMatchObject({ name: 'solver', version: 2, parent: 1, metrics: { accuracy: 0.74, cost: 1.5 }, labels: ['candidate', 'staging'] });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      name: 'solver',
+      version: 2,
+      parent: 1,
+      metrics: { accuracy: 0.74, cost: 1.5 },
+      labels: ['candidate', 'staging'],
+    });
     const text = await cli(['resources', 'get', 'solver', '--label', 'candidate', ...s()]);
     expect(text.stdout).toContain('solver@2  prompt_template  [candidate, staging]');
     expect(text.stdout).toContain('metrics: accuracy=0.74  cost=1.5');
     expect(text.stdout).toMatch(/\n\nYou are a careful solver\.\nThink step by step, then solve: \{\{task\}\}\nAnswer briefly\.\n$/);
 
-    expect(await cli(['resources', 'promote', 'solver', '--version', '1', ...s()])).toMatchObject({ code: 0, stdout: 'solver: production → version 1 (new label)\n' });
-    expect(await cli(['resources', 'promote', 'solver', '--version', '2', '--label', 'production', ...s()])).toMatchObject({ code: 0, stdout: 'solver: production → version 2 (was 1)\n' });
+    expect(await cli(['resources', 'promote', 'solver', '--version', '1', ...s()])).toMatchObject({
+      code: 0,
+      stdout: 'solver: production → version 1 (new label)\n',
+    });
+    expect(await cli(['resources', 'promote', 'solver', '--version', '2', '--label', 'production', ...s()])).toMatchObject({
+      code: 0,
+      stdout: 'solver: production → version 2 (was 1)\n',
+    });
     expect((await cli(['resources', 'get', 'solver', '--format', 'json', ...s()])).stdout).toContain('"version": 2');
 
     const unified = await cli(['resources', 'diff', 'solver', '1', 'production', ...s()]);
@@ -254,38 +316,65 @@ describe.skipIf(!cliBuilt())('tracelight resources (built CLI)', () => {
     expect(lines[0]).toMatch(/^solver@1 +\| solver@2 \(candidate, production, staging\)$/);
     expect(lines).toContain(`${'You are a careful solver.'.padEnd(48)}   You are a careful solver.`);
     expect(lines).toContain(`${'Solve: {{task}}'.padEnd(48)} | Think step by step, then solve: {{task}}`);
-    expect((await cli(['resources', 'diff', 'solver', '2', 'production', ...s()])).stdout).toBe('solver@2 (candidate, production, staging) and solver@2 (candidate, production, staging) have the same content\n');
+    expect((await cli(['resources', 'diff', 'solver', '2', 'production', ...s()])).stdout).toBe(
+      'solver@2 (candidate, production, staging) and solver@2 (candidate, production, staging) have the same content\n',
+    );
 
     const list = await cli(['resources', 'list', '--format', 'jsonl', ...s()]);
-    const solver = list.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((r) => r.name === 'solver');
+    const solver = list.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((r) => r.name === 'solver');
     expect(solver).toMatchObject({ kind: 'prompt_template', latest_version: 2, labels: { candidate: 2, production: 2, staging: 2 } });
     const history = await cli(['resources', 'history', 'solver', '--format', 'jsonl', ...s()]);
-    expect(history.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { version: number }).version)).toEqual([2, 1]);
+    expect(
+      history.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { version: number }).version),
+    ).toEqual([2, 1]);
   });
 
   it('reads JSON content for other kinds (stdin too) and reports errors on one line with exit code 1', async () => {
-    const llm = await cli(['resources', 'put', 'solver-llm', '--kind', 'llm', '--file', '-', '--label', 'production', ...s()], JSON.stringify({ endpoint: 'http://127.0.0.1:8000/v1', model: 'sim-small' }));
+    const llm = await cli(
+      ['resources', 'put', 'solver-llm', '--kind', 'llm', '--file', '-', '--label', 'production', ...s()],
+      JSON.stringify({ endpoint: 'http://127.0.0.1:8000/v1', model: 'sim-small' }),
+    );
     expect(llm).toMatchObject({ code: 0, stdout: 'created solver-llm@1 (llm; labels: production)\n' });
     const conflict = await cli(['resources', 'put', 'solver', '--kind', 'json', '--content', '{}', ...s()]);
     expect(conflict.code).toBe(1);
-    expect(conflict.stderr).toBe('tracelight: resource "solver" is a prompt_template; a new version cannot be a json (the kind of a name is fixed: use another name)\n');
+    expect(conflict.stderr).toBe(
+      'tracelight: resource "solver" is a prompt_template; a new version cannot be a json (the kind of a name is fixed: use another name)\n',
+    );
     const badJson = await cli(['resources', 'put', 'x', '--kind', 'json', '--content', '{oops', ...s()]);
     expect(badJson.stderr).toMatch(/^tracelight: --content is not valid JSON/);
     const badField = await cli(['resources', 'put', 'solver-llm', '--kind', 'llm', '--content', '{"endpoint":"http://x","model":""}', ...s()]);
     expect(badField.stderr).toBe('tracelight: content.model: must not be empty\n');
     expect((await cli(['resources', 'get', 'nope', ...s()])).stderr).toBe('tracelight: no resource "nope"\n');
-    expect((await cli(['resources', 'promote', 'solver', '--version', '9', ...s()])).stderr).toBe('tracelight: resource "solver" has no version 9 (latest is 2)\n');
+    expect((await cli(['resources', 'promote', 'solver', '--version', '9', ...s()])).stderr).toBe(
+      'tracelight: resource "solver" has no version 9 (latest is 2)\n',
+    );
     expect((await cli(['resources', 'put', 'x', '--kind', 'json', ...s()])).stderr).toMatch(/--file <path>.*or --content <string>/);
-    expect((await cli(['resources', 'put', 'x', '--kind', 'json', '--content', '1', '--metrics', 'acc', ...s()])).stderr).toBe('tracelight: --metrics must look like name=number, got "acc"\n');
+    expect((await cli(['resources', 'put', 'x', '--kind', 'json', '--content', '1', '--metrics', 'acc', ...s()])).stderr).toBe(
+      'tracelight: --metrics must look like name=number, got "acc"\n',
+    );
   });
 
   it('works directly on a store when no server is involved', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tl-res-direct-'));
     try {
-      expect((await cli(['resources', 'put', 'p', '--kind', 'prompt_template', '--content', 'A {{x}}', '--data', dir])).stdout).toBe('created p@1 (prompt_template)\n');
-      expect((await cli(['resources', 'put', 'p', '--kind', 'prompt_template', '--content', 'B {{x}}', '--label', 'production', '--data', dir])).stdout).toBe('created p@2 (prompt_template; labels: production)\n');
+      expect((await cli(['resources', 'put', 'p', '--kind', 'prompt_template', '--content', 'A {{x}}', '--data', dir])).stdout).toBe(
+        'created p@1 (prompt_template)\n',
+      );
+      expect((await cli(['resources', 'put', 'p', '--kind', 'prompt_template', '--content', 'B {{x}}', '--label', 'production', '--data', dir])).stdout).toBe(
+        'created p@2 (prompt_template; labels: production)\n',
+      );
       expect((await cli(['resources', 'promote', 'p', '--version', '1', '--data', dir])).stdout).toBe('p: production → version 1 (was 2)\n');
-      expect(JSON.parse((await cli(['resources', 'get', 'p', '--format', 'json', '--data', dir])).stdout)).toMatchObject({ version: 1, content: { template: 'A {{x}}' } });
+      expect(JSON.parse((await cli(['resources', 'get', 'p', '--format', 'json', '--data', dir])).stdout)).toMatchObject({
+        version: 1,
+        content: { template: 'A {{x}}' },
+      });
       expect((await cli(['resources', 'diff', 'p', '1', '2', '--data', dir])).stdout).toContain('-A {{x}}\n+B {{x}}');
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -299,7 +388,11 @@ describe('after a restart on the same data directory', () => {
     await server.close();
     server = await startServer({ host: '127.0.0.1', port: 0, grpcPort: null, store: { dataDir } });
     expect((await api('GET', '/api/v1/resources')).body).toEqual(before.body);
-    expect((await api('GET', '/api/v1/resources/greeter')).body).toMatchObject({ version: 2, labels: ['candidate', 'production'], content: { template: 'Hello {{name}}, welcome!' } });
+    expect((await api('GET', '/api/v1/resources/greeter')).body).toMatchObject({
+      version: 2,
+      labels: ['candidate', 'production'],
+      content: { template: 'Hello {{name}}, welcome!' },
+    });
     expect((await api('GET', '/api/v1/resources/busy?version=16')).status).toBe(200);
     expect((await post('busy', { kind: 'json', content: { after: 'restart' } })).body.version).toBe(17);
     expect((await post('busy', { kind: 'llm', content: { endpoint: 'http://x', model: 'm' } })).status).toBe(409);

@@ -38,7 +38,8 @@ async function api<T = any>(method: 'GET' | 'POST', path: string, body?: unknown
 }
 
 const enqueue = (body: unknown) => api<{ rollout_id: string; status: string }[]>('POST', '/api/v1/rollouts', body);
-const claim = (worker_id: string, wait_ms?: number) => api<ClaimedRollout>('POST', '/api/v1/rollouts/claim', { worker_id, ...(wait_ms !== undefined ? { wait_ms } : {}) });
+const claim = (worker_id: string, wait_ms?: number) =>
+  api<ClaimedRollout>('POST', '/api/v1/rollouts/claim', { worker_id, ...(wait_ms !== undefined ? { wait_ms } : {}) });
 const heartbeat = (r: string, a: string) => api('POST', `/api/v1/rollouts/${r}/attempts/${a}/heartbeat`, {});
 const complete = (r: string, a: string, body: unknown) => api('POST', `/api/v1/rollouts/${r}/attempts/${a}/complete`, body);
 const get = (r: string) => api<RolloutView>('GET', `/api/v1/rollouts/${r}`);
@@ -86,7 +87,16 @@ describe('rollout queue', () => {
     expect(created.body[0]!.status).toBe('queuing');
 
     let r = (await get(id)).body;
-    expect(r).toMatchObject({ rollout_id: id, status: 'queuing', input: { question: 'what is 6 * 7?' }, mode: 'train', resources: {}, metadata: { dataset: 'arith', row: 3 }, attempts: [], attempt_count: 0 });
+    expect(r).toMatchObject({
+      rollout_id: id,
+      status: 'queuing',
+      input: { question: 'what is 6 * 7?' },
+      mode: 'train',
+      resources: {},
+      metadata: { dataset: 'arith', row: 3 },
+      attempts: [],
+      attempt_count: 0,
+    });
     expect(r.config).toEqual({ timeout_seconds: 600, unresponsive_seconds: 120, max_attempts: 1, retry_on: ['timeout', 'unresponsive'] });
     expect(r.timings.started_at).toBeNull();
 
@@ -96,7 +106,9 @@ describe('rollout queue', () => {
     const attempt = c.body.attempt_id;
     r = (await get(id)).body;
     expect(r.status).toBe('preparing');
-    expect(r.attempts).toMatchObject([{ attempt_id: attempt, sequence: 1, worker_id: 'worker-a', status: 'preparing', ended_at: null, last_heartbeat_at: null }]);
+    expect(r.attempts).toMatchObject([
+      { attempt_id: attempt, sequence: 1, worker_id: 'worker-a', status: 'preparing', ended_at: null, last_heartbeat_at: null },
+    ]);
     expect(r.timings.started_at).not.toBeNull();
 
     const hb = await heartbeat(id, attempt);
@@ -126,14 +138,19 @@ describe('rollout queue', () => {
     expect(rows.map((x) => x.status)).toEqual(['queuing', 'preparing', 'running', 'succeeded']);
     // Attempt rows (an index for SQL over attempts) are written alongside, not waited for.
     await until('the attempt rows', async () => {
-      const attempts = await server.store.driver.query<{ status: string }>('SELECT status FROM rollout_attempts WHERE attempt_id = {a:String} ORDER BY version', { a: attempt });
+      const attempts = await server.store.driver.query<{ status: string }>(
+        'SELECT status FROM rollout_attempts WHERE attempt_id = {a:String} ORDER BY version',
+        { a: attempt },
+      );
       return attempts.map((x) => x.status).join() === 'preparing,running,succeeded';
     });
     await expectEmptyQueue();
   });
 
   it('fails a rollout whose attempt fails, or requeues it as a new attempt when retry_on says so', async () => {
-    const [plain, retried] = (await enqueue([{ input: 'a' }, { input: 'b', config: { max_attempts: 2, retry_on: ['failed'] } }])).body.map((x) => x.rollout_id) as [string, string];
+    const [plain, retried] = (await enqueue([{ input: 'a' }, { input: 'b', config: { max_attempts: 2, retry_on: ['failed'] } }])).body.map(
+      (x) => x.rollout_id,
+    ) as [string, string];
     const c1 = (await claim('w1')).body;
     expect(c1.rollout_id).toBe(plain);
     const f = await complete(plain, c1.attempt_id, { status: 'failed', error: 'tool crashed' });
@@ -170,7 +187,10 @@ describe('rollout queue', () => {
     const [r] = (await enqueue({ input: 1, resources: { 'solver-prompt': 'production' } })).body;
     expect((await get(r!.rollout_id)).body.resources).toEqual({ 'solver-prompt': { ref: 'production', version: 1 } });
     // The label moves before the claim: the rollout keeps the version it was enqueued with.
-    expect((await api('POST', '/api/v1/resources/solver-prompt/versions', { kind: 'json', content: { system: 'think step by step' }, labels: ['production'] })).status).toBe(201);
+    expect(
+      (await api('POST', '/api/v1/resources/solver-prompt/versions', { kind: 'json', content: { system: 'think step by step' }, labels: ['production'] }))
+        .status,
+    ).toBe(201);
     const c = (await claim('w')).body;
     expect(c.resources).toEqual({ 'solver-prompt': { version: 1, kind: 'json', content: { system: 'be brief' } } });
     await complete(c.rollout_id, c.attempt_id, { status: 'succeeded' });
@@ -216,7 +236,9 @@ describe('rollout queue', () => {
     const requeued = await statusIs(id, 'requeuing');
     // Detected within the sweep interval of the deadline.
     expect(Date.now() - t0).toBeLessThan(3_000);
-    expect(requeued.attempts).toMatchObject([{ attempt_id: first.attempt_id, status: 'unresponsive', error: expect.stringMatching(/unresponsive_seconds=0.5/) }]);
+    expect(requeued.attempts).toMatchObject([
+      { attempt_id: first.attempt_id, status: 'unresponsive', error: expect.stringMatching(/unresponsive_seconds=0.5/) },
+    ]);
 
     const second = (await claim('lives')).body;
     expect(second).toMatchObject({ rollout_id: id, sequence: 2 });
@@ -315,7 +337,9 @@ describe('rollout queue', () => {
     const list = await api<{ rollouts: RolloutView[] }>('GET', '/api/v1/rollouts?status=failed,succeeded&limit=3');
     expect(list.status).toBe(200);
     expect(list.body.rollouts.map((r) => r.rollout_id).sort()).toEqual([...ids].sort());
-    expect((await api<{ rollouts: RolloutView[] }>('GET', '/api/v1/rollouts?status=failed&limit=1000')).body.rollouts.every((r) => r.status === 'failed')).toBe(true);
+    expect((await api<{ rollouts: RolloutView[] }>('GET', '/api/v1/rollouts?status=failed&limit=1000')).body.rollouts.every((r) => r.status === 'failed')).toBe(
+      true,
+    );
     expect((await api<{ rollouts: RolloutView[] }>('GET', '/api/v1/rollouts?mode=train')).body.rollouts.every((r) => r.mode === 'train')).toBe(true);
   });
 
@@ -457,15 +481,40 @@ describe('rollout queue', () => {
     const via = ['--server', server.httpUrl];
     const file = join(dir, 'inputs.jsonl');
     writeFileSync(file, '{"q": 1}\n\n{"q": 2}\n');
-    const e = await cli(['rollouts', 'enqueue', '--file', file, '--mode', 'val', '--max-attempts', '2', '--retry-on', 'failed,unresponsive', '--unresponsive-seconds', '30', '--format', 'jsonl', ...via]);
+    const e = await cli([
+      'rollouts',
+      'enqueue',
+      '--file',
+      file,
+      '--mode',
+      'val',
+      '--max-attempts',
+      '2',
+      '--retry-on',
+      'failed,unresponsive',
+      '--unresponsive-seconds',
+      '30',
+      '--format',
+      'jsonl',
+      ...via,
+    ]);
     expect(e.stderr).toBe('');
-    const created = e.stdout.trim().split('\n').map((l) => JSON.parse(l) as { rollout_id: string; status: string });
+    const created = e.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { rollout_id: string; status: string });
     expect(created.map((c) => c.status)).toEqual(['queuing', 'queuing']);
     const [a, b] = created.map((c) => c.rollout_id) as [string, string];
     expect((await get(a)).body).toMatchObject({ input: { q: 1 }, mode: 'val', config: { max_attempts: 2, unresponsive_seconds: 30, timeout_seconds: 600 } });
 
     const list = await cli(['rollouts', 'list', '--status', 'queuing', '--format', 'jsonl', ...via]);
-    expect(list.stdout.trim().split('\n').map((l) => (JSON.parse(l) as RolloutView).rollout_id).sort()).toEqual([a, b].sort());
+    expect(
+      list.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as RolloutView).rollout_id)
+        .sort(),
+    ).toEqual([a, b].sort());
 
     const c = (await claim('cli-worker')).body;
     expect(c.rollout_id).toBe(a);
@@ -505,7 +554,9 @@ describe('rollout queue', () => {
   });
 
   it('loses nothing when the server restarts mid-run', async () => {
-    const ids = (await enqueue(Array.from({ length: 10 }, (_, i) => ({ input: i, config: { unresponsive_seconds: 1, max_attempts: 2 } })))).body.map((x) => x.rollout_id);
+    const ids = (await enqueue(Array.from({ length: 10 }, (_, i) => ({ input: i, config: { unresponsive_seconds: 1, max_attempts: 2 } })))).body.map(
+      (x) => x.rollout_id,
+    );
     const claims: ClaimedRollout[] = [];
     for (let i = 0; i < 4; i++) claims.push((await claim(`before-${i}`)).body);
     expect(claims.map((c) => c.rollout_id)).toEqual(ids.slice(0, 4));

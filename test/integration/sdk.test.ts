@@ -87,7 +87,10 @@ async function triplets(rolloutId: string): Promise<TripletRow[]> {
 }
 
 const text = (m: { parts: Array<{ type: string; content?: string }> } | null | undefined): string =>
-  (m?.parts ?? []).filter((p) => p.type === 'text').map((p) => p.content ?? '').join('');
+  (m?.parts ?? [])
+    .filter((p) => p.type === 'text')
+    .map((p) => p.content ?? '')
+    .join('');
 
 function spansNamed(name: string, rolloutId?: string): ReadableSpan[] {
   return memory.getFinishedSpans().filter((s) => s.name === name && (rolloutId === undefined || s.attributes[ROLLOUT] === rolloutId));
@@ -424,8 +427,22 @@ describe('runner over tracelight’s rollout queue', () => {
       });
       return out.choices[0]?.message.content?.trim() === input.expected ? 1 : 0;
     };
-    const r = runner({ agent, concurrency: 2, server: server.httpUrl, workerId: 'sdk-test-worker', waitMs: 200, heartbeatMs: 40, handleSignals: false, logger: quiet });
-    type View = { rollout_id: string; status: string; attempt_count: number; attempts: Array<{ attempt_id: string; worker_id: string; status: string; error: string | null; last_heartbeat_at: string | null }> };
+    const r = runner({
+      agent,
+      concurrency: 2,
+      server: server.httpUrl,
+      workerId: 'sdk-test-worker',
+      waitMs: 200,
+      heartbeatMs: 40,
+      handleSignals: false,
+      logger: quiet,
+    });
+    type View = {
+      rollout_id: string;
+      status: string;
+      attempt_count: number;
+      attempts: Array<{ attempt_id: string; worker_id: string; status: string; error: string | null; last_heartbeat_at: string | null }>;
+    };
     const finished = await eventually(async () => {
       const states = await Promise.all(ids.map((id) => api<View>('GET', `/api/v1/rollouts/${id}`)));
       return states.every((st) => st.body.status === 'succeeded' || st.body.status === 'failed') ? states.map((st) => st.body) : null;
@@ -686,15 +703,12 @@ describe('tracelight/sdk as a package (built dist, child process)', () => {
     );
     expect(out.stderr).toBe('');
     expect(out.code).toBe(0);
-    const rows = await eventually(
-      async () => {
-        const r = await sql<{ ServiceName: string; env: string; team: string; rollout: string }>(
-          "SELECT ServiceName, ResourceAttributes['deployment.environment.name'] AS env, ResourceAttributes['team'] AS team, SpanAttributes['tracelight.rollout.id'] AS rollout FROM otel_traces WHERE SpanName = 'tracelight.rollout' AND SpanAttributes['tracelight.rollout.id'] = 'r-env'",
-        );
-        return r.length > 0 ? r : null;
-      },
-      'the child process span',
-    );
+    const rows = await eventually(async () => {
+      const r = await sql<{ ServiceName: string; env: string; team: string; rollout: string }>(
+        "SELECT ServiceName, ResourceAttributes['deployment.environment.name'] AS env, ResourceAttributes['team'] AS team, SpanAttributes['tracelight.rollout.id'] AS rollout FROM otel_traces WHERE SpanName = 'tracelight.rollout' AND SpanAttributes['tracelight.rollout.id'] = 'r-env'",
+      );
+      return r.length > 0 ? r : null;
+    }, 'the child process span');
     expect(rows[0]).toEqual({ ServiceName: 'env-agent', env: 'ci', team: 'sdk', rollout: 'r-env' });
     const rewards = await eventually(async () => {
       const r = await sql<{ name: string; value: number; attempt_id: string; source: string }>(

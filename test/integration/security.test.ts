@@ -123,7 +123,14 @@ describe('authentication on the matched route', () => {
     const client = new grpc.Client(`127.0.0.1:${server.grpcPort}`, grpc.credentials.createInsecure());
     const big = Buffer.alloc(4 * 1024 * 1024, 1); // not even valid protobuf: it must never be read
     const err = await new Promise<grpc.ServiceError | null>((resolve) => {
-      client.makeUnaryRequest('/opentelemetry.proto.collector.trace.v1.TraceService/Export', (b: Buffer) => b, (b: Buffer) => b, big, new grpc.Metadata(), (e) => resolve(e));
+      client.makeUnaryRequest(
+        '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        big,
+        new grpc.Metadata(),
+        (e) => resolve(e),
+      );
     });
     client.close();
     expect(err?.code).toBe(grpc.status.UNAUTHENTICATED);
@@ -176,7 +183,9 @@ describe('the SQL API', () => {
     await abandoned;
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const left = await server.store.driver.query<{ n: string }>("SELECT count() AS n FROM system.processes WHERE query LIKE '%% 11 = 1%' AND query NOT LIKE '%system.processes%'");
+      const left = await server.store.driver.query<{ n: string }>(
+        "SELECT count() AS n FROM system.processes WHERE query LIKE '%% 11 = 1%' AND query NOT LIKE '%system.processes%'",
+      );
       if (left[0]?.n === '0') break;
       expect(Date.now()).toBeLessThan(deadline);
       await new Promise((r) => setTimeout(r, 100));
@@ -201,7 +210,17 @@ describe('requests that cost the server more than they are worth', () => {
     const spans = makeSpans({ count: MAX_ITEMS + 1, contentBytes: 8 }).map((s) => ({ ...s, name }));
     const res = await call('POST', '/v1/traces', { key: KEYS.ingest, body: encodeProtoRequest(spans) });
     expect(res.status).toBe(413);
-    const json = await call('POST', '/v1/traces', { key: KEYS.ingest, body: Buffer.from(JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: spans.map((s) => ({ traceId: randomTraceId(), spanId: s.spanId, name, startTimeUnixNano: '1', endTimeUnixNano: '2' })) }] }] })), type: 'application/json' });
+    const json = await call('POST', '/v1/traces', {
+      key: KEYS.ingest,
+      body: Buffer.from(
+        JSON.stringify({
+          resourceSpans: [
+            { scopeSpans: [{ spans: spans.map((s) => ({ traceId: randomTraceId(), spanId: s.spanId, name, startTimeUnixNano: '1', endTimeUnixNano: '2' })) }] },
+          ],
+        }),
+      ),
+      type: 'application/json',
+    });
     expect(json.status).toBe(413);
     expect(((await json.json()) as { message: string }).message).toMatch(/more than the limit of 1000 per request/);
     expect(await spansNamed(name)).toBe(0);
@@ -213,7 +232,9 @@ describe('requests that cost the server more than they are worth', () => {
 describe('one badly typed span', () => {
   it('costs only its own unstorable values: no 503 for anyone, no duplicate raw rows, counted on /metrics', async () => {
     const poison = (i: number, attrs: Record<string, string>) =>
-      encodeProtoRequest([{ name: `poison-${i}`, attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'm', 'gen_ai.system': 'openai', ...attrs } }]);
+      encodeProtoRequest([
+        { name: `poison-${i}`, attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'm', 'gen_ai.system': 'openai', ...attrs } },
+      ]);
     const bad: Record<string, string>[] = [
       { 'gen_ai.usage.input_tokens': '-5' },
       { 'tracelight.llm.prompt_token_ids': '[1.5]' },
@@ -246,12 +267,29 @@ describe('one badly typed span', () => {
 describe('REST bodies under fuzzing', () => {
   it('answers hostile JSON with a 4xx that names the problem, never a 5xx', async () => {
     let a = 424242;
-    const r = (): number => ((a = (a * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const r = (): number => (a = (a * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const values = [null, true, -1, 1e308, '', 'x'.repeat(5000), '../../etc/passwd', [], {}, [[[[]]]], { __proto__: { admin: true } }, '\u0000', 'NaN'];
     const pick = (): unknown => values[Math.floor(r() * values.length)];
     const body = (): unknown => {
       const o: Record<string, unknown> = {};
-      for (const k of ['sql', 'params', 'input', 'worker_id', 'wait_ms', 'kind', 'value', 'version', 'name', 'trace_id', 'reward', 'status', 'mode', 'metadata', 'limit']) if (r() < 0.4) o[k] = pick();
+      for (const k of [
+        'sql',
+        'params',
+        'input',
+        'worker_id',
+        'wait_ms',
+        'kind',
+        'value',
+        'version',
+        'name',
+        'trace_id',
+        'reward',
+        'status',
+        'mode',
+        'metadata',
+        'limit',
+      ])
+        if (r() < 0.4) o[k] = pick();
       return r() < 0.1 ? pick() : o;
     };
     const targets: [string, string][] = [
@@ -280,14 +318,35 @@ describe('the API describes itself and answers errors in one shape', () => {
     expect((await call('GET', '/api/v1/openapi.json')).status).toBe(401);
     const res = await call('GET', '/api/v1/openapi.json', { key: KEYS.ingest });
     expect(res.status).toBe(200);
-    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown>; required?: string[] } }> }; parameters?: { name: string; in: string }[] }>> };
+    const doc = (await res.json()) as {
+      openapi: string;
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown>; required?: string[] } }> };
+            parameters?: { name: string; in: string }[];
+          }
+        >
+      >;
+    };
     expect(doc.openapi).toMatch(/^3\./);
-    for (const p of ['/api/v1/query', '/api/v1/triplets', '/api/v1/rewards', '/api/v1/resources/{name}', '/api/v1/rollouts/claim', '/api/v1/rollouts/{id}/attempts/{attempt}/complete']) {
+    for (const p of [
+      '/api/v1/query',
+      '/api/v1/triplets',
+      '/api/v1/rewards',
+      '/api/v1/resources/{name}',
+      '/api/v1/rollouts/claim',
+      '/api/v1/rollouts/{id}/attempts/{attempt}/complete',
+    ]) {
       expect(doc.paths[p], p).toBeDefined();
     }
     const claim = doc.paths['/api/v1/rollouts/claim']?.post?.requestBody?.content['application/json']?.schema;
     expect(claim?.required).toContain('worker_id');
-    expect(doc.paths['/api/v1/triplets']?.get?.parameters?.map((q) => q.name)).toEqual(expect.arrayContaining(['rollout', 'agent', 'since', 'policy', 'limit', 'cursor']));
+    expect(doc.paths['/api/v1/triplets']?.get?.parameters?.map((q) => q.name)).toEqual(
+      expect.arrayContaining(['rollout', 'agent', 'since', 'policy', 'limit', 'cursor']),
+    );
   });
 
   it('names the subject and field of a refused request, with the status of its kind', async () => {

@@ -143,7 +143,11 @@ export function wireText(c: ModelCall): string {
 /** The ids of the tool calls the model asked for (chat `tool_calls[].id`, Responses `function_call.call_id`). */
 export function wireToolCallIds(c: ModelCall): string[] {
   if (isResponses(c)) return (responsesObject(c).output as any[]).filter((o) => o.type === 'function_call').map((o) => o.call_id as string);
-  if (c.stream) return (c.response as any[]).flatMap((ch) => (ch.choices?.[0]?.delta?.tool_calls ?? []) as any[]).filter((tc) => tc.id).map((tc) => tc.id as string);
+  if (c.stream)
+    return (c.response as any[])
+      .flatMap((ch) => (ch.choices?.[0]?.delta?.tool_calls ?? []) as any[])
+      .filter((tc) => tc.id)
+      .map((tc) => tc.id as string);
   return ((c.response.choices[0].message.tool_calls ?? []) as any[]).map((tc) => tc.id as string);
 }
 
@@ -205,14 +209,24 @@ export async function startInterop(opts: InteropOptions): Promise<InteropEnv> {
     resource,
     spanProcessors: [
       // Flushed explicitly: a whole agent run goes out in one export request.
-      new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${otlp.url}/v1/traces` }), scheduledDelayMillis: 60_000, maxExportBatchSize: 10_000, maxQueueSize: 20_000 }),
+      new BatchSpanProcessor({
+        exporter: new OTLPTraceExporter({ url: `${otlp.url}/v1/traces` }),
+        scheduledDelayMillis: 60_000,
+        maxExportBatchSize: 10_000,
+        maxQueueSize: 20_000,
+      }),
       new SimpleSpanProcessor({ exporter: memory.spans }),
     ],
   });
   const loggerProvider = new LoggerProvider({
     resource,
     processors: [
-      new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: `${otlp.url}/v1/logs` }), scheduledDelayMillis: 60_000, maxExportBatchSize: 10_000, maxQueueSize: 20_000 }),
+      new BatchLogRecordProcessor({
+        exporter: new OTLPLogExporter({ url: `${otlp.url}/v1/logs` }),
+        scheduledDelayMillis: 60_000,
+        maxExportBatchSize: 10_000,
+        maxQueueSize: 20_000,
+      }),
       new SimpleLogRecordProcessor({ exporter: memory.logs }),
     ],
   });
@@ -233,7 +247,8 @@ export async function startInterop(opts: InteropOptions): Promise<InteropEnv> {
       await tracerProvider.forceFlush();
       await loggerProvider.forceFlush();
       const failed = otlp.exchanges.filter((e) => e.status !== 200);
-      if (failed.length > 0) throw new Error(`tracelight refused an export: ${failed.map((e) => `${e.path} ${e.status} ${e.response.toString('utf8')}`).join('; ')}`);
+      if (failed.length > 0)
+        throw new Error(`tracelight refused an export: ${failed.map((e) => `${e.path} ${e.status} ${e.response.toString('utf8')}`).join('; ')}`);
       if (process.env.TL_INTEROP_DUMP) dumpTelemetry(env);
     },
     async close() {
@@ -307,7 +322,10 @@ export async function recordRollout<T>(env: InteropEnv, rolloutId: string, fn: (
 export const REWARD: RewardSpec = { name: 'correct', value: 1, explanation: '(3 + 4) * 6 = 42' };
 
 /** The fields every triplet of a rollout shares, and the step numbering. */
-export function expectRolloutFields(ts: Triplet[], f: { rollout: string; agent: string; model: string; reward: number | null; rewardName?: string | null; rewards?: Record<string, number> }): void {
+export function expectRolloutFields(
+  ts: Triplet[],
+  f: { rollout: string; agent: string; model: string; reward: number | null; rewardName?: string | null; rewards?: Record<string, number> },
+): void {
   expect(ts.map((t) => t.step)).toEqual(ts.map((_t, i) => i));
   for (const t of ts) {
     expect(t.rollout_id).toBe(f.rollout);
@@ -415,12 +433,19 @@ export function calculatorConversation(shape: ToolLoopShape): { prompts: Message
   const expressions = ['3 + 4', '7 * 6'];
   const results = ['7', '42'];
   const idOf = (i: number): { id?: string } => (shape.ids[i] ? { id: shape.ids[i] } : {});
-  const call = (i: number): Message => ({ role: 'assistant', parts: [{ type: 'tool_call', ...idOf(i), name: 'calculator', arguments: { expression: expressions[i] } }] });
+  const call = (i: number): Message => ({
+    role: 'assistant',
+    parts: [{ type: 'tool_call', ...idOf(i), name: 'calculator', arguments: { expression: expressions[i] } }],
+  });
   const result = (i: number): Message => ({ role: shape.toolResultRole ?? 'tool', parts: [{ type: 'tool_call_response', ...idOf(i), response: results[i] }] });
   const sys = text('system', TOOL_SYSTEM_PROMPT);
   const user = text('user', TOOL_QUESTION);
   return {
-    prompts: [[sys, user], [sys, user, call(0), result(0)], [sys, user, call(0), result(0), call(1), result(1)]],
+    prompts: [
+      [sys, user],
+      [sys, user, call(0), result(0)],
+      [sys, user, call(0), result(0), call(1), result(1)],
+    ],
     responses: [withFinish(call(0), shape.finish[0]), withFinish(call(1), shape.finish[1]), withFinish(text('assistant', shape.answer), shape.finish[2])],
   };
 }

@@ -39,11 +39,15 @@ export interface StartCliOptions {
 
 /** Spawns `tracelight serve` on free ports (0) and resolves once it is listening. */
 export async function startCliServer(opts: StartCliOptions): Promise<CliServer> {
-  const proc = spawn(process.execPath, [CLI_PATH, 'serve', '--host', '127.0.0.1', '--port', '0', '--grpc-port', '0', '--data', opts.dataDir, ...(opts.args ?? [])], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawn(
+    process.execPath,
+    [CLI_PATH, 'serve', '--host', '127.0.0.1', '--port', '0', '--grpc-port', '0', '--data', opts.dataDir, ...(opts.args ?? [])],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let err = '';
   proc.stdout?.setEncoding('utf8').on('data', (c: string) => (out += c));

@@ -82,39 +82,86 @@ class ClickHouseHttpError extends Error {
 
 // URL parameters the server consumes itself instead of treating them as settings (HTTPHandler.cpp).
 const RESERVED_PARAMS = new Set([
-  'query', 'compress', 'decompress', 'user', 'password', 'quota_key', 'query_id', 'stacktrace', 'role',
-  'buffer_size', 'wait_end_of_query', 'session_id', 'session_timeout', 'session_check',
-  'client_protocol_version', 'close_session', 'database', 'default_format',
+  'query',
+  'compress',
+  'decompress',
+  'user',
+  'password',
+  'quota_key',
+  'query_id',
+  'stacktrace',
+  'role',
+  'buffer_size',
+  'wait_end_of_query',
+  'session_id',
+  'session_timeout',
+  'session_check',
+  'client_protocol_version',
+  'close_session',
+  'database',
+  'default_format',
 ]);
 
 // Real settings that only steer the HTTP layer; this server implements the ones it needs itself, and
 // keeping them away from the engine avoids surprises if chDB ever stops knowing one of them.
 const HTTP_LAYER_SETTINGS = new Set([
-  'enable_http_compression', 'http_zlib_compression_level', 'send_progress_in_http_headers',
-  'http_headers_progress_interval_ms', 'http_wait_end_of_query', 'http_response_buffer_size',
-  'add_http_cors_header', 'cancel_http_readonly_queries_on_client_close',
-  'http_native_compression_disable_checksumming_on_decompress', 'http_write_exception_in_output_format',
+  'enable_http_compression',
+  'http_zlib_compression_level',
+  'send_progress_in_http_headers',
+  'http_headers_progress_interval_ms',
+  'http_wait_end_of_query',
+  'http_response_buffer_size',
+  'add_http_cors_header',
+  'cancel_http_readonly_queries_on_client_close',
+  'http_native_compression_disable_checksumming_on_decompress',
+  'http_write_exception_in_output_format',
 ]);
 
 // The server's exceptionCodeToHTTPStatus, keyed by error name since chDB reports the name too.
 const STATUS_BY_ERROR_NAME = new Map<string, number>([
   ['REQUIRED_PASSWORD', 401],
-  ...['UNKNOWN_USER', 'WRONG_PASSWORD', 'AUTHENTICATION_FAILED', 'SET_NON_GRANTED_ROLE', 'ACCESS_DENIED'].map(
-    (name): [string, number] => [name, 403],
-  ),
+  ...['UNKNOWN_USER', 'WRONG_PASSWORD', 'AUTHENTICATION_FAILED', 'SET_NON_GRANTED_ROLE', 'ACCESS_DENIED'].map((name): [string, number] => [name, 403]),
   ...[
-    'BAD_ARGUMENTS', 'CANNOT_COMPILE_REGEXP', 'CANNOT_PARSE_TEXT', 'CANNOT_PARSE_ESCAPE_SEQUENCE',
-    'CANNOT_PARSE_QUOTED_STRING', 'CANNOT_PARSE_DATE', 'CANNOT_PARSE_DATETIME', 'CANNOT_PARSE_NUMBER',
-    'CANNOT_PARSE_DOMAIN_VALUE_FROM_STRING', 'CANNOT_PARSE_IPV4', 'CANNOT_PARSE_IPV6',
-    'CANNOT_PARSE_INPUT_ASSERTION_FAILED', 'CANNOT_PARSE_UUID', 'DUPLICATE_COLUMN', 'ILLEGAL_COLUMN',
-    'UNKNOWN_ELEMENT_IN_AST', 'UNKNOWN_TYPE_OF_AST_NODE', 'THERE_IS_NO_COLUMN', 'TOO_DEEP_AST', 'TOO_BIG_AST',
-    'UNEXPECTED_AST_STRUCTURE', 'SYNTAX_ERROR', 'INCORRECT_DATA', 'TYPE_MISMATCH',
+    'BAD_ARGUMENTS',
+    'CANNOT_COMPILE_REGEXP',
+    'CANNOT_PARSE_TEXT',
+    'CANNOT_PARSE_ESCAPE_SEQUENCE',
+    'CANNOT_PARSE_QUOTED_STRING',
+    'CANNOT_PARSE_DATE',
+    'CANNOT_PARSE_DATETIME',
+    'CANNOT_PARSE_NUMBER',
+    'CANNOT_PARSE_DOMAIN_VALUE_FROM_STRING',
+    'CANNOT_PARSE_IPV4',
+    'CANNOT_PARSE_IPV6',
+    'CANNOT_PARSE_INPUT_ASSERTION_FAILED',
+    'CANNOT_PARSE_UUID',
+    'DUPLICATE_COLUMN',
+    'ILLEGAL_COLUMN',
+    'UNKNOWN_ELEMENT_IN_AST',
+    'UNKNOWN_TYPE_OF_AST_NODE',
+    'THERE_IS_NO_COLUMN',
+    'TOO_DEEP_AST',
+    'TOO_BIG_AST',
+    'UNEXPECTED_AST_STRUCTURE',
+    'SYNTAX_ERROR',
+    'INCORRECT_DATA',
+    'TYPE_MISMATCH',
     'VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE',
   ].map((name): [string, number] => [name, 400]),
   ...[
-    'UNKNOWN_TABLE', 'UNKNOWN_FUNCTION', 'UNKNOWN_IDENTIFIER', 'UNKNOWN_TYPE', 'UNKNOWN_STORAGE',
-    'UNKNOWN_DATABASE', 'UNKNOWN_SETTING', 'UNKNOWN_DIRECTION_OF_SORTING', 'UNKNOWN_AGGREGATE_FUNCTION',
-    'UNKNOWN_FORMAT', 'UNKNOWN_DATABASE_ENGINE', 'UNKNOWN_TYPE_OF_QUERY', 'UNKNOWN_ROLE',
+    'UNKNOWN_TABLE',
+    'UNKNOWN_FUNCTION',
+    'UNKNOWN_IDENTIFIER',
+    'UNKNOWN_TYPE',
+    'UNKNOWN_STORAGE',
+    'UNKNOWN_DATABASE',
+    'UNKNOWN_SETTING',
+    'UNKNOWN_DIRECTION_OF_SORTING',
+    'UNKNOWN_AGGREGATE_FUNCTION',
+    'UNKNOWN_FORMAT',
+    'UNKNOWN_DATABASE_ENGINE',
+    'UNKNOWN_TYPE_OF_QUERY',
+    'UNKNOWN_ROLE',
   ].map((name): [string, number] => [name, 404]),
   ['QUERY_IS_TOO_LARGE', 413],
   ['NOT_IMPLEMENTED', 501],
@@ -127,9 +174,23 @@ const STATUS_BY_ERROR_NAME = new Map<string, number>([
 ]);
 
 const BINARY_FORMATS = new Set([
-  'Native', 'RowBinary', 'RowBinaryWithNames', 'RowBinaryWithNamesAndTypes', 'RowBinaryWithDefaults',
-  'Parquet', 'Arrow', 'ArrowStream', 'ORC', 'Avro', 'Protobuf', 'ProtobufSingle', 'ProtobufList', 'MsgPack',
-  'CapnProto', 'BSONEachRow', 'Npy',
+  'Native',
+  'RowBinary',
+  'RowBinaryWithNames',
+  'RowBinaryWithNamesAndTypes',
+  'RowBinaryWithDefaults',
+  'Parquet',
+  'Arrow',
+  'ArrowStream',
+  'ORC',
+  'Avro',
+  'Protobuf',
+  'ProtobufSingle',
+  'ProtobufList',
+  'MsgPack',
+  'CapnProto',
+  'BSONEachRow',
+  'Npy',
 ]);
 
 // zstd landed in node:zlib in Node 22.15; @types/node 20 does not describe it.
@@ -143,9 +204,7 @@ const gzip = promisify(zlib.gzip);
 const deflate = promisify(zlib.deflate);
 const brotliCompress = promisify(zlib.brotliCompress);
 
-export async function startClickHouseHttpServer(
-  opts: StartClickHouseHttpServerOptions,
-): Promise<ClickHouseHttpTestServer> {
+export async function startClickHouseHttpServer(opts: StartClickHouseHttpServerOptions): Promise<ClickHouseHttpTestServer> {
   const expectedUser = opts.username ?? 'default';
   const expectedPassword = opts.password ?? '';
   const host = opts.host ?? '127.0.0.1';
@@ -218,13 +277,19 @@ export async function startClickHouseHttpServer(
 
       for (const unsupported of ['compress', 'decompress'] as const) {
         if (isTruthy(url.searchParams.get(unsupported))) {
-          throw new ClickHouseHttpError(48, 'NOT_IMPLEMENTED',
-            `The '${unsupported}' parameter (ClickHouse native block compression) is not supported by this test server`);
+          throw new ClickHouseHttpError(
+            48,
+            'NOT_IMPLEMENTED',
+            `The '${unsupported}' parameter (ClickHouse native block compression) is not supported by this test server`,
+          );
         }
       }
       if (url.searchParams.has('session_id')) {
-        throw new ClickHouseHttpError(48, 'NOT_IMPLEMENTED',
-          'HTTP sessions (session_id) are not supported by this test server: every request gets a fresh context');
+        throw new ClickHouseHttpError(
+          48,
+          'NOT_IMPLEMENTED',
+          'HTTP sessions (session_id) are not supported by this test server: every request gets a fresh context',
+        );
       }
 
       const body = await decompressBody(rawBody, headerValue(req, 'content-encoding'));
@@ -316,12 +381,7 @@ interface QueryRequest {
   defaultFormat: string;
 }
 
-function parseQueryRequest(
-  method: string,
-  search: URLSearchParams,
-  req: http.IncomingMessage,
-  body: Buffer,
-): QueryRequest {
+function parseQueryRequest(method: string, search: URLSearchParams, req: http.IncomingMessage, body: Buffer): QueryRequest {
   const contentType = headerValue(req, 'content-type') ?? '';
   const settings = new Map<string, string>();
   const params = new Map<string, string>();
@@ -356,8 +416,7 @@ function parseQueryRequest(
     // Multipart bodies carry the query and params as form fields (the client's use_multipart_params).
     for (const part of parseMultipart(body, contentType)) {
       if (part.filename !== undefined) {
-        throw new ClickHouseHttpError(48, 'NOT_IMPLEMENTED',
-          'External data (multipart file parts) is not supported by this test server');
+        throw new ClickHouseHttpError(48, 'NOT_IMPLEMENTED', 'External data (multipart file parts) is not supported by this test server');
       }
       if (part.name === 'query') statement += part.value.toString('utf8');
       else if (part.name.startsWith('param_')) {
@@ -383,19 +442,13 @@ function parseQueryRequest(
   };
 }
 
-function authenticate(
-  req: http.IncomingMessage,
-  search: URLSearchParams,
-  expectedUser: string,
-  expectedPassword: string,
-): void {
+function authenticate(req: http.IncomingMessage, search: URLSearchParams, expectedUser: string, expectedPassword: string): void {
   const headerUser = headerValue(req, 'x-clickhouse-user') ?? '';
   const headerKey = headerValue(req, 'x-clickhouse-key') ?? '';
   const authorization = headerValue(req, 'authorization');
   const hasQueryCredentials = search.has('user') || search.has('password');
   const mixed = (a: string, b: string): ClickHouseHttpError =>
-    new ClickHouseHttpError(516, 'AUTHENTICATION_FAILED',
-      `Invalid authentication: it is not allowed to use ${a} and ${b} simultaneously`);
+    new ClickHouseHttpError(516, 'AUTHENTICATION_FAILED', `Invalid authentication: it is not allowed to use ${a} and ${b} simultaneously`);
 
   let user: string;
   let password: string;
@@ -409,8 +462,11 @@ function authenticate(
     if (hasQueryCredentials) throw mixed('Authorization HTTP header', 'authentication via parameters');
     const match = /^(\S+)\s+(.*)$/.exec(authorization.trim());
     if (match?.[1]?.toLowerCase() !== 'basic') {
-      throw new ClickHouseHttpError(516, 'AUTHENTICATION_FAILED',
-        `Invalid authentication: '${match?.[1] ?? authorization}' HTTP Authorization scheme is not supported`);
+      throw new ClickHouseHttpError(
+        516,
+        'AUTHENTICATION_FAILED',
+        `Invalid authentication: '${match?.[1] ?? authorization}' HTTP Authorization scheme is not supported`,
+      );
     }
     const decoded = Buffer.from(match[2] ?? '', 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
@@ -429,8 +485,7 @@ function authenticate(
     // No credentials at all: answer 401 with a Basic challenge, as the server does for a password-protected default user.
     throw new ClickHouseHttpError(194, 'REQUIRED_PASSWORD', `${user}: Authentication failed: password is required`);
   }
-  throw new ClickHouseHttpError(516, 'AUTHENTICATION_FAILED',
-    `${user}: Authentication failed: password is incorrect, or there is no user with such name.`);
+  throw new ClickHouseHttpError(516, 'AUTHENTICATION_FAILED', `${user}: Authentication failed: password is incorrect, or there is no user with such name.`);
 }
 
 interface MultipartPart {
@@ -500,9 +555,10 @@ async function runQuery(dataDir: string, bodyDir: string, request: QueryRequest)
     }
 
     const started = process.hrtime.bigint();
-    const result = request.params.size > 0
-      ? await connection.queryBindAsync(sql, bindableParams(request.params), { format: request.defaultFormat })
-      : await connection.queryAsync(sql, { format: request.defaultFormat });
+    const result =
+      request.params.size > 0
+        ? await connection.queryBindAsync(sql, bindableParams(request.params), { format: request.defaultFormat })
+        : await connection.queryAsync(sql, { format: request.defaultFormat });
     const elapsedNs = process.hrtime.bigint() - started;
     const output = result.bytes();
     const isInsert = insert !== undefined || /^\s*INSERT\b/i.test(sql);
@@ -510,7 +566,7 @@ async function runQuery(dataDir: string, bodyDir: string, request: QueryRequest)
     const bytes = String(result.bytesRead || 0);
     return {
       output,
-      format: isInsert ? request.defaultFormat : explicitOutputFormat(sql) ?? request.defaultFormat,
+      format: isInsert ? request.defaultFormat : (explicitOutputFormat(sql) ?? request.defaultFormat),
       summary: {
         read_rows: rows,
         read_bytes: bytes,
@@ -586,15 +642,33 @@ export function bindableParamValue(raw: string): string | null {
     }
     const next = input[++i] ?? 0;
     switch (String.fromCharCode(next)) {
-      case '\\': out.push(0x5c); break;
-      case 'n': out.push(0x0a); break;
-      case 't': out.push(0x09); break;
-      case 'r': out.push(0x0d); break;
-      case '0': out.push(0x00); break;
-      case 'b': out.push(0x08); break;
-      case 'f': out.push(0x0c); break;
-      case 'a': out.push(0x07); break;
-      case 'v': out.push(0x0b); break;
+      case '\\':
+        out.push(0x5c);
+        break;
+      case 'n':
+        out.push(0x0a);
+        break;
+      case 't':
+        out.push(0x09);
+        break;
+      case 'r':
+        out.push(0x0d);
+        break;
+      case '0':
+        out.push(0x00);
+        break;
+      case 'b':
+        out.push(0x08);
+        break;
+      case 'f':
+        out.push(0x0c);
+        break;
+      case 'a':
+        out.push(0x07);
+        break;
+      case 'v':
+        out.push(0x0b);
+        break;
       case "'":
         if (composite && inQuote) out.push(0x27, 0x27);
         else out.push(0x27);
@@ -641,8 +715,7 @@ function explicitOutputFormat(sql: string): string | undefined {
 
 async function readEngineInfo(session: Session): Promise<EngineInfo> {
   const result = await session.queryAsync(
-    "SELECT version() AS version, timezone() AS timezone, "
-      + "(SELECT value FROM system.settings WHERE name = 'enable_http_compression') AS compression",
+    'SELECT version() AS version, timezone() AS timezone, ' + "(SELECT value FROM system.settings WHERE name = 'enable_http_compression') AS compression",
     { format: 'JSONEachRow' },
   );
   const row = result.json<{ version: string; timezone: string; compression: string }>();
@@ -688,11 +761,17 @@ async function decompressBody(body: Buffer, encoding: string | undefined): Promi
         break;
     }
   } catch (err) {
-    throw new ClickHouseHttpError(354, 'ZLIB_INFLATE_FAILED',
-      `Cannot decompress the ${method} request body: ${err instanceof Error ? err.message : String(err)}`);
+    throw new ClickHouseHttpError(
+      354,
+      'ZLIB_INFLATE_FAILED',
+      `Cannot decompress the ${method} request body: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
-  throw new ClickHouseHttpError(36, 'BAD_ARGUMENTS',
-    `Unknown compression method '${method}'. Supported here: gzip, deflate, br${zlibZstd.zstdDecompress ? ', zstd' : ''}`);
+  throw new ClickHouseHttpError(
+    36,
+    'BAD_ARGUMENTS',
+    `Unknown compression method '${method}'. Supported here: gzip, deflate, br${zlibZstd.zstdDecompress ? ', zstd' : ''}`,
+  );
 }
 
 /** The server's preference order (chooseHTTPCompressionMethod), limited to what node:zlib has. */
@@ -730,13 +809,7 @@ function contentTypeFor(format: string): string {
   return 'text/plain; charset=UTF-8';
 }
 
-function sendText(
-  res: http.ServerResponse,
-  method: string,
-  status: number,
-  text: string,
-  headers: Record<string, string>,
-): void {
+function sendText(res: http.ServerResponse, method: string, status: number, text: string, headers: Record<string, string>): void {
   const payload = Buffer.from(text, 'utf8');
   res.writeHead(status, {
     ...headers,

@@ -67,7 +67,10 @@ export async function pythonEnv(name: string, requirements: readonly string[]): 
     const reqFile = join(dir, 'requirements.txt');
     writeFileSync(reqFile, requirements.join('\n') + '\n');
     try {
-      await run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '-q', '-r', reqFile], { maxBuffer: 64 * 1024 * 1024, timeout: 900_000 });
+      await run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '-q', '-r', reqFile], {
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: 900_000,
+      });
     } catch (err) {
       const e = err as { stderr?: string; message: string };
       const lines = (e.stderr ?? e.message).split('\n').filter((l) => l.trim() && !l.startsWith('WARNING: Location'));

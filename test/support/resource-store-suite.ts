@@ -29,7 +29,10 @@ export function racingDriver(inner: Driver): Driver & { competitor: string } {
       if (table === 'resource_versions' && !raced) {
         raced = true;
         const mine = JSON.parse(rows.toString('utf8')) as Record<string, unknown>;
-        await inner.insertJsonEachRow(table, Buffer.from(`${JSON.stringify({ ...mine, content: JSON.stringify({ from: 'other process' }), write_id: competitor })}\n`));
+        await inner.insertJsonEachRow(
+          table,
+          Buffer.from(`${JSON.stringify({ ...mine, content: JSON.stringify({ from: 'other process' }), write_id: competitor })}\n`),
+        );
       }
       return inner.insertJsonEachRow(table, rows);
     },
@@ -90,7 +93,11 @@ export function resourceStoreSuite(name: string, open: () => Promise<{ store: St
 
     it('lists names and returns history newest first, in pages', async () => {
       const list = await rs.list();
-      expect(list.filter((r) => r.name.startsWith('s-')).map((r) => ({ name: r.name, kind: r.kind, latest: r.latest_version, versions: r.versions, labels: r.labels }))).toEqual([
+      expect(
+        list
+          .filter((r) => r.name.startsWith('s-'))
+          .map((r) => ({ name: r.name, kind: r.kind, latest: r.latest_version, versions: r.versions, labels: r.labels })),
+      ).toEqual([
         { name: 's-a', kind: 'json', latest: 14, versions: 14, labels: {} },
         { name: 's-b', kind: 'json', latest: 3, versions: 3, labels: { production: 2 } },
       ]);

@@ -38,9 +38,7 @@ export function span(init: SpanInit): SpanRecord {
     startTimeUnixNano: start,
     endTimeUnixNano: init.end ?? start + 1_500_000_000n,
     attributes: init.attributes ?? {},
-    events: (init.events ?? []).map(
-      (e): SpanEventRecord => ({ name: e.name, timeUnixNano: e.time ?? start + 1_000_000n, attributes: e.attributes ?? {} }),
-    ),
+    events: (init.events ?? []).map((e): SpanEventRecord => ({ name: e.name, timeUnixNano: e.time ?? start + 1_000_000n, attributes: e.attributes ?? {} })),
     links: [],
     statusCode: init.statusCode ?? 0,
     statusMessage: init.statusMessage ?? '',

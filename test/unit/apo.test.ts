@@ -52,7 +52,9 @@ describe('APO config', () => {
     expect(errorOf({ ...minimal, resource: 'bad name!' })).toMatch(/resource: must be a resource name/);
     expect(errorOf({ ...minimal, evaluation: { mode: 'sometimes' } })).toMatch(/evaluation\.mode.*"active" or "replay"/);
     expect(errorOf({ ...minimal, evaluation: { mode: 'replay' } })).toMatch(/evaluation\.grader/);
-    expect(errorOf({ ...minimal, evaluation: { mode: 'replay', grader: { builtin: 'last-number' }, model: { base_url: 'ftp://x' } } })).toMatch(/evaluation\.model\.base_url: must be an http\(s\) URL/);
+    expect(errorOf({ ...minimal, evaluation: { mode: 'replay', grader: { builtin: 'last-number' }, model: { base_url: 'ftp://x' } } })).toMatch(
+      /evaluation\.model\.base_url: must be an http\(s\) URL/,
+    );
     expect(errorOf({ ...minimal, data: { train: { fil: 'x' } } })).toMatch(/data\.train/);
     expect(errorOf({ ...minimal, optimizer: { api_key_env: 'sk-123' } })).toMatch(/optimizer\.api_key_env: must be an environment variable name/);
     expect(errorOf({ ...minimal, search: { selection: 'random' } })).toMatch(/search\.selection/);
@@ -67,7 +69,10 @@ describe('APO config', () => {
     writeFileSync(join(dir, 'bad.yaml'), 'resource: [unclosed\n');
     expect(() => readConfigFile(join(dir, 'bad.yaml'))).toThrow(/bad\.yaml is not valid YAML/);
     expect(() => readConfigFile(join(dir, 'missing.yaml'))).toThrow(/cannot read config file .*missing\.yaml: no such file/);
-    writeFileSync(join(dir, 'c.yaml'), 'resource: p\nevaluation: {mode: replay, grader: {builtin: last-number}}\ndata: {train: {file: t.jsonl}}\nbudget: {rollouts: -3}\n');
+    writeFileSync(
+      join(dir, 'c.yaml'),
+      'resource: p\nevaluation: {mode: replay, grader: {builtin: last-number}}\ndata: {train: {file: t.jsonl}}\nbudget: {rollouts: -3}\n',
+    );
     expect(() => apoJobFromFile(join(dir, 'c.yaml'))).toThrow(/c\.yaml: budget\.rollouts: must be at least 1/);
   });
 
@@ -77,7 +82,10 @@ describe('APO config', () => {
     expect(cronError('61 * * * *')).not.toBeNull();
     const dir = mkdtempSync(join(tmpdir(), 'tl-jobs-'));
     writeFileSync(join(dir, 'apo.yaml'), 'resource: p\nevaluation: {mode: replay, grader: {builtin: last-number}}\ndata: {train: {file: t.jsonl}}\n');
-    writeFileSync(join(dir, 'jobs.yaml'), `jobs:\n  - name: nightly\n    schedule: "0 3 * * *"\n    apo: ./apo.yaml\n  - name: inline\n    schedule: "*/10 * * * *"\n    apo: ${JSON.stringify(minimal)}\n`);
+    writeFileSync(
+      join(dir, 'jobs.yaml'),
+      `jobs:\n  - name: nightly\n    schedule: "0 3 * * *"\n    apo: ./apo.yaml\n  - name: inline\n    schedule: "*/10 * * * *"\n    apo: ${JSON.stringify(minimal)}\n`,
+    );
     const jobs = jobsFromFile(join(dir, 'jobs.yaml'));
     expect(jobs.map((j) => [j.name, j.schedule, (j.config as ApoConfig).resource])).toEqual([
       ['nightly', '0 3 * * *', 'p'],
@@ -114,9 +122,19 @@ describe('candidate prompts', () => {
 
   it('edits the template text or one message of a messages template', () => {
     expect(contentWith(promptShape({ template: 'a {{x}}' }), 'b {{x}}')).toEqual({ template: 'b {{x}}' });
-    const shape = promptShape({ messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: '{{q}}' }] });
+    const shape = promptShape({
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: '{{q}}' },
+      ],
+    });
     expect(shape.message).toBe(0);
-    expect(contentWith(shape, 'Be exact.')).toEqual({ messages: [{ role: 'system', content: 'Be exact.' }, { role: 'user', content: '{{q}}' }] });
+    expect(contentWith(shape, 'Be exact.')).toEqual({
+      messages: [
+        { role: 'system', content: 'Be exact.' },
+        { role: 'user', content: '{{q}}' },
+      ],
+    });
   });
 
   it('reads prompts from JSON, fenced JSON or tags, and finds none in garbage', () => {
@@ -170,7 +188,7 @@ describe('evaluation budget and selection', () => {
 });
 
 describe('the demo task set', () => {
-  it('is deterministic, split without overlap, and agrees with the simulated model\'s solver', () => {
+  it("is deterministic, split without overlap, and agrees with the simulated model's solver", () => {
     const a = generateTasks({ seed: 7 });
     expect(generateTasks({ seed: 7 })).toEqual(a);
     expect(a.train).toHaveLength(40);
@@ -184,7 +202,10 @@ describe('the demo task set', () => {
 
   it('grades by the final number of the reply', () => {
     expect(gradeAnswer(29, 'Step 1: 3 × 12 = 36\nStep 2: 36 - 7 = 29\nSo the answer is 29.')).toMatchObject({ reward: 1 });
-    expect(gradeAnswer(29, 'The answer is 29, based on the 3 and the 7 mentioned.')).toMatchObject({ reward: 0, explanation: expect.stringMatching(/mentions it/) });
+    expect(gradeAnswer(29, 'The answer is 29, based on the 3 and the 7 mentioned.')).toMatchObject({
+      reward: 0,
+      explanation: expect.stringMatching(/mentions it/),
+    });
     expect(gradeAnswer(29, 'I am not sure.')).toMatchObject({ reward: 0, explanation: expect.stringMatching(/no number/) });
     expect(lastNumberGrade('so 1,200 in all', 1200)).toMatchObject({ reward: 1 });
   });

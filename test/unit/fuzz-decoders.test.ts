@@ -19,11 +19,20 @@ function mutate(input: Uint8Array, r: () => number): Uint8Array {
   for (let i = 0; i < edits; i++) {
     const pos = Math.floor(r() * Math.max(1, buf.length));
     switch (Math.floor(r() * 5)) {
-      case 0: buf[pos] = Math.floor(r() * 256); break; // flip a byte
-      case 1: buf = buf.subarray(0, pos); break; // truncate
-      case 2: buf = Buffer.concat([buf.subarray(0, pos), buf.subarray(pos, pos + Math.floor(r() * 64)), buf.subarray(pos)]); break; // duplicate a run
-      case 3: buf = Buffer.concat([buf.subarray(0, pos), Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]), buf.subarray(pos)]); break; // huge varint
-      default: buf = Buffer.concat([buf.subarray(0, pos), buf.subarray(pos + 1 + Math.floor(r() * 8))]); // delete
+      case 0:
+        buf[pos] = Math.floor(r() * 256);
+        break; // flip a byte
+      case 1:
+        buf = buf.subarray(0, pos);
+        break; // truncate
+      case 2:
+        buf = Buffer.concat([buf.subarray(0, pos), buf.subarray(pos, pos + Math.floor(r() * 64)), buf.subarray(pos)]);
+        break; // duplicate a run
+      case 3:
+        buf = Buffer.concat([buf.subarray(0, pos), Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]), buf.subarray(pos)]);
+        break; // huge varint
+      default:
+        buf = Buffer.concat([buf.subarray(0, pos), buf.subarray(pos + 1 + Math.floor(r() * 8))]); // delete
     }
   }
   return buf;
@@ -41,7 +50,10 @@ function survives(decode: () => unknown, seed: number, what: string): void {
 describe('OTLP decoders under fuzzing', () => {
   it('refuse mutated protobuf and JSON only with a decode error, and what they accept normalizes', () => {
     const r = rng(SEED);
-    const spans = makeSpans({ count: 5, contentBytes: 64 }).map((s, i) => ({ ...s, attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.usage.input_tokens': String(i), 'gen_ai.prompt.0.content': 'hi' } }));
+    const spans = makeSpans({ count: 5, contentBytes: 64 }).map((s, i) => ({
+      ...s,
+      attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.usage.input_tokens': String(i), 'gen_ai.prompt.0.content': 'hi' },
+    }));
     const proto = encodeProtoRequest(spans);
     const json = Buffer.from(encodeJsonRequest(spans));
     const deadline = Date.now() + BUDGET_MS;

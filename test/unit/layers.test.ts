@@ -38,7 +38,9 @@ describe('the layer table in the linter', () => {
   });
 
   it('passes imports that go down the table', () => {
-    expect(lint('receiver/probe.ts', "import { Store } from '../store/index.js';\nimport { TL } from '../schemas/genai.js';\nexport const f = [Store, TL];\n")).toMatchObject({ ok: true });
+    expect(
+      lint('receiver/probe.ts', "import { Store } from '../store/index.js';\nimport { TL } from '../schemas/genai.js';\nexport const f = [Store, TL];\n"),
+    ).toMatchObject({ ok: true });
     expect(lint('cli/probe.ts', "import { startServer } from '../server/server.js';\nexport const f = startServer;\n")).toMatchObject({ ok: true });
   });
 });

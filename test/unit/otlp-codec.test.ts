@@ -22,30 +22,40 @@ const TRACE = '5b8efff798038103d269b633813fc60c';
 const SPAN = 'eee19b7ec3c1b174';
 
 function protoRequest(spans: Record<string, unknown>[]): Uint8Array {
-  return TraceRequest.encode(TraceRequest.fromObject({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }] }, scopeSpans: [{ scope: { name: 'sc', version: '1' }, spans }] }] })).finish();
+  return TraceRequest.encode(
+    TraceRequest.fromObject({
+      resourceSpans: [
+        { resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }] }, scopeSpans: [{ scope: { name: 'sc', version: '1' }, spans }] },
+      ],
+    }),
+  ).finish();
 }
 
 describe('OTLP protobuf decoding', () => {
   it('decodes ids as hex, timestamps as exact nanoseconds and every attribute type', () => {
-    const d = decodeTracesProto(protoRequest([{
-      traceId: Buffer.from(TRACE, 'hex'),
-      spanId: Buffer.from(SPAN, 'hex'),
-      name: 'chat',
-      kind: 3,
-      startTimeUnixNano: '1700000000123456789',
-      endTimeUnixNano: '1700000000999999999',
-      attributes: [
-        { key: 's', value: { stringValue: 'x' } },
-        { key: 'i', value: { intValue: '-42' } },
-        { key: 'huge', value: { intValue: '9223372036854775807' } },
-        { key: 'd', value: { doubleValue: 1.5 } },
-        { key: 'b', value: { boolValue: true } },
-        { key: 'bytes', value: { bytesValue: Buffer.from([1, 2, 3]) } },
-        { key: 'arr', value: { arrayValue: { values: [{ stringValue: 'a' }, { intValue: 2 }] } } },
-        { key: 'kv', value: { kvlistValue: { values: [{ key: 'k', value: { boolValue: false } }] } } },
-      ],
-      status: { code: 2, message: 'bad' },
-    }]));
+    const d = decodeTracesProto(
+      protoRequest([
+        {
+          traceId: Buffer.from(TRACE, 'hex'),
+          spanId: Buffer.from(SPAN, 'hex'),
+          name: 'chat',
+          kind: 3,
+          startTimeUnixNano: '1700000000123456789',
+          endTimeUnixNano: '1700000000999999999',
+          attributes: [
+            { key: 's', value: { stringValue: 'x' } },
+            { key: 'i', value: { intValue: '-42' } },
+            { key: 'huge', value: { intValue: '9223372036854775807' } },
+            { key: 'd', value: { doubleValue: 1.5 } },
+            { key: 'b', value: { boolValue: true } },
+            { key: 'bytes', value: { bytesValue: Buffer.from([1, 2, 3]) } },
+            { key: 'arr', value: { arrayValue: { values: [{ stringValue: 'a' }, { intValue: 2 }] } } },
+            { key: 'kv', value: { kvlistValue: { values: [{ key: 'k', value: { boolValue: false } }] } } },
+          ],
+          status: { code: 2, message: 'bad' },
+        },
+      ]),
+    );
     expect(d.rejected).toBe(0);
     const s = d.items[0]!;
     expect(s.traceId).toBe(TRACE);
@@ -53,7 +63,16 @@ describe('OTLP protobuf decoding', () => {
     expect(s.parentSpanId).toBe('');
     expect(s.startTimeUnixNano).toBe(1_700_000_000_123_456_789n);
     expect(s.endTimeUnixNano).toBe(1_700_000_000_999_999_999n);
-    expect(s.attributes).toEqual({ s: 'x', i: -42, huge: 9223372036854775807n, d: 1.5, b: true, bytes: Buffer.from([1, 2, 3]), arr: ['a', 2], kv: { k: false } });
+    expect(s.attributes).toEqual({
+      s: 'x',
+      i: -42,
+      huge: 9223372036854775807n,
+      d: 1.5,
+      b: true,
+      bytes: Buffer.from([1, 2, 3]),
+      arr: ['a', 2],
+      kv: { k: false },
+    });
     expect(s.resource).toEqual({ 'service.name': 'svc' });
     expect(s.scope).toEqual({ name: 'sc', version: '1', attributes: {} });
     expect([s.statusCode, s.statusMessage, s.kind]).toEqual([2, 'bad', 3]);
@@ -61,13 +80,15 @@ describe('OTLP protobuf decoding', () => {
 
   it('rejects bad items one by one and keeps the rest', () => {
     const good = { traceId: Buffer.from(TRACE, 'hex'), spanId: Buffer.from(SPAN, 'hex'), name: 'ok' };
-    const d = decodeTracesProto(protoRequest([
-      good,
-      { ...good, traceId: Buffer.alloc(5, 1) },
-      { ...good, spanId: Buffer.alloc(8, 0) },
-      { ...good, kind: 9 },
-      { ...good, startTimeUnixNano: '18446744073709551615' },
-    ]));
+    const d = decodeTracesProto(
+      protoRequest([
+        good,
+        { ...good, traceId: Buffer.alloc(5, 1) },
+        { ...good, spanId: Buffer.alloc(8, 0) },
+        { ...good, kind: 9 },
+        { ...good, startTimeUnixNano: '18446744073709551615' },
+      ]),
+    );
     expect(d.items.map((s) => s.name)).toEqual(['ok']);
     expect(d.rejected).toBe(4);
     expect(d.errors.join('\n')).toMatch(/traceId must be 16 bytes, got 5/);
@@ -123,11 +144,22 @@ describe('OTLP protobuf decoding', () => {
     expect(countProtoItems(body)).toBe(1);
     const d = decodeTracesProto(body);
     expect(d.rejected).toBe(0);
-    expect(d.items[0]).toMatchObject({ name: 'last', kind: 2, startTimeUnixNano: 5n, endTimeUnixNano: 6n, flags: 1, statusCode: 1, statusMessage: 'msg', attributes: { a: 'x', arr: [1, 2] } });
+    expect(d.items[0]).toMatchObject({
+      name: 'last',
+      kind: 2,
+      startTimeUnixNano: 5n,
+      endTimeUnixNano: 6n,
+      flags: 1,
+      statusCode: 1,
+      statusMessage: 'msg',
+      attributes: { a: 'x', arr: [1, 2] },
+    });
     // Two Resource fields are merged, as protobufjs merges message fields.
     expect(d.items[0]!.resource).toEqual({ 'service.name': 'svc', host: 'h' });
     // Invalid UTF-8 in any string fails the request; a length past the end, or field number 0, too.
-    expect(() => decodeTracesProto(len(1, len(2, len(2, Buffer.concat([len(1, Buffer.from(TRACE, 'hex')), len(5, Buffer.from([0x61, 0xed, 0xa0, 0x80]))])))))).toThrow(/malformed protobuf .*utf-8/i);
+    expect(() =>
+      decodeTracesProto(len(1, len(2, len(2, Buffer.concat([len(1, Buffer.from(TRACE, 'hex')), len(5, Buffer.from([0x61, 0xed, 0xa0, 0x80]))]))))),
+    ).toThrow(/malformed protobuf .*utf-8/i);
     expect(() => decodeTracesProto(Buffer.concat([varint(10), varint(50), Buffer.alloc(3)]))).toThrow(/index out of range/);
     expect(() => decodeTracesProto(Buffer.from([0x00, 0x01]))).toThrow(/field number 0/);
     expect(countProtoItems(Buffer.concat([varint(10), varint(50)]))).toBe(-1);
@@ -137,28 +169,58 @@ describe('OTLP protobuf decoding', () => {
     const LogsRequest = root.lookupType('opentelemetry.proto.ExportLogsServiceRequest');
     let deep: Record<string, unknown> = { stringValue: 'leaf' };
     for (let i = 0; i < 40; i++) deep = { arrayValue: { values: [deep] } };
-    const body = LogsRequest.encode(LogsRequest.fromObject({
-      resourceLogs: [{
-        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }] },
-        schemaUrl: 'r-url',
-        scopeLogs: [{
-          scope: { name: 'sc', version: '2', attributes: [{ key: 'a', value: { intValue: 1 } }] },
-          schemaUrl: 's-url',
-          logRecords: [
-            { timeUnixNano: '12', observedTimeUnixNano: '13', severityNumber: 9, severityText: 'INFO', body: { kvlistValue: { values: [{ key: 'k', value: { doubleValue: 2.5 } }] } }, attributes: [{ key: 'x', value: { stringValue: 'y' } }], flags: 1, traceId: Buffer.from(TRACE, 'hex'), spanId: Buffer.from(SPAN, 'hex'), eventName: 'gen_ai.choice' },
-            { body: deep },
-            { severityNumber: 30 },
-          ],
-        }],
-      }],
-    })).finish();
+    const body = LogsRequest.encode(
+      LogsRequest.fromObject({
+        resourceLogs: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }] },
+            schemaUrl: 'r-url',
+            scopeLogs: [
+              {
+                scope: { name: 'sc', version: '2', attributes: [{ key: 'a', value: { intValue: 1 } }] },
+                schemaUrl: 's-url',
+                logRecords: [
+                  {
+                    timeUnixNano: '12',
+                    observedTimeUnixNano: '13',
+                    severityNumber: 9,
+                    severityText: 'INFO',
+                    body: { kvlistValue: { values: [{ key: 'k', value: { doubleValue: 2.5 } }] } },
+                    attributes: [{ key: 'x', value: { stringValue: 'y' } }],
+                    flags: 1,
+                    traceId: Buffer.from(TRACE, 'hex'),
+                    spanId: Buffer.from(SPAN, 'hex'),
+                    eventName: 'gen_ai.choice',
+                  },
+                  { body: deep },
+                  { severityNumber: 30 },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    ).finish();
     expect(countProtoItems(body)).toBe(3);
     const d = decodeLogsProto(body);
-    expect(d.items).toEqual([{
-      timeUnixNano: 12n, observedTimeUnixNano: 13n, traceId: TRACE, spanId: SPAN, flags: 1, severityNumber: 9, severityText: 'INFO',
-      body: { k: 2.5 }, attributes: { x: 'y' }, eventName: 'gen_ai.choice', resource: { 'service.name': 'svc' }, resourceSchemaUrl: 'r-url',
-      scope: { name: 'sc', version: '2', attributes: { a: 1 } }, scopeSchemaUrl: 's-url',
-    }]);
+    expect(d.items).toEqual([
+      {
+        timeUnixNano: 12n,
+        observedTimeUnixNano: 13n,
+        traceId: TRACE,
+        spanId: SPAN,
+        flags: 1,
+        severityNumber: 9,
+        severityText: 'INFO',
+        body: { k: 2.5 },
+        attributes: { x: 'y' },
+        eventName: 'gen_ai.choice',
+        resource: { 'service.name': 'svc' },
+        resourceSchemaUrl: 'r-url',
+        scope: { name: 'sc', version: '2', attributes: { a: 1 } },
+        scopeSchemaUrl: 's-url',
+      },
+    ]);
     expect(d.rejected).toBe(2);
     expect(d.errors[0]).toMatch(/logRecords\[1\]: attribute value nested deeper than 32 levels/);
     expect(d.errors[1]).toMatch(/logRecords\[2\]: severityNumber 30 is outside 0..24/);
@@ -175,13 +237,27 @@ describe('OTLP protobuf decoding', () => {
 });
 
 describe('OTLP/JSON decoding', () => {
-  const body = (spans: unknown[]): string => JSON.stringify({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 's' }, spans }] }] });
+  const body = (spans: unknown[]): string =>
+    JSON.stringify({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 's' }, spans }] }] });
 
   it('follows the OTLP/JSON mapping: hex ids, int64 as strings, enums as numbers, snake_case accepted', () => {
-    const d = decodeTracesJson(body([
-      { traceId: TRACE.toUpperCase(), spanId: SPAN, name: 'a', kind: 2, startTimeUnixNano: '1700000000000000001', endTimeUnixNano: 1700000000, attributes: [{ key: 'n', value: { intValue: '7' } }, { key: 'f', value: { doubleValue: 'NaN' } }] },
-      { trace_id: TRACE, span_id: SPAN, name: 'b', kind: 'SPAN_KIND_CLIENT', start_time_unix_nano: '5', status: { code: 'STATUS_CODE_ERROR' } },
-    ]));
+    const d = decodeTracesJson(
+      body([
+        {
+          traceId: TRACE.toUpperCase(),
+          spanId: SPAN,
+          name: 'a',
+          kind: 2,
+          startTimeUnixNano: '1700000000000000001',
+          endTimeUnixNano: 1700000000,
+          attributes: [
+            { key: 'n', value: { intValue: '7' } },
+            { key: 'f', value: { doubleValue: 'NaN' } },
+          ],
+        },
+        { trace_id: TRACE, span_id: SPAN, name: 'b', kind: 'SPAN_KIND_CLIENT', start_time_unix_nano: '5', status: { code: 'STATUS_CODE_ERROR' } },
+      ]),
+    );
     expect(d.rejected).toBe(0);
     expect(d.items[0]!.traceId).toBe(TRACE);
     expect(d.items[0]!.startTimeUnixNano).toBe(1_700_000_000_000_000_001n);
@@ -199,7 +275,12 @@ describe('OTLP/JSON decoding', () => {
   it('rejects over-deep values as an item, not the request', () => {
     let v: unknown = { stringValue: 'leaf' };
     for (let i = 0; i < 100; i++) v = { arrayValue: { values: [v] } };
-    const d = decodeTracesJson(body([{ traceId: TRACE, spanId: SPAN, attributes: [{ key: 'deep', value: v }] }, { traceId: TRACE, spanId: SPAN, name: 'fine' }]));
+    const d = decodeTracesJson(
+      body([
+        { traceId: TRACE, spanId: SPAN, attributes: [{ key: 'deep', value: v }] },
+        { traceId: TRACE, spanId: SPAN, name: 'fine' },
+      ]),
+    );
     expect(d.rejected).toBe(1);
     expect(d.errors[0]).toMatch(/nested deeper than 32 levels/);
     expect(d.items.map((s) => s.name)).toEqual(['fine']);
@@ -212,10 +293,30 @@ describe('OTLP/JSON decoding', () => {
   });
 
   it('decodes log records with bodies of any type', () => {
-    const d = decodeLogsJson(JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [
-      { timeUnixNano: '10', severityNumber: 9, severityText: 'INFO', body: { kvlistValue: { values: [{ key: 'content', value: { stringValue: 'hi' } }] } }, traceId: TRACE, spanId: SPAN, eventName: 'gen_ai.user.message' },
-      { observedTimeUnixNano: '11', body: { stringValue: 'plain' } },
-    ] }] }] }));
+    const d = decodeLogsJson(
+      JSON.stringify({
+        resourceLogs: [
+          {
+            scopeLogs: [
+              {
+                logRecords: [
+                  {
+                    timeUnixNano: '10',
+                    severityNumber: 9,
+                    severityText: 'INFO',
+                    body: { kvlistValue: { values: [{ key: 'content', value: { stringValue: 'hi' } }] } },
+                    traceId: TRACE,
+                    spanId: SPAN,
+                    eventName: 'gen_ai.user.message',
+                  },
+                  { observedTimeUnixNano: '11', body: { stringValue: 'plain' } },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    );
     expect(d.rejected).toBe(0);
     expect(d.items[0]!.body).toEqual({ content: 'hi' });
     expect(d.items[0]!.eventName).toBe('gen_ai.user.message');

@@ -21,7 +21,15 @@ describe('renderPrompt', () => {
 
   it('reads dotted paths, loops over lists, and takes false/0/empty values as given', () => {
     const t = 'User {{user.name}} ({{user.age}}).{{#examples}}\n- {{q}} => {{a}}{{/examples}}{{^premium}}\nfree tier{{/premium}} [{{note}}]';
-    const out = renderPrompt(t, { user: { name: 'Ada', age: 0 }, examples: [{ q: '1+1', a: '2' }, { q: '2+2', a: '4' }], premium: false, note: '' });
+    const out = renderPrompt(t, {
+      user: { name: 'Ada', age: 0 },
+      examples: [
+        { q: '1+1', a: '2' },
+        { q: '2+2', a: '4' },
+      ],
+      premium: false,
+      note: '',
+    });
     expect(out).toBe('User Ada (0).\n- 1+1 => 2\n- 2+2 => 4\nfree tier []');
   });
 
@@ -91,27 +99,47 @@ describe('resource content validation', () => {
 
   it('prompt_template: a bare string becomes {template}; messages are templates too', () => {
     expect(parseResourceContent('prompt_template', 'Hi {{name}}')).toEqual({ template: 'Hi {{name}}' });
-    const messages = { messages: [{ role: 'system', content: 'You are {{persona}}.' }, { role: 'user', content: '{{question}}' }] };
+    const messages = {
+      messages: [
+        { role: 'system', content: 'You are {{persona}}.' },
+        { role: 'user', content: '{{question}}' },
+      ],
+    };
     expect(parseResourceContent('prompt_template', messages)).toEqual(messages);
     expect(resourceText('prompt_template', messages)).toBe('[system]\nYou are {{persona}}.\n\n[user]\n{{question}}');
     expect(fieldError(() => parseResourceContent('prompt_template', ''))).toBe('content.template: must not be empty');
-    expect(fieldError(() => parseResourceContent('prompt_template', { messages: [{ role: 'user', content: '{{#a}}' }] }))).toMatch(/^content\.messages\.0\.content: invalid template: Unclosed section "a"/);
-    expect(fieldError(() => parseResourceContent('prompt_template', { template: 'a', messages: [] }))).toMatch(/^content\.messages: must hold at least one message/);
+    expect(fieldError(() => parseResourceContent('prompt_template', { messages: [{ role: 'user', content: '{{#a}}' }] }))).toMatch(
+      /^content\.messages\.0\.content: invalid template: Unclosed section "a"/,
+    );
+    expect(fieldError(() => parseResourceContent('prompt_template', { template: 'a', messages: [] }))).toMatch(
+      /^content\.messages: must hold at least one message/,
+    );
     expect(fieldError(() => parseResourceContent('prompt_template', { template: 'a', engine: 'jinja' }))).toBe('content: Unrecognized key: "engine"');
   });
 
   it('llm: endpoint, model and sampling parameters, with the offending field named', () => {
-    const ok = { endpoint: 'http://127.0.0.1:8000/v1', model: 'qwen2.5-7b', sampling: { temperature: 0.7, top_p: 0.9, max_tokens: 512 }, api_key_env: 'OPENAI_API_KEY' };
+    const ok = {
+      endpoint: 'http://127.0.0.1:8000/v1',
+      model: 'qwen2.5-7b',
+      sampling: { temperature: 0.7, top_p: 0.9, max_tokens: 512 },
+      api_key_env: 'OPENAI_API_KEY',
+    };
     expect(parseResourceContent('llm', ok)).toEqual(ok);
     expect(fieldError(() => parseResourceContent('llm', { ...ok, endpoint: 'ftp://x' }))).toBe('content.endpoint: must be an http(s) URL');
     expect(fieldError(() => parseResourceContent('llm', { endpoint: 'http://x' }))).toMatch(/^content\.model: /);
     expect(fieldError(() => parseResourceContent('llm', { ...ok, sampling: { temperature: 3 } }))).toMatch(/^content\.sampling\.temperature: Too big/);
     expect(fieldError(() => parseResourceContent('llm', { ...ok, sampling: { temprature: 1 } }))).toBe('content.sampling: Unrecognized key: "temprature"');
-    expect(fieldError(() => parseResourceContent('llm', { ...ok, api_key_env: 'sk-secret value' }))).toMatch(/^content\.api_key_env: must be an environment variable name/);
+    expect(fieldError(() => parseResourceContent('llm', { ...ok, api_key_env: 'sk-secret value' }))).toMatch(
+      /^content\.api_key_env: must be an environment variable name/,
+    );
   });
 
   it('model: a checkpoint or an adapter (which needs its base model)', () => {
-    expect(parseResourceContent('model', { type: 'checkpoint', uri: 's3://ckpt/step-100', step: 100 })).toEqual({ type: 'checkpoint', uri: 's3://ckpt/step-100', step: 100 });
+    expect(parseResourceContent('model', { type: 'checkpoint', uri: 's3://ckpt/step-100', step: 100 })).toEqual({
+      type: 'checkpoint',
+      uri: 's3://ckpt/step-100',
+      step: 100,
+    });
     expect(fieldError(() => parseResourceContent('model', { type: 'adapter', uri: '/lora/a' }))).toBe('content.base_model: an adapter needs base_model');
     expect(fieldError(() => parseResourceContent('model', { type: 'weights', uri: 'x' }))).toMatch(/^content\.type: /);
   });

@@ -117,7 +117,16 @@ describe('simulated model: format instructions', () => {
       messages: [{ role: 'user', content: 'What is 12 * (3 + 4)?' }],
       response_format: {
         type: 'json_schema',
-        json_schema: { name: 'answer', strict: true, schema: { type: 'object', properties: { answer: { type: 'number' }, reasoning: { type: 'string' } }, required: ['answer', 'reasoning'], additionalProperties: false } },
+        json_schema: {
+          name: 'answer',
+          strict: true,
+          schema: {
+            type: 'object',
+            properties: { answer: { type: 'number' }, reasoning: { type: 'string' } },
+            required: ['answer', 'reasoning'],
+            additionalProperties: false,
+          },
+        },
       },
     });
     const parsed = JSON.parse(res.choices[0]!.message.content!);
@@ -187,17 +196,32 @@ describe('simulated model: tool use', () => {
   it('fills two-operand tools and weather tools from their schemas', async () => {
     const multiply: ChatCompletionTool = {
       type: 'function',
-      function: { name: 'multiply', description: 'Multiply two numbers', parameters: { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } }, required: ['a', 'b'] } },
+      function: {
+        name: 'multiply',
+        description: 'Multiply two numbers',
+        parameters: { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } }, required: ['a', 'b'] },
+      },
     };
     const weather: ChatCompletionTool = {
       type: 'function',
-      function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['fahrenheit', 'celsius'] } }, required: ['city'] } },
+      function: {
+        name: 'get_weather',
+        parameters: { type: 'object', properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['fahrenheit', 'celsius'] } }, required: ['city'] },
+      },
     };
-    const m = await client.chat.completions.create({ model: 'sim-small', messages: [{ role: 'user', content: 'Each bag holds 6 marbles. There are 7 bags. How many marbles?' }], tools: [multiply, weather] });
+    const m = await client.chat.completions.create({
+      model: 'sim-small',
+      messages: [{ role: 'user', content: 'Each bag holds 6 marbles. There are 7 bags. How many marbles?' }],
+      tools: [multiply, weather],
+    });
     const mc = m.choices[0]!.message.tool_calls![0]!;
     expect(mc.type === 'function' && mc.function.name).toBe('multiply');
     expect(mc.type === 'function' && JSON.parse(mc.function.arguments)).toEqual({ a: 6, b: 7 });
-    const w = await client.chat.completions.create({ model: 'sim-small', messages: [{ role: 'user', content: 'What is the weather in Paris today?' }], tools: [multiply, weather] });
+    const w = await client.chat.completions.create({
+      model: 'sim-small',
+      messages: [{ role: 'user', content: 'What is the weather in Paris today?' }],
+      tools: [multiply, weather],
+    });
     const wc = w.choices[0]!.message.tool_calls![0]!;
     expect(wc.type === 'function' && JSON.parse(wc.function.arguments)).toEqual({ city: 'Paris', unit: 'celsius' });
   });
@@ -244,19 +268,39 @@ describe('simulated model: Responses API', () => {
     expect(res.output_text).toBe('5');
     expect(res.usage?.total_tokens).toBeGreaterThan(0);
 
-    const tools = [{ type: 'function' as const, name: 'calculator', description: 'Evaluate arithmetic', parameters: { type: 'object', properties: { expression: { type: 'string' } }, required: ['expression'] }, strict: false }];
+    const tools = [
+      {
+        type: 'function' as const,
+        name: 'calculator',
+        description: 'Evaluate arithmetic',
+        parameters: { type: 'object', properties: { expression: { type: 'string' } }, required: ['expression'] },
+        strict: false,
+      },
+    ];
     const stream = client.responses.stream({ model: 'sim-small', instructions: 'Answer with only the number.', input: 'What is 6 * 7?', tools });
     const types = new Set<string>();
     stream.on('event', (e) => types.add(e.type));
     const first = await stream.finalResponse();
-    expect([...types]).toEqual(expect.arrayContaining(['response.created', 'response.output_item.added', 'response.function_call_arguments.delta', 'response.output_item.done', 'response.completed']));
+    expect([...types]).toEqual(
+      expect.arrayContaining([
+        'response.created',
+        'response.output_item.added',
+        'response.function_call_arguments.delta',
+        'response.output_item.done',
+        'response.completed',
+      ]),
+    );
     const call = first.output.find((o) => o.type === 'function_call');
     expect(call?.type === 'function_call' && JSON.parse(call.arguments)).toEqual({ expression: '6 * 7' });
     if (call?.type !== 'function_call') throw new Error('no function call');
     const second = await client.responses.create({
       model: 'sim-small',
       instructions: 'Answer with only the number.',
-      input: [{ role: 'user', content: 'What is 6 * 7?' }, { type: 'function_call', call_id: call.call_id, name: call.name, arguments: call.arguments }, { type: 'function_call_output', call_id: call.call_id, output: '42' }],
+      input: [
+        { role: 'user', content: 'What is 6 * 7?' },
+        { type: 'function_call', call_id: call.call_id, name: call.name, arguments: call.arguments },
+        { type: 'function_call_output', call_id: call.call_id, output: '42' },
+      ],
       tools,
     });
     expect(second.output_text).toBe('42');
@@ -267,7 +311,13 @@ describe('simulated model: Responses API', () => {
 
 describe('simulated model: token ids and logprobs', () => {
   it('returns vLLM-style token ids when asked, and logprobs in OpenAI shape', async () => {
-    const body = { model: 'sim-small', messages: [{ role: 'user' as const, content: 'What is 2 + 2?' }], logprobs: true, top_logprobs: 2, return_token_ids: true };
+    const body = {
+      model: 'sim-small',
+      messages: [{ role: 'user' as const, content: 'What is 2 + 2?' }],
+      logprobs: true,
+      top_logprobs: 2,
+      return_token_ids: true,
+    };
     const res = (await client.chat.completions.create(body)) as OpenAI.ChatCompletion & { prompt_token_ids?: number[]; choices: { token_ids?: number[] }[] };
     expect(res.prompt_token_ids?.length).toBe(res.usage?.prompt_tokens);
     expect(res.choices[0]!.token_ids?.length).toBe(res.usage?.completion_tokens);
@@ -279,7 +329,11 @@ describe('simulated model: token ids and logprobs', () => {
 
     const plain = await client.chat.completions.create({ model: 'sim-small', messages: body.messages });
     expect(plain).not.toHaveProperty('prompt_token_ids');
-    const nested = (await client.chat.completions.create({ model: 'sim-small', messages: body.messages, extra_body: { return_token_ids: true } } as OpenAI.ChatCompletionCreateParamsNonStreaming)) as OpenAI.ChatCompletion & { prompt_token_ids?: number[] };
+    const nested = (await client.chat.completions.create({
+      model: 'sim-small',
+      messages: body.messages,
+      extra_body: { return_token_ids: true },
+    } as OpenAI.ChatCompletionCreateParamsNonStreaming)) as OpenAI.ChatCompletion & { prompt_token_ids?: number[] };
     expect(nested.prompt_token_ids).toEqual(res.prompt_token_ids);
   });
 
@@ -288,7 +342,10 @@ describe('simulated model: token ids and logprobs', () => {
     try {
       const c = new OpenAI({ baseURL: vllm.url, apiKey: 'x', maxRetries: 0 });
       const messages: ChatCompletionMessageParam[] = [{ role: 'user', content: 'Tom has 3 boxes of 12 apples and gives away 7. How many apples are left?' }];
-      const res = (await c.chat.completions.create({ model: 'sim-small', messages, tools: [calculator] })) as OpenAI.ChatCompletion & { prompt_token_ids?: number[]; choices: { token_ids?: number[] }[] };
+      const res = (await c.chat.completions.create({ model: 'sim-small', messages, tools: [calculator] })) as OpenAI.ChatCompletion & {
+        prompt_token_ids?: number[];
+        choices: { token_ids?: number[] }[];
+      };
       expect(res.prompt_token_ids!.length).toBeGreaterThan(10);
       const stream = await c.chat.completions.create({ model: 'sim-small', messages, tools: [calculator], stream: true });
       let promptIds: number[] | undefined;
@@ -321,7 +378,10 @@ describe('simulated model: optimizer and judge roles', () => {
   ].join('\n');
 
   it('critiques a prompt by naming defects visible in the failures', async () => {
-    const critique = await ask('You are an expert prompt engineer.', `Critique the prompt below given these failures. Identify its weaknesses.\n\n<prompt>\n${template}\n</prompt>\n\nFailures:\n${failures}`);
+    const critique = await ask(
+      'You are an expert prompt engineer.',
+      `Critique the prompt below given these failures. Identify its weaknesses.\n\n<prompt>\n${template}\n</prompt>\n\nFailures:\n${failures}`,
+    );
     expect(critique).toMatch(/extra text/i);
     expect(critique).toMatch(/multi-step arithmetic errors/i);
     expect(critique).toMatch(/no output format specified/i);
@@ -341,22 +401,34 @@ describe('simulated model: optimizer and judge roles', () => {
     const scores = await Promise.all(children.map((c) => accuracyWithTemplate(c!)));
     expect(Math.max(...scores)).toBeGreaterThan(await accuracyWithTemplate(template));
 
-    const json = await ask('You improve prompts.', `Improve the prompt below given the critique. Propose 3 new prompts. Respond in JSON: {"prompts": ["..."]}\n\nPrompt:\n${template}\n\nCritique: answers contain extra text.`);
+    const json = await ask(
+      'You improve prompts.',
+      `Improve the prompt below given the critique. Propose 3 new prompts. Respond in JSON: {"prompts": ["..."]}\n\nPrompt:\n${template}\n\nCritique: answers contain extra text.`,
+    );
     const prompts = (JSON.parse(json) as { prompts: string[] }).prompts;
     expect(prompts).toHaveLength(3);
     for (const p of prompts) expect(p).toContain('{{question}}');
   });
 
   it('follows markdown-rendered optimizer prompts (Agent Lightning APO style)', async () => {
-    const gradient = await ask('', 'You optimize a prompt template.\n\n# Original Prompt Template\n\nSolve: {question}\n\n# Your Task\n\nProduce a brief critique listing specific causes for the error.');
+    const gradient = await ask(
+      '',
+      'You optimize a prompt template.\n\n# Original Prompt Template\n\nSolve: {question}\n\n# Your Task\n\nProduce a brief critique listing specific causes for the error.',
+    );
     expect(gradient).toMatch(/no output format specified/i);
-    const edit = await ask('', `You will revise the current prompt using the critique.\nReturn only the new prompt template. Keep the placeholders. No other text.\n\n# Current Prompt Template\n\nSolve: {question}\n\n# Critique\n\n${gradient}`);
+    const edit = await ask(
+      '',
+      `You will revise the current prompt using the critique.\nReturn only the new prompt template. Keep the placeholders. No other text.\n\n# Current Prompt Template\n\nSolve: {question}\n\n# Critique\n\n${gradient}`,
+    );
     expect(edit).toContain('Solve: {question}');
     expect(edit).not.toContain('<prompt>');
   });
 
   it('grades an answer against a reference in the requested format', async () => {
-    const verdict = await ask('You are a strict grader.', 'Grade the answer against the reference answer on a scale from 1 to 10. Respond in JSON with key "score".\nReference answer: 29\nCandidate answer: 29');
+    const verdict = await ask(
+      'You are a strict grader.',
+      'Grade the answer against the reference answer on a scale from 1 to 10. Respond in JSON with key "score".\nReference answer: 29\nCandidate answer: 29',
+    );
     expect(JSON.parse(verdict).score).toBe(10);
     expect(await ask('Grade the response against the expected answer. Reply with PASS or FAIL only.', 'Expected: 12\nResponse: 13')).toBe('FAIL');
   });
@@ -388,7 +460,11 @@ describe('simulated model: wire format and errors', () => {
 
   it('rejects bad requests with OpenAI error JSON naming the field', async () => {
     const post = async (body: unknown) => {
-      const r = await fetch(`${server.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+      const r = await fetch(`${server.url}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
       return { status: r.status, body: (await r.json()) as { error: { message: string; type: string; param: string | null; code: string | null } } };
     };
     const badRole = await post({ model: 'sim-small', messages: [{ role: 'robot', content: 'hi' }] });
@@ -403,15 +479,24 @@ describe('simulated model: wire format and errors', () => {
     expect(badJson.status).toBe(400);
     expect(badJson.body.error.type).toBe('invalid_request_error');
 
-    await expect(client.chat.completions.create({ model: 'sim-small', messages: [{ role: 'tool', content: 'x' } as ChatCompletionMessageParam] })).rejects.toMatchObject({
+    await expect(
+      client.chat.completions.create({ model: 'sim-small', messages: [{ role: 'tool', content: 'x' } as ChatCompletionMessageParam] }),
+    ).rejects.toMatchObject({
       status: 400,
       param: 'messages[0].tool_call_id',
     });
-    await expect(client.responses.create({ model: 'sim-small', input: 'x', previous_response_id: 'resp_missing' })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+    await expect(client.responses.create({ model: 'sim-small', input: 'x', previous_response_id: 'resp_missing' })).rejects.toBeInstanceOf(
+      OpenAI.BadRequestError,
+    );
   });
 
   it('serves legacy completions with token ids', async () => {
-    const res = (await client.completions.create({ model: 'sim-small', prompt: 'What is 2 + 3? Answer with only the number.', max_tokens: 5, return_token_ids: true } as OpenAI.CompletionCreateParamsNonStreaming)) as OpenAI.Completion & { choices: { token_ids?: number[]; prompt_token_ids?: number[] }[] };
+    const res = (await client.completions.create({
+      model: 'sim-small',
+      prompt: 'What is 2 + 3? Answer with only the number.',
+      max_tokens: 5,
+      return_token_ids: true,
+    } as OpenAI.CompletionCreateParamsNonStreaming)) as OpenAI.Completion & { choices: { token_ids?: number[]; prompt_token_ids?: number[] }[] };
     expect(res.choices[0]!.text).toBe('5');
     expect(res.choices[0]!.token_ids?.length).toBe(res.usage?.completion_tokens);
     expect(res.choices[0]!.prompt_token_ids?.length).toBe(res.usage?.prompt_tokens);

@@ -6,17 +6,52 @@ const T = 'a'.repeat(32);
 
 function call(i: number, over: Partial<StoredCall> = {}): StoredCall {
   return {
-    trace_id: T, span_id: `${i}`.padStart(16, '0'), parent_span_id: 'f'.repeat(16), rollout_id: '', attempt_id: '', conversation_id: '',
-    start_ns: `${1_000 + i * 100}`, end_ns: `${1_050 + i * 100}`, agent: 'solver', service: 'svc', provider: 'openai', operation: 'chat',
-    request_model: 'gpt', response_model: 'gpt-1', input: [{ role: 'user', parts: [{ type: 'text', content: `q${i}` }] }],
-    output: [{ role: 'assistant', parts: [{ type: 'text', content: `a${i}` }], finish_reason: 'stop' }], finish_reasons: ['stop'],
-    input_tokens: 3, output_tokens: 4, prompt_token_ids: [], response_token_ids: [], response_logprobs: [], resources: {}, tools: [], status: 'ok', error: '',
+    trace_id: T,
+    span_id: `${i}`.padStart(16, '0'),
+    parent_span_id: 'f'.repeat(16),
+    rollout_id: '',
+    attempt_id: '',
+    conversation_id: '',
+    start_ns: `${1_000 + i * 100}`,
+    end_ns: `${1_050 + i * 100}`,
+    agent: 'solver',
+    service: 'svc',
+    provider: 'openai',
+    operation: 'chat',
+    request_model: 'gpt',
+    response_model: 'gpt-1',
+    input: [{ role: 'user', parts: [{ type: 'text', content: `q${i}` }] }],
+    output: [{ role: 'assistant', parts: [{ type: 'text', content: `a${i}` }], finish_reason: 'stop' }],
+    finish_reasons: ['stop'],
+    input_tokens: 3,
+    output_tokens: 4,
+    prompt_token_ids: [],
+    response_token_ids: [],
+    response_logprobs: [],
+    resources: {},
+    tools: [],
+    status: 'ok',
+    error: '',
     ...over,
   };
 }
 
 function reward(id: string, value: number, time: number, over: Partial<StoredReward> = {}): StoredReward {
-  return { reward_id: id, rollout_id: '', attempt_id: '', trace_id: T, span_id: '', name: 'score', value, label: '', explanation: '', source: 'span-event', is_primary: false, time_ns: `${time}`, ...over };
+  return {
+    reward_id: id,
+    rollout_id: '',
+    attempt_id: '',
+    trace_id: T,
+    span_id: '',
+    name: 'score',
+    value,
+    label: '',
+    explanation: '',
+    source: 'span-event',
+    is_primary: false,
+    time_ns: `${time}`,
+    ...over,
+  };
 }
 
 describe('triplet assembly', () => {
@@ -25,7 +60,11 @@ describe('triplet assembly', () => {
   it('final: the rollout primary final reward on every call, in call order', () => {
     const [r] = buildRollouts(calls, [], [], [reward('w1', 0.2, 1_500), reward('w2', 1, 9_000)]);
     const ts = assembleTriplets(r!, { policy: 'final' });
-    expect(ts.map((t) => [t.step, t.span_id, t.reward])).toEqual([[0, calls[0]!.span_id, 1], [1, calls[1]!.span_id, 1], [2, calls[2]!.span_id, 1]]);
+    expect(ts.map((t) => [t.step, t.span_id, t.reward])).toEqual([
+      [0, calls[0]!.span_id, 1],
+      [1, calls[1]!.span_id, 1],
+      [2, calls[2]!.span_id, 1],
+    ]);
     expect(ts[0]!.rollout_id).toBe(T);
     expect(ts[0]!.response).toEqual({ role: 'assistant', parts: [{ type: 'text', content: 'a0' }], finish_reason: 'stop' });
   });
@@ -43,7 +82,12 @@ describe('triplet assembly', () => {
   });
 
   it('primary reward: the marked one, else the one judging the rollout as a whole', () => {
-    const [r] = buildRollouts(calls, [], [], [reward('w1', 0.3, 9_500, { span_id: calls[2]!.span_id, name: 'step' }), reward('w2', 0.9, 9_000, { name: 'task' })]);
+    const [r] = buildRollouts(
+      calls,
+      [],
+      [],
+      [reward('w1', 0.3, 9_500, { span_id: calls[2]!.span_id, name: 'step' }), reward('w2', 0.9, 9_000, { name: 'task' })],
+    );
     expect(primaryReward(r!)?.name).toBe('task');
     const [m] = buildRollouts(calls, [], [], [reward('w1', 0.3, 9_500, { name: 'step', is_primary: true }), reward('w2', 0.9, 9_000, { name: 'task' })]);
     expect(primaryReward(m!)?.name).toBe('step');
@@ -53,7 +97,12 @@ describe('triplet assembly', () => {
   it('resolves rollout identity: declared id, then the trace identity, then conversation, then trace', () => {
     const other = 'b'.repeat(32);
     const rs = buildRollouts(
-      [call(0, { rollout_id: 'r-declared' }), call(1, { trace_id: other }), call(2, { trace_id: 'c'.repeat(32), conversation_id: 'conv-1' }), call(3, { trace_id: 'd'.repeat(32) })],
+      [
+        call(0, { rollout_id: 'r-declared' }),
+        call(1, { trace_id: other }),
+        call(2, { trace_id: 'c'.repeat(32), conversation_id: 'conv-1' }),
+        call(3, { trace_id: 'd'.repeat(32) }),
+      ],
       [],
       [{ trace_id: other, rollout_id: 'r-from-root', attempt_id: 'att-1' }],
       [reward('w', 1, 9_000, { trace_id: other })],
@@ -91,7 +140,9 @@ describe('triplet assembly', () => {
     expect(prompt(logged([sys, user]))).toEqual([sys, user]); // the log repeats the system message: kept once
     expect(prompt(logged([user]))).toEqual([sys, user]);
     // A span that carries the conversation itself keeps it.
-    expect(prompt(logged([user]), call(0, { input: [sys, { role: 'user', parts: [{ type: 'text', content: 'own' }] }] }))[1]!.parts).toEqual([{ type: 'text', content: 'own' }]);
+    expect(prompt(logged([user]), call(0, { input: [sys, { role: 'user', parts: [{ type: 'text', content: 'own' }] }] }))[1]!.parts).toEqual([
+      { type: 'text', content: 'own' },
+    ]);
   });
 
   it('filters calls by agent name', () => {

@@ -59,7 +59,13 @@ describe('agentlightning 0.3.0 (AgentOpsTracer, emit_reward, token ids)', () => 
     const triplets = await env.triplets(rollout);
     expectToolAgent(triplets);
     // emit_reward(1.0) is a one-dimensional reward, which Agent Lightning names "primary".
-    expectTripletsMatchWire(triplets, run.calls, { rollout, attempt: 'at-2', agent: 'py-agentlightning', reward: { name: 'primary', value: 1 }, tokenIds: true });
+    expectTripletsMatchWire(triplets, run.calls, {
+      rollout,
+      attempt: 'at-2',
+      agent: 'py-agentlightning',
+      reward: { name: 'primary', value: 1 },
+      tokenIds: true,
+    });
     expect((await env.triplets(rollout, 'last-call')).map((t) => t.reward)).toEqual([null, null, 1]);
     // Each call's token ids are its own: the prompt of a later call extends the earlier conversation.
     const [a, b] = triplets;

@@ -55,7 +55,12 @@ export interface PythonInterop {
   grpcPort: number;
   model: RecordingProxy;
   /** Runs `python <script> <scenario>` with the standard OTel / OpenAI environment variables (plus `env`). */
-  runAgent(python: string, script: string, scenario: 'single' | 'tools', opts: { protocol: Protocol; serviceName: string; env?: Record<string, string> }): Promise<AgentRun>;
+  runAgent(
+    python: string,
+    script: string,
+    scenario: 'single' | 'tools',
+    opts: { protocol: Protocol; serviceName: string; env?: Record<string, string> },
+  ): Promise<AgentRun>;
   triplets(rollout: string, policy?: 'final' | 'last-call' | 'per-span'): Promise<Triplet[]>;
   close(): Promise<void>;
 }
@@ -111,12 +116,21 @@ export async function startPythonInterop(): Promise<PythonInterop> {
         ...opts.env,
       };
       const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
-        execFile(python, [join(SCRIPTS_DIR, script), scenario], { cwd: workDir, env: childEnv, timeout: AGENT_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 }, (err, out, errOut) => {
-          if (err) reject(new Error(`${script} ${scenario} failed (${err.message.split('\n')[0]}):\n${errOut.split('\n').slice(-40).join('\n')}`));
-          else resolve({ stdout: out, stderr: errOut });
-        });
+        execFile(
+          python,
+          [join(SCRIPTS_DIR, script), scenario],
+          { cwd: workDir, env: childEnv, timeout: AGENT_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 },
+          (err, out, errOut) => {
+            if (err) reject(new Error(`${script} ${scenario} failed (${err.message.split('\n')[0]}):\n${errOut.split('\n').slice(-40).join('\n')}`));
+            else resolve({ stdout: out, stderr: errOut });
+          },
+        );
       });
-      const last = stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+      const last = stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .pop();
       if (!last) throw new Error(`${script} ${scenario} printed no result:\n${stdout}\n${stderr}`);
       const acceptedAfter = await acceptedCounts(tracelight.httpUrl);
       const accepted: AgentRun['accepted'] = { spans: { grpc: 0, http: 0 }, logs: { grpc: 0, http: 0 } };
@@ -143,7 +157,12 @@ export async function startPythonInterop(): Promise<PythonInterop> {
 
 // ------------------------------------------------------------------ the wire → the triplet tracelight must build
 
-type WireMessage = { role: string; content?: string | null; tool_call_id?: string; tool_calls?: Array<{ id: string; function: { name: string; arguments: string } }> };
+type WireMessage = {
+  role: string;
+  content?: string | null;
+  tool_call_id?: string;
+  tool_calls?: Array<{ id: string; function: { name: string; arguments: string } }>;
+};
 
 function toolCallParts(calls: WireMessage['tool_calls']): MessagePart[] {
   return (calls ?? []).map((tc) => ({ type: 'tool_call', id: tc.id, name: tc.function.name, arguments: JSON.parse(tc.function.arguments) as unknown }));

@@ -52,7 +52,11 @@ describe('traceloop-sdk 0.62.4 (OpenLLMetry, current OTel GenAI attributes)', ()
 
   it('tool agent over OTLP/HTTP protobuf, reward on the root span', async () => {
     const rollout = rolloutId('py-tl-tools');
-    const run = await env.runAgent(python, SCRIPT, 'tools', { protocol: 'http/protobuf', serviceName: 'py-traceloop', env: { TRACELIGHT_ROLLOUT_ID: rollout } });
+    const run = await env.runAgent(python, SCRIPT, 'tools', {
+      protocol: 'http/protobuf',
+      serviceName: 'py-traceloop',
+      env: { TRACELIGHT_ROLLOUT_ID: rollout },
+    });
     expect(run.result).toMatchObject({ reward: 1 });
     expect(run.accepted.spans).toEqual({ http: 4, grpc: 0 });
     const triplets = await env.triplets(rollout);
@@ -84,7 +88,11 @@ describe('opentelemetry-instrumentation-openai 0.52.6 (OpenLLMetry legacy gen_ai
 
   it('tool agent over OTLP/gRPC, reward on the root span', async () => {
     const rollout = rolloutId('py-tlold-tools');
-    const run = await env.runAgent(python, SCRIPT, 'tools', { protocol: 'grpc', serviceName: 'py-openllmetry-legacy', env: { TRACELIGHT_ROLLOUT_ID: rollout } });
+    const run = await env.runAgent(python, SCRIPT, 'tools', {
+      protocol: 'grpc',
+      serviceName: 'py-openllmetry-legacy',
+      env: { TRACELIGHT_ROLLOUT_ID: rollout },
+    });
     expect(run.accepted.spans).toEqual({ grpc: 4, http: 0 });
     const triplets = await env.triplets(rollout);
     expectToolAgent(triplets);

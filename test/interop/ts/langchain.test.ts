@@ -51,7 +51,9 @@ describe('LangChain.js + @arizeai/openinference-instrumentation-langchain', () =
   });
 
   it('(a) single-turn chat', async () => {
-    const { out, wire } = await recordRollout(env, 'lc-single', () => model.invoke([new messages.SystemMessage(SYSTEM_PROMPT), new messages.HumanMessage(USER_QUESTION)]));
+    const { out, wire } = await recordRollout(env, 'lc-single', () =>
+      model.invoke([new messages.SystemMessage(SYSTEM_PROMPT), new messages.HumanMessage(USER_QUESTION)]),
+    );
     await env.flush();
     const [t, ...more] = await getTriplets(env, 'lc-single');
     expect(more).toEqual([]);
@@ -76,7 +78,10 @@ describe('LangChain.js + @arizeai/openinference-instrumentation-langchain', () =
       env,
       'lc-agent',
       async () => {
-        const history: import('@langchain/core/messages').BaseMessage[] = [new messages.SystemMessage(TOOL_SYSTEM_PROMPT), new messages.HumanMessage(TOOL_QUESTION)];
+        const history: import('@langchain/core/messages').BaseMessage[] = [
+          new messages.SystemMessage(TOOL_SYSTEM_PROMPT),
+          new messages.HumanMessage(TOOL_QUESTION),
+        ];
         for (let turn = 1; turn <= 6; turn++) {
           const reply = await withTools.invoke(history);
           history.push(reply);

@@ -87,7 +87,9 @@ describe('OpenAI Agents SDK + @arizeai/openinference-instrumentation-openai-agen
     expectRolloutFields([t!], { rollout: 'agents-single', agent: 'geography-tutor', model: MODEL, reward: null });
 
     const root = env.memory.spans.getFinishedSpans().find((s) => s.name === 'agent-run' && s.attributes['tracelight.rollout.id'] === 'agents-single')!;
-    const workflow = env.memory.spans.getFinishedSpans().filter((s) => s.name === 'Agent workflow' && s.parentSpanContext?.spanId === root.spanContext().spanId);
+    const workflow = env.memory.spans
+      .getFinishedSpans()
+      .filter((s) => s.name === 'Agent workflow' && s.parentSpanContext?.spanId === root.spanContext().spanId);
     expect(workflow).toHaveLength(1); // the SDK's trace hangs under the active OTel span
   });
 

@@ -22,7 +22,11 @@ describe('reward policies, late rewards and re-sent batches (openai + @opentelem
     (await getTriplets(env, ROLLOUT, policy)).map((t) => [t.reward, t.reward_name]);
 
   const count = async (sql: string, traceId: string): Promise<number> => {
-    const res = await fetch(`${env.httpUrl}/api/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql, params: { t: traceId } }) });
+    const res = await fetch(`${env.httpUrl}/api/v1/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sql, params: { t: traceId } }),
+    });
     expect(res.status).toBe(200);
     return Number(((await res.json()) as { rows: Array<{ n: string | number }> }).rows[0]!.n);
   };
@@ -51,10 +55,22 @@ describe('reward policies, late rewards and re-sent batches (openai + @opentelem
   });
 
   it('final: the rollout reward on every call; last-call: only the call that ended last before it; per-span: none', async () => {
-    expect(await rewardsOf('final')).toEqual([[1, 'correct'], [1, 'correct'], [1, 'correct']]);
-    expect(await rewardsOf('last-call')).toEqual([[null, null], [null, null], [1, 'correct']]);
+    expect(await rewardsOf('final')).toEqual([
+      [1, 'correct'],
+      [1, 'correct'],
+      [1, 'correct'],
+    ]);
+    expect(await rewardsOf('last-call')).toEqual([
+      [null, null],
+      [null, null],
+      [1, 'correct'],
+    ]);
     // The reward judges the root span, not one of the calls.
-    expect(await rewardsOf('per-span')).toEqual([[null, null], [null, null], [null, null]]);
+    expect(await rewardsOf('per-span')).toEqual([
+      [null, null],
+      [null, null],
+      [null, null],
+    ]);
     for (const policy of POLICIES) {
       for (const t of await getTriplets(env, ROLLOUT, policy)) expect(t.rewards).toEqual({ correct: 1 });
     }
@@ -62,20 +78,48 @@ describe('reward policies, late rewards and re-sent batches (openai + @opentelem
 
   it('a per-step reward posted for one call counts under per-span only', async () => {
     expect(await postReward(env, { span_id: first[1]!.span_id, name: 'step_ok', value: 0.5, explanation: 'right first step' })).toBe(201);
-    expect(await rewardsOf('per-span')).toEqual([[null, null], [0.5, 'step_ok'], [null, null]]);
-    expect(await rewardsOf('final')).toEqual([[1, 'correct'], [1, 'correct'], [1, 'correct']]);
-    expect(await rewardsOf('last-call')).toEqual([[null, null], [null, null], [1, 'correct']]);
+    expect(await rewardsOf('per-span')).toEqual([
+      [null, null],
+      [0.5, 'step_ok'],
+      [null, null],
+    ]);
+    expect(await rewardsOf('final')).toEqual([
+      [1, 'correct'],
+      [1, 'correct'],
+      [1, 'correct'],
+    ]);
+    expect(await rewardsOf('last-call')).toEqual([
+      [null, null],
+      [null, null],
+      [1, 'correct'],
+    ]);
     expect((await getTriplets(env, ROLLOUT))[0]!.rewards).toEqual({ correct: 1, step_ok: 0.5 });
   });
 
   it('a late primary reward posted afterwards updates the triplets; posting it again replaces its value', async () => {
     expect(await postReward(env, { rollout_id: ROLLOUT, name: 'human', value: 0.25, primary: true, explanation: 'verbose' })).toBe(201);
-    expect(await rewardsOf('final')).toEqual([[0.25, 'human'], [0.25, 'human'], [0.25, 'human']]);
-    expect(await rewardsOf('last-call')).toEqual([[null, null], [null, null], [0.25, 'human']]);
-    expect(await rewardsOf('per-span')).toEqual([[null, null], [0.5, 'step_ok'], [null, null]]);
+    expect(await rewardsOf('final')).toEqual([
+      [0.25, 'human'],
+      [0.25, 'human'],
+      [0.25, 'human'],
+    ]);
+    expect(await rewardsOf('last-call')).toEqual([
+      [null, null],
+      [null, null],
+      [0.25, 'human'],
+    ]);
+    expect(await rewardsOf('per-span')).toEqual([
+      [null, null],
+      [0.5, 'step_ok'],
+      [null, null],
+    ]);
 
     expect(await postReward(env, { rollout_id: ROLLOUT, name: 'human', value: 0.75, primary: true })).toBe(201);
-    expect(await rewardsOf('final')).toEqual([[0.75, 'human'], [0.75, 'human'], [0.75, 'human']]);
+    expect(await rewardsOf('final')).toEqual([
+      [0.75, 'human'],
+      [0.75, 'human'],
+      [0.75, 'human'],
+    ]);
     const ts = await getTriplets(env, ROLLOUT);
     expect(ts.map((t) => t.rewards)).toEqual(Array(3).fill({ correct: 1, step_ok: 0.5, human: 0.75 }));
     // Nothing but the rewards changed.

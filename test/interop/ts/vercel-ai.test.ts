@@ -51,7 +51,12 @@ describe('Vercel AI SDK (ai + @ai-sdk/openai) with experimental_telemetry', () =
 
   it('(a) single-turn generateText (Chat Completions provider)', async () => {
     const { out, wire } = await recordRollout(env, 'ai-single', () =>
-      ai.generateText({ model: provider.chat(MODEL), system: SYSTEM_PROMPT, prompt: USER_QUESTION, experimental_telemetry: { isEnabled: true, functionId: 'geography' } }),
+      ai.generateText({
+        model: provider.chat(MODEL),
+        system: SYSTEM_PROMPT,
+        prompt: USER_QUESTION,
+        experimental_telemetry: { isEnabled: true, functionId: 'geography' },
+      }),
     );
     await env.flush();
     const [t, ...more] = await getTriplets(env, 'ai-single'); // the ai.generateText wrapper is not a call
@@ -64,7 +69,10 @@ describe('Vercel AI SDK (ai + @ai-sdk/openai) with experimental_telemetry', () =
     expect(t!.finish_reason).toBe('stop');
     expectRolloutFields([t!], { rollout: 'ai-single', agent: SERVICE, model: MODEL, reward: null });
 
-    const names = env.memory.spans.getFinishedSpans().filter((s) => s.instrumentationScope.name === 'ai').map((s) => s.name);
+    const names = env.memory.spans
+      .getFinishedSpans()
+      .filter((s) => s.instrumentationScope.name === 'ai')
+      .map((s) => s.name);
     expect(names).toEqual(['ai.generateText.doGenerate', 'ai.generateText']);
   });
 

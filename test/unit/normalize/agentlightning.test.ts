@@ -108,7 +108,11 @@ describe('Agent Lightning', () => {
         resource: aglResource,
         attributes: { 'tool.name': 'calculator', 'tool.parameters': args, 'tool.call.id': callId, 'tool.call.type': 'function' },
       });
-    const batch = normalizeSpans([toolSpan('2000000000000013', 'call_a', '{"expression":"3 + 4"}'), toolSpan('2000000000000014', 'call_b', '{"expression":"1 + 1"}'), toolLlm]);
+    const batch = normalizeSpans([
+      toolSpan('2000000000000013', 'call_a', '{"expression":"3 + 4"}'),
+      toolSpan('2000000000000014', 'call_b', '{"expression":"1 + 1"}'),
+      toolLlm,
+    ]);
     expect(batch.calls).toHaveLength(1);
     expect(only(batch.calls).output).toEqual([
       {

@@ -43,7 +43,12 @@ describe('identity', () => {
   it('emits one TraceIdentity per trace and rollout from any span, GenAI or not', () => {
     const other = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
     const spans = [
-      span({ spanId: '7000000000000001', name: 'POST /task', start: T0 + 50n, attributes: { 'tracelight.rollout.id': 'ro-1', 'tracelight.attempt.id': 'a-1' } }),
+      span({
+        spanId: '7000000000000001',
+        name: 'POST /task',
+        start: T0 + 50n,
+        attributes: { 'tracelight.rollout.id': 'ro-1', 'tracelight.attempt.id': 'a-1' },
+      }),
       span({ spanId: '7000000000000002', name: 'db.query', start: T0 + 10n, attributes: { 'tracelight.rollout.id': 'ro-1', 'tracelight.attempt.id': 'a-1' } }),
       span({ traceId: other, spanId: '7000000000000003', name: 'work', resource: { 'agentlightning.rollout_id': 'ro-2', 'agentlightning.attempt_id': 'a-9' } }),
       span({ spanId: '7000000000000004', name: 'no identity' }),
@@ -58,7 +63,11 @@ describe('identity', () => {
   });
 
   it('reads resource versions (span over resource), conversation id and the agent name', () => {
-    const parent = span({ spanId: '8000000000000001', name: 'invoke_agent planner', attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'planner' } });
+    const parent = span({
+      spanId: '8000000000000001',
+      name: 'invoke_agent planner',
+      attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'planner' },
+    });
     const middle = span({ spanId: '8000000000000002', parentSpanId: '8000000000000001', name: 'step' });
     const c1 = span({
       spanId: '8000000000000003',
@@ -87,13 +96,29 @@ describe('identity', () => {
   });
 
   it('names the agent after an OpenInference AGENT span (graph.node.id, OpenAI Agents SDK bridge)', () => {
-    const agent = span({ spanId: '9000000000000001', name: 'calculator-agent', kind: 1, attributes: { 'openinference.span.kind': 'AGENT', 'graph.node.id': 'calculator-agent' } });
-    const turn = span({ spanId: '9000000000000002', parentSpanId: '9000000000000001', name: 'turn', kind: 1, attributes: { 'openinference.span.kind': 'CHAIN' } });
+    const agent = span({
+      spanId: '9000000000000001',
+      name: 'calculator-agent',
+      kind: 1,
+      attributes: { 'openinference.span.kind': 'AGENT', 'graph.node.id': 'calculator-agent' },
+    });
+    const turn = span({
+      spanId: '9000000000000002',
+      parentSpanId: '9000000000000001',
+      name: 'turn',
+      kind: 1,
+      attributes: { 'openinference.span.kind': 'CHAIN' },
+    });
     const llm = span({
       spanId: '9000000000000003',
       parentSpanId: '9000000000000002',
       name: 'response',
-      attributes: { 'openinference.span.kind': 'LLM', 'llm.model_name': 'm', 'llm.input_messages.0.message.role': 'user', 'llm.input_messages.0.message.content': 'hi' },
+      attributes: {
+        'openinference.span.kind': 'LLM',
+        'llm.model_name': 'm',
+        'llm.input_messages.0.message.role': 'user',
+        'llm.input_messages.0.message.content': 'hi',
+      },
     });
     const tool = span({ spanId: '9000000000000004', name: 'calculator', attributes: { 'openinference.span.kind': 'TOOL', 'graph.node.id': 'not-an-agent' } });
     const batch = normalizeSpans([agent, turn, llm, tool]);

@@ -89,7 +89,13 @@ describe('OpenLLMetry (Traceloop legacy attributes)', () => {
     const c = only(normalizeSpans([s]).calls);
     expect(c.provider).toBe('OpenAI');
     expect(c.input).toEqual([
-      { role: 'user', parts: [{ type: 'text', content: 'Describe' }, { type: 'image_url', image_url: { url: 'https://x/y.png' } }] },
+      {
+        role: 'user',
+        parts: [
+          { type: 'text', content: 'Describe' },
+          { type: 'image_url', image_url: { url: 'https://x/y.png' } },
+        ],
+      },
       text('user', '[not json but starts with a bracket'),
     ]);
     expect(c.output).toEqual([
@@ -124,7 +130,12 @@ describe('OpenLLMetry (Traceloop legacy attributes)', () => {
     const agentOpsEmbedding = span({
       spanId: 'f0000000000000f5',
       name: 'openai.embeddings',
-      attributes: { 'gen_ai.system': 'OpenAI', 'gen_ai.request.type': 'embedding', 'gen_ai.request.model': 'text-embedding-3-small', 'gen_ai.prompt.0.content': 'cat' },
+      attributes: {
+        'gen_ai.system': 'OpenAI',
+        'gen_ai.request.type': 'embedding',
+        'gen_ai.request.model': 'text-embedding-3-small',
+        'gen_ai.prompt.0.content': 'cat',
+      },
     });
     const batch = normalizeSpans([completion, embedding, agentOpsEmbedding]);
     const c = only(batch.calls);

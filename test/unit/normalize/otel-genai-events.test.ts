@@ -33,8 +33,24 @@ describe('GenAI content from OTLP logs', () => {
     const batch = normalizeLogs(logs);
     expect(batch.rewards).toEqual([]);
     expect(batch.contents).toEqual([
-      { trace_id: TRACE, span_id: SPAN, seq: 0, time_unix_nano: T0 + 5n, input: [text('system', 'You are a weather bot.')], output: [], convention: 'otel-genai-events' },
-      { trace_id: TRACE, span_id: SPAN, seq: 1, time_unix_nano: T0 + 5n, input: [text('user', 'Weather in Paris?')], output: [], convention: 'otel-genai-events' },
+      {
+        trace_id: TRACE,
+        span_id: SPAN,
+        seq: 0,
+        time_unix_nano: T0 + 5n,
+        input: [text('system', 'You are a weather bot.')],
+        output: [],
+        convention: 'otel-genai-events',
+      },
+      {
+        trace_id: TRACE,
+        span_id: SPAN,
+        seq: 1,
+        time_unix_nano: T0 + 5n,
+        input: [text('user', 'Weather in Paris?')],
+        output: [],
+        convention: 'otel-genai-events',
+      },
       {
         trace_id: TRACE,
         span_id: SPAN,
@@ -121,7 +137,11 @@ describe('GenAI content from OTLP logs', () => {
           { role: 'user', parts: [{ type: 'tool_call_response', response: '7', call_id: 'call_1' }] },
         ],
         'gen_ai.output.messages': [
-          { role: 'assistant', parts: [{ type: 'tool_call', id: 'fc_9', name: 'calculator', arguments: '{"expression":"7 * 6"}', call_id: 'call_2' }], finish_reason: 'tool_call' },
+          {
+            role: 'assistant',
+            parts: [{ type: 'tool_call', id: 'fc_9', name: 'calculator', arguments: '{"expression":"7 * 6"}', call_id: 'call_2' }],
+            finish_reason: 'tool_call',
+          },
         ],
       },
     });

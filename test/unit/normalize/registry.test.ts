@@ -9,7 +9,11 @@ import { CONVENTIONS } from '../../../normalize/conventions.js';
 describe('convention registry', () => {
   it('has exactly one reader per schema convention name, in the documented precedence order', () => {
     const names = CONVENTIONS.map((c) => c.name);
-    for (const name of CONVENTION_NAMES) expect(names.filter((n) => n === name), name).toHaveLength(1);
+    for (const name of CONVENTION_NAMES)
+      expect(
+        names.filter((n) => n === name),
+        name,
+      ).toHaveLength(1);
     expect(names).toHaveLength(CONVENTION_NAMES.length);
     expect(names).toEqual([...CONVENTION_NAMES]);
     // Most precise first: current OTel GenAI, then the token-level proxy data, the SDK- and vendor-specific

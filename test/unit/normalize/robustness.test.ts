@@ -33,16 +33,36 @@ describe('robustness', () => {
 
   it('tolerates odd shapes everywhere without throwing', () => {
     const weird = [
-      span({ spanId: '9000000000000002', name: 'ai.generateText.doGenerate', attributes: { 'ai.prompt.messages': '{"oops"', 'ai.response.toolCalls': '[1, null, "x"]' } }),
+      span({
+        spanId: '9000000000000002',
+        name: 'ai.generateText.doGenerate',
+        attributes: { 'ai.prompt.messages': '{"oops"', 'ai.response.toolCalls': '[1, null, "x"]' },
+      }),
       span({
         spanId: '9000000000000003',
         name: 'ChatCompletion',
-        attributes: { 'openinference.span.kind': 'LLM', 'llm.input_messages.x.message.role': 'user', 'llm.input_messages.0.message.tool_calls.0.tool_call.function.arguments': '{' },
+        attributes: {
+          'openinference.span.kind': 'LLM',
+          'llm.input_messages.x.message.role': 'user',
+          'llm.input_messages.0.message.tool_calls.0.tool_call.function.arguments': '{',
+        },
       }),
-      span({ spanId: '9000000000000004', name: 'chat', attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.input.messages': [1, 'two', null, { parts: 'no' }] } }),
-      span({ spanId: '9000000000000005', name: 'agentlightning.annotation', attributes: { 'agentlightning.reward.0.value': 'NaN-ish', 'agentlightning.reward.1.value': null } }),
+      span({
+        spanId: '9000000000000004',
+        name: 'chat',
+        attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.input.messages': [1, 'two', null, { parts: 'no' }] },
+      }),
+      span({
+        spanId: '9000000000000005',
+        name: 'agentlightning.annotation',
+        attributes: { 'agentlightning.reward.0.value': 'NaN-ish', 'agentlightning.reward.1.value': null },
+      }),
       { ...span({ spanId: '9000000000000006', name: 'chat' }), attributes: undefined, events: undefined, resource: undefined } as unknown as SpanRecord,
-      span({ spanId: '9000000000000007', name: 'openai.chat', attributes: { 'gen_ai.prompt.0.role': 7, 'gen_ai.prompt.0.content': { nested: true }, prompt_token_ids: 'nope' } }),
+      span({
+        spanId: '9000000000000007',
+        name: 'openai.chat',
+        attributes: { 'gen_ai.prompt.0.role': 7, 'gen_ai.prompt.0.content': { nested: true }, prompt_token_ids: 'nope' },
+      }),
     ];
     let batch: NormalizedBatch | undefined;
     expect(() => (batch = normalizeSpans(weird))).not.toThrow();
