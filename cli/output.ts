@@ -14,7 +14,6 @@ export function parseFormat(v: string): OutputFormat {
 }
 
 export const CliError = errorClass('CliError', 'invalid');
-export type CliError = InstanceType<typeof CliError>;
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '';

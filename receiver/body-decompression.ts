@@ -7,7 +7,6 @@ import type { Readable } from 'node:stream';
 import { errorClass } from '../schemas/errors.js';
 
 export const UnsupportedEncodingError = errorClass('UnsupportedEncodingError', 'unsupported');
-export type UnsupportedEncodingError = InstanceType<typeof UnsupportedEncodingError>;
 
 export function decompressBody(req: FastifyRequest, payload: Readable): Readable {
   const enc = String(req.headers['content-encoding'] ?? 'identity')

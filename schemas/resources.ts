@@ -188,14 +188,11 @@ export const MoveLabelBody = z.strictObject({
 
 /** Bad input; the message starts with the field it is about (`content.sampling.temperature: …`). */
 export const ResourceValidationError = errorClass('ResourceValidationError', 'invalid');
-export type ResourceValidationError = InstanceType<typeof ResourceValidationError>;
 
 export const ResourceNotFoundError = errorClass('ResourceNotFoundError', 'not_found');
-export type ResourceNotFoundError = InstanceType<typeof ResourceNotFoundError>;
 
 /** A new version of another kind than the name's. */
 export const ResourceConflictError = errorClass('ResourceConflictError', 'conflict');
-export type ResourceConflictError = InstanceType<typeof ResourceConflictError>;
 
 /** Validates content for its kind and returns it normalized (a prompt template's bare string becomes {template}). */
 export function parseResourceContent(kind: ResourceKind, content: unknown): unknown {

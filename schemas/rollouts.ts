@@ -219,12 +219,8 @@ export function rolloutConfig(input: RolloutConfigInput | undefined): RolloutCon
 // ---- errors (kinds of schemas/errors.ts) -------------------------------------------------
 
 export const RolloutValidationError = errorClass('RolloutValidationError', 'invalid');
-export type RolloutValidationError = InstanceType<typeof RolloutValidationError>;
 export const RolloutNotFoundError = errorClass('RolloutNotFoundError', 'not_found');
-export type RolloutNotFoundError = InstanceType<typeof RolloutNotFoundError>;
 /** The request does not fit the rollout's or attempt's current state (409). */
 export const RolloutConflictError = errorClass('RolloutConflictError', 'conflict');
-export type RolloutConflictError = InstanceType<typeof RolloutConflictError>;
 /** The queue is shutting down (503). */
 export const QueueClosedError = errorClass('QueueClosedError', 'unavailable', 1);
-export type QueueClosedError = InstanceType<typeof QueueClosedError>;

@@ -64,7 +64,6 @@ export class BackpressureError extends TracelightError {
 
 /** The engine refused the rows themselves (not retryable as they are). */
 export const DataRejectedError = errorClass('DataRejectedError', 'invalid');
-export type DataRejectedError = InstanceType<typeof DataRejectedError>;
 
 export class StoreUnavailableError extends TracelightError {
   override name = 'StoreUnavailableError';

@@ -7,7 +7,6 @@ import type { Driver, QueryParams } from './driver.js';
 import { errorClass } from '../schemas/errors.js';
 
 export const ReadOnlySqlError = errorClass('ReadOnlySqlError', 'invalid');
-export type ReadOnlySqlError = InstanceType<typeof ReadOnlySqlError>;
 
 export interface SqlLimits {
   /** Seconds a query may run before the engine stops it. */

@@ -1,35 +1,13 @@
 // Reads tracelight's training tables. Rows written twice (an SDK retry re-sending a batch) are collapsed
 // with ORDER BY inserted_at DESC ... LIMIT 1 BY key, which is exact without FINAL.
-import type { Message } from '../schemas/genai.js';
+import type { LlmCall, Message } from '../schemas/genai.js';
 import type { Driver } from './driver.js';
 
-export interface StoredCall {
-  trace_id: string;
-  span_id: string;
-  parent_span_id: string;
-  rollout_id: string;
-  attempt_id: string;
-  conversation_id: string;
+/** An LlmCall as read back: times as nanosecond strings (UInt64 does not fit a JS number), no conventions. */
+export interface StoredCall extends Omit<LlmCall, 'start_time_unix_nano' | 'end_time_unix_nano' | 'conventions' | 'status'> {
   start_ns: string;
   end_ns: string;
-  agent: string;
-  service: string;
-  provider: string;
-  operation: string;
-  request_model: string;
-  response_model: string;
-  input: Message[];
-  output: Message[];
-  finish_reasons: string[];
-  input_tokens: number | null;
-  output_tokens: number | null;
-  prompt_token_ids: number[];
-  response_token_ids: number[];
-  response_logprobs: number[];
-  resources: Record<string, string>;
-  tools: unknown[];
   status: string;
-  error: string;
 }
 
 export interface StoredContent {

@@ -23,7 +23,6 @@ export interface TripletPage {
 }
 
 export const InvalidCursorError = errorClass('InvalidCursorError', 'invalid');
-export type InvalidCursorError = InstanceType<typeof InvalidCursorError>;
 
 function encodeCursor(c: { startNs: string; traceId: string }): string {
   return Buffer.from(JSON.stringify([c.startNs, c.traceId])).toString('base64url');

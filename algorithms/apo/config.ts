@@ -7,7 +7,6 @@ import { z } from 'zod';
 import { errorClass } from '../../schemas/errors.js';
 
 export const ConfigError = errorClass('ConfigError', 'invalid');
-export type ConfigError = InstanceType<typeof ConfigError>;
 
 const posInt = (what = 'an integer') =>
   z

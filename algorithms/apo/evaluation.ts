@@ -13,7 +13,6 @@ export interface Evaluator {
 }
 
 export const BudgetExhausted = errorClass('BudgetExhausted', 'backpressure');
-export type BudgetExhausted = InstanceType<typeof BudgetExhausted>;
 
 export interface ScoreOptions {
   /** Which set the examples come from (for events and the summary). */

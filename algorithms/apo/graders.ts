@@ -28,7 +28,6 @@ export interface Grade {
 export type GradeFn = (input: GradeInput) => Grade | number | Promise<Grade | number>;
 
 export const GraderError = errorClass('GraderError', 'invalid');
-export type GraderError = InstanceType<typeof GraderError>;
 
 export function numbersIn(text: string): number[] {
   return (text.match(/-?\d+(?:,\d{3})*(?:\.\d+)?/g) ?? []).map((n) => Number(n.replace(/,/g, '')));

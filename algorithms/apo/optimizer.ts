@@ -8,7 +8,6 @@ import type { Failure } from './types.js';
 import { errorClass } from '../../schemas/errors.js';
 
 export const OptimizerError = errorClass('OptimizerError', 'unavailable');
-export type OptimizerError = InstanceType<typeof OptimizerError>;
 
 export interface OptimizerModel {
   readonly model: string;

@@ -13,7 +13,6 @@ import { renderPrompt } from '../../schemas/prompt-template.js';
 import { errorClass } from '../../schemas/errors.js';
 
 export const EvaluationError = errorClass('EvaluationError', 'invalid');
-export type EvaluationError = InstanceType<typeof EvaluationError>;
 
 /** Runs `fn` over the items with at most `limit` at once, keeping the order of results. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
