@@ -14,6 +14,7 @@ import type { RolloutView } from '../schemas/rollouts.js';
 import { registerResourcesCommands } from './resources-command.js';
 import { checkJobsFile, registerTrainCommands, startJobScheduler } from './train-command.js';
 import { registerDemoCommand } from './demo-command.js';
+import { registerExportCommands } from './export-command.js';
 import { parseAgentPattern, parseSince } from '../training/filters.js';
 import type { TripletPage } from '../training/training-data.js';
 import { REWARD_POLICIES, type RewardPolicy, type Rollout, type Triplet } from '../training/triplets.js';
@@ -330,6 +331,7 @@ withReadOptions(
 registerRolloutQueueCommands(rollouts, { withReadOptions, targetFlags });
 
 registerResourcesCommands(program, withReadOptions, targetFlags);
+registerExportCommands(program, { withReadOptions, targetFlags: (o) => targetFlags(o as ReadFlags) });
 registerTrainCommands(program, { withStoreOptions, storeConfig: (o) => storeConfig(o as StoreFlags), targetFlags: (o) => targetFlags(o as ReadFlags) });
 registerDemoCommand(program);
 

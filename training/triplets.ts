@@ -41,6 +41,8 @@ export interface Triplet {
   finish_reason: string | null;
   token_ids?: { prompt: number[]; response: number[] };
   logprobs?: number[];
+  /** Tool definitions offered to the model, as sent (when there were any). */
+  tools?: unknown[];
   resources: Record<string, string>;
 }
 
@@ -179,6 +181,7 @@ export function assembleTriplets(r: Rollout, opts: AssembleOptions): Triplet[] {
     };
     if (c.prompt_token_ids.length || c.response_token_ids.length) t.token_ids = { prompt: c.prompt_token_ids, response: c.response_token_ids };
     if (c.response_logprobs.length) t.logprobs = c.response_logprobs;
+    if (c.tools.length) t.tools = c.tools;
     return t;
   });
 }
