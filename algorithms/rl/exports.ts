@@ -89,6 +89,10 @@ export function sftRecords(groups: readonly RolloutGroup[], o: SftOptions): SftR
   return out;
 }
 
+function withoutIds(ms: ChatMessage[]): unknown[] {
+  return ms.map((m) => ({ ...m, tool_call_id: undefined, tool_calls: m.tool_calls?.map((c) => c.function) }));
+}
+
 export interface DpoRecord {
   prompt: ChatMessage[];
   chosen: ChatMessage[];
@@ -122,12 +126,15 @@ export function dpoRecords(groups: readonly RolloutGroup[], agent?: (a: string) 
       list.sort((a, b) => b.reward - a.reward);
       const best = list[0] as { t: Triplet; reward: number };
       const worst = list[list.length - 1] as { t: Triplet; reward: number };
-      if (best.reward === worst.reward) continue;
+      const chosen = toChat([best.t.response as NonNullable<Triplet['response']>]);
+      const rejected = toChat([worst.t.response as NonNullable<Triplet['response']>]);
+      // Equal rewards, or answers that differ only in tool-call ids, teach no preference.
+      if (best.reward === worst.reward || JSON.stringify(withoutIds(chosen)) === JSON.stringify(withoutIds(rejected))) continue;
       const tools = toChatTools(best.t.tools);
       out.push({
         prompt: toChat(best.t.prompt),
-        chosen: toChat([best.t.response as NonNullable<Triplet['response']>]),
-        rejected: toChat([worst.t.response as NonNullable<Triplet['response']>]),
+        chosen,
+        rejected,
         score_chosen: best.reward,
         score_rejected: worst.reward,
         ...(tools ? { tools } : {}),
