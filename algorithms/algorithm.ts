@@ -1,7 +1,6 @@
 // What a training algorithm is to the job runner and the scheduler: a config it parses, and a run over
 // the data window that writes resources. APO is one; another algorithm is a folder of its own, an
 // `algorithm.ts` implementing this, and a line in algorithms/registry.ts.
-import type { ApoEvent } from './apo/types.js';
 import type { ResourcePort, RolloutQueuePort, TrainingDataPort } from './ports.js';
 
 /** What every run can reach; `queue` only where workers run the agent (active evaluation). */
@@ -10,6 +9,9 @@ export interface JobPorts {
   data?: TrainingDataPort;
   queue?: RolloutQueuePort;
 }
+
+/** A progress event of a run: `event` names it; `run_finished` is the job runner's, the rest the algorithm's. */
+export type RunEvent = { event: string; [key: string]: unknown };
 
 export interface RunContext {
   runId: string;
@@ -20,7 +22,7 @@ export interface RunContext {
   window: { sinceNs: string; untilNs: string };
   promote?: boolean;
   /** Progress events (a run's events are the algorithm's own; `run_finished` is the runner's). */
-  emit: (event: ApoEvent) => void;
+  emit: (event: RunEvent) => void;
 }
 
 export interface AlgorithmResult {

@@ -2,6 +2,7 @@
 // them to a TracelightClient, tests to in-memory fakes (algorithms/ imports schemas/ and store/ only).
 import type { Message } from '../schemas/genai.js';
 import type { NewVersion, ResourceVersion } from '../schemas/resources.js';
+import type { Rollout } from '../training/triplets.js';
 
 export interface ResourcePort {
   resolve(name: string, sel: { label?: string; version?: number }): Promise<ResourceVersion>;
@@ -63,4 +64,11 @@ export interface TrainingDataPort {
   rolloutResults(ids: string[], opts?: { calls?: boolean }): Promise<Map<string, RolloutResult>>;
   /** LLM calls that started in [sinceNs, untilNs), newest last; at most `limit`. */
   recordedCalls(q: { sinceNs: string; untilNs: string; agent?: string; limit: number }): Promise<RecordedCall[]>;
+  /** Whole rollouts (calls with token ids, rewards) by id: what RL batches are built from. */
+  rollouts?(ids: string[]): Promise<Rollout[]>;
+  /**
+   * Rollouts with calls in [sinceNs, untilNs) (with a call of an agent matching the RE2 pattern `agent`), and
+   * the agent names that matched: what SFT selects from.
+   */
+  rolloutsInWindow?(q: { sinceNs: string; untilNs: string; agent?: string }): Promise<{ rollouts: Rollout[]; agents?: ReadonlySet<string> }>;
 }

@@ -68,6 +68,24 @@ function trainingDataPort(client: TracelightClient): TrainingDataPort {
       return out;
     },
 
+    rollouts: (ids) => client.rollouts(ids, { calls: true }),
+
+    async rolloutsInWindow(q) {
+      const ids = new Set<string>();
+      const agents = new Set<string>();
+      let cursor: string | undefined;
+      do {
+        const page = await client.triplets({ sinceNs: q.sinceNs, agent: q.agent, policy: 'final', limit: 1000, cursor });
+        for (const t of page.triplets) {
+          if (cmpNs(t.start_time_unix_nano, q.untilNs) >= 0) continue;
+          ids.add(t.rollout_id);
+          agents.add(t.agent);
+        }
+        cursor = page.next_cursor ?? undefined;
+      } while (cursor);
+      return { rollouts: await client.rollouts([...ids], { calls: true }), ...(q.agent !== undefined ? { agents } : {}) };
+    },
+
     async recordedCalls(q): Promise<RecordedCall[]> {
       const out: RecordedCall[] = [];
       let cursor: string | undefined;

@@ -1,7 +1,9 @@
 // How a training run shows itself: on a terminal, a live line with bars (rounds, evaluations against the
 // budget, best validation score) above which each round's summary is printed; elsewhere plain lines; with
 // --format jsonl, one JSON object per event.
-import type { ApoEvent, EmitFn } from '../algorithms/apo/types.js';
+import type { RunEvent } from '../algorithms/algorithm.js';
+import type { ApoEvent } from '../algorithms/apo/types.js';
+import { rlPrinter } from './rl-progress.js';
 
 export type ProgressFormat = 'text' | 'jsonl';
 
@@ -14,7 +16,7 @@ function bar(done: number, total: number, width = 16): string {
 const score = (v: number | null | undefined): string => (v === null || v === undefined ? '  -  ' : v.toFixed(3));
 
 export interface Progress {
-  emit: EmitFn;
+  emit: (event: RunEvent) => void;
   /** Clears the live line (call before printing anything else). */
   done(): void;
 }
@@ -49,7 +51,15 @@ export function progress(format: ProgressFormat, out: NodeJS.WriteStream = proce
     lineShown = true;
   };
 
-  const emit = (e: ApoEvent): void => {
+  let rl: ((e: RunEvent) => void) | null = null;
+  const emit = (event: RunEvent): void => {
+    if (event.event === 'run_started' && (event.algorithm === 'grpo' || event.algorithm === 'sft')) rl = rlPrinter(print);
+    if (rl) {
+      rl(event);
+      if (event.event === 'run_finished') clear();
+      return;
+    }
+    const e = event as ApoEvent;
     switch (e.event) {
       case 'run_started':
         budget = e.budget;

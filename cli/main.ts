@@ -14,6 +14,7 @@ import type { RolloutView } from '../schemas/rollouts.js';
 import { registerResourcesCommands } from './resources-command.js';
 import { checkJobsFile, registerTrainCommands, startJobScheduler } from './train-command.js';
 import { registerDemoCommand } from './demo-command.js';
+import { registerProxyCommand } from '../instrumentation/proxy/command.js';
 import { registerExportCommands } from './export-command.js';
 import { parseAgentPattern, parseSince } from '../training/filters.js';
 import type { TripletPage } from '../training/training-data.js';
@@ -334,6 +335,7 @@ registerResourcesCommands(program, withReadOptions, targetFlags);
 registerExportCommands(program, { withReadOptions, targetFlags: (o) => targetFlags(o as ReadFlags) });
 registerTrainCommands(program, { withStoreOptions, storeConfig: (o) => storeConfig(o as StoreFlags), targetFlags: (o) => targetFlags(o as ReadFlags) });
 registerDemoCommand(program);
+registerProxyCommand(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`tracelight: ${err.message.split('\n')[0]}\n`);

@@ -13,6 +13,7 @@ import { Store, type StoreConfig } from '../store/index.js';
 import { DEFAULT_SERVER_URL, LocalClient, serverFor, withClient, type ClientTarget } from '../client/index.js';
 import { apoPorts } from './apo-ports.js';
 import { progress, type ProgressFormat } from './apo-progress.js';
+import { runToyExample } from './rl-example.js';
 import { CliError, defaultFormat, parseFormat, renderRows } from './output.js';
 
 export interface TrainWiring {
@@ -25,6 +26,14 @@ function port(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('--port must be an integer from 0 to 65535');
   return n;
+}
+
+function count(flag: string, min = 1) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > 100_000) throw new InvalidArgumentError(`${flag} must be an integer from ${min}`);
+    return n;
+  };
 }
 
 function progressFormat(v: string | undefined): ProgressFormat {
@@ -73,11 +82,25 @@ export function registerTrainCommands(program: Command, w: TrainWiring): void {
   const train = program.command('train').description(`run a training job now (${ALGORITHMS.map((a) => a.name).join(', ')}), and look at past runs`);
 
   for (const algorithm of ALGORITHMS) {
+    const rl = algorithm.name === 'grpo' || algorithm.name === 'sft';
+    const cmd = train.command(algorithm.name).description(algorithm.summary).option('--config <file>', 'the job: YAML or JSON (see README, "Training")');
+    if (rl) {
+      cmd
+        .addOption(
+          new Option('--example <name>', 'run the built-in example instead of a config: a from-scratch model learns a toy task on this machine').choices([
+            'toy',
+          ]),
+        )
+        .addOption(new Option('--iterations <n>', 'with --example: iterations').default(8).argParser(count('--iterations')))
+        .addOption(
+          new Option('--rollouts-per-task <n>', 'with --example: rollouts of each task per iteration').default(8).argParser(count('--rollouts-per-task')),
+        )
+        .option('--dir <dir>', 'with --example: where its store, checkpoints and the trainer venv go (default: a new temporary folder)')
+        .option('--python <path>', 'with --example: a Python that has torch (default: python3 if it has, else a venv made once in --dir)')
+        .addOption(new Option('--seed <n>', 'with --example: seed of the model created from scratch').default(0).argParser(count('--seed', 0)));
+    }
     w.withStoreOptions(
-      train
-        .command(algorithm.name)
-        .description(algorithm.summary)
-        .requiredOption('--config <file>', 'the job: YAML or JSON (see README, "Training")')
+      cmd
         .option('--promote', "move the production label to the winner (default: only the candidate label, unless the config's promotion rule holds)")
         .option('--format <format>', 'text (progress; default) | jsonl (one JSON object per event)')
         .addOption(new Option('--host <host>', 'when workers run the agent: address the rollout queue listens on').default(DEFAULT_SERVER_OPTIONS.host))
@@ -86,9 +109,34 @@ export function registerTrainCommands(program: Command, w: TrainWiring): void {
             .default(DEFAULT_SERVER_OPTIONS.port)
             .argParser(port),
         ),
-    ).action(async (o: Record<string, unknown> & { config: string; promote?: boolean; format?: string; host: string; port: number }) => {
+    ).action(async (o: Record<string, unknown> & { config?: string; promote?: boolean; format?: string; host: string; port: number; example?: string }) => {
       const format = progressFormat(o.format);
-      const job = load(() => jobFromFile(algorithm.name, o.config));
+      if (o.example !== undefined) {
+        const p = progress(format);
+        const say = (line: string): void => {
+          if (format === 'text') process.stdout.write(`${line}\n`);
+        };
+        let outcome;
+        try {
+          outcome = await runToyExample({
+            algorithm: algorithm.name as 'grpo' | 'sft',
+            iterations: o.iterations as number,
+            rolloutsPerTask: o.rolloutsPerTask as number,
+            dir: o.dir as string | undefined,
+            python: o.python as string | undefined,
+            seed: o.seed as number,
+            emit: p.emit,
+            say,
+          });
+        } finally {
+          p.done();
+        }
+        if (outcome.run.status === 'failed') throw new CliError(`run ${outcome.run.run_id} failed: ${outcome.run.error}`);
+        return;
+      }
+      if (o.config === undefined) throw new CliError(`train ${algorithm.name}: give --config FILE${rl ? ' (or --example toy)' : ''}`);
+      const config = o.config;
+      const job = load(() => jobFromFile(algorithm.name, config));
       const cfg = w.storeConfig(o);
       const flags = w.targetFlags(o);
       if (!cfg.clickhouseUrl) {

@@ -5,8 +5,7 @@
 // only a successful run advances the watermark, so a failed or skipped run's data is read again next time.
 import { randomBytes } from 'node:crypto';
 import { JobRunStore, type JobRun } from '../../store/job-runs.js';
-import type { AlgorithmResult, JobPorts } from '../algorithm.js';
-import type { ApoEvent, EmitFn } from '../apo/types.js';
+import type { AlgorithmResult, JobPorts, RunEvent } from '../algorithm.js';
 import { algorithmNamed } from '../registry.js';
 import type { JobDefinition } from './spec.js';
 
@@ -15,7 +14,7 @@ export type { JobPorts } from '../algorithm.js';
 export interface RunJobOptions {
   trigger: 'manual' | 'schedule' | 'demo';
   promote?: boolean;
-  emit?: EmitFn;
+  emit?: (event: RunEvent) => void;
   /** Overrides the run id (tests). */
   runId?: string;
 }
@@ -42,7 +41,7 @@ export async function runJob<R extends AlgorithmResult = AlgorithmResult>(
 ): Promise<JobOutcome<R>> {
   const algorithm = algorithmNamed(job.algorithm);
   if (!algorithm) throw new Error(`job ${job.name}: unknown training algorithm "${job.algorithm}"`);
-  const emit: EmitFn = opts.emit ?? (() => undefined);
+  const emit = opts.emit ?? ((): void => undefined);
   const started = Date.now();
   const runId = opts.runId ?? newRunId(job.name, new Date(started));
   const since = await runs.watermark(job.name);
@@ -86,7 +85,7 @@ export async function runJob<R extends AlgorithmResult = AlgorithmResult>(
   }
   run.ended_at = Date.now();
   await runs.write(run);
-  const finished: ApoEvent = {
+  const finished: RunEvent = {
     event: 'run_finished',
     run_id: runId,
     status: run.status as 'succeeded' | 'failed' | 'skipped',

@@ -4,7 +4,7 @@ import { Cron } from 'croner';
 import type { JobRunStore } from '../../store/job-runs.js';
 import { runJob, type JobOutcome, type JobPorts } from './run-job.js';
 import type { JobDefinition } from './spec.js';
-import type { EmitFn } from '../apo/types.js';
+import type { RunEvent } from '../algorithm.js';
 
 export interface SchedulerEvents {
   onStart?(job: JobDefinition): void;
@@ -13,7 +13,7 @@ export interface SchedulerEvents {
   onOverlap?(job: JobDefinition): void;
   onError?(job: JobDefinition, err: Error): void;
   /** Events of each run (jsonl logging). */
-  emit?: EmitFn;
+  emit?: (event: RunEvent) => void;
 }
 
 export class Scheduler {
