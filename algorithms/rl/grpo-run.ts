@@ -80,6 +80,7 @@ export async function runGrpo(cfg: GrpoConfig, ports: JobPorts, ctx: RunContext)
   for (let it = 1; it <= cfg.iterations; it++) {
     let t = performance.now();
     const items: EnqueueRequest[] = [];
+    const tasks: number[] = [];
     cfg.tasks.forEach((input, task) => {
       for (let k = 0; k < cfg.rollouts_per_task; k++) {
         items.push({
@@ -92,7 +93,7 @@ export async function runGrpo(cfg: GrpoConfig, ports: JobPorts, ctx: RunContext)
       }
     });
     const ids = await queue.enqueue(items);
-    const taskOf = new Map(ids.map((id, i) => [id, `task-${(items[i]?.metadata as { task: number }).task}`]));
+    const taskOf = new Map(ids.map((id, i) => [id, `task-${tasks[i]}`]));
     const finished = await waitAll(queue, ids, cfg.rollout_timeout_seconds * 1000);
     rolloutsSpent += ids.length;
     const rolloutSeconds = secs(t);
