@@ -114,7 +114,8 @@ export async function runToyExample(o: ToyOptions): Promise<JobOutcome> {
     });
     const ports = portsFor(server);
     const runs = new JobRunStore(server.store.driver);
-    const common = { model: MODEL, checkpoints: join(dir, 'checkpoints'), policy_server: policy.url, trainer: { python, device: 'auto' } };
+    // The settings under which the reference trainer's selfcheck learns this task from scratch.
+    const common = { model: MODEL, checkpoints: join(dir, 'checkpoints'), policy_server: policy.url, trainer: { python, device: 'auto', lr: 3e-3, epochs: 4 } };
     if (o.algorithm === 'grpo') {
       const config = parseGrpoConfig(
         { ...common, name: 'toy-grpo', tasks: TOY_TASKS, rollouts_per_task: o.rolloutsPerTask, iterations: o.iterations, data: { grace_seconds: 0 } },
@@ -125,7 +126,10 @@ export async function runToyExample(o: ToyOptions): Promise<JobOutcome> {
     }
     // SFT toy: each iteration samples the current version, then fine-tunes it on the best quarter of each
     // task's answers (rejection-sampling fine-tuning), one recorded sft job run per iteration.
-    const config = parseSftConfig({ ...common, name: 'toy-sft', select: { top_percent: 25 }, data: { grace_seconds: 0 } }, 'toy example');
+    const config = parseSftConfig(
+      { ...common, trainer: { ...common.trainer, epochs: 8 }, name: 'toy-sft', select: { top_percent: 12.5 }, data: { grace_seconds: 0 } },
+      'toy example',
+    );
     const job: JobDefinition = { name: 'toy-sft', algorithm: 'sft', schedule: null, config, baseDir: dir, raw: config };
     let last: JobOutcome | null = null;
     for (let it = 1; it <= o.iterations; it++) {
@@ -152,7 +156,9 @@ export async function runToyExample(o: ToyOptions): Promise<JobOutcome> {
       });
       if (last.run.status === 'failed') break;
     }
-    return last as JobOutcome;
+    const end = last as JobOutcome;
+    o.emit({ event: 'run_finished', run_id: end.run.run_id, status: end.run.status, ...(end.run.error ? { error: end.run.error } : {}) });
+    return end;
   } finally {
     await workers.stop().catch(() => undefined);
     await proxy.close().catch(() => undefined);

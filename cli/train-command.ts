@@ -121,7 +121,7 @@ export function registerTrainCommands(program: Command, w: TrainWiring): void {
           outcome = await runToyExample({
             algorithm: algorithm.name as 'grpo' | 'sft',
             iterations: o.iterations as number,
-            rolloutsPerTask: o.rolloutsPerTask as number,
+            rolloutsPerTask: (o.rolloutsPerTask as number | undefined) ?? (algorithm.name === 'sft' ? 16 : 8),
             dir: o.dir as string | undefined,
             python: o.python as string | undefined,
             seed: o.seed as number,
