@@ -133,6 +133,7 @@ export async function runToyExample(o: ToyOptions): Promise<JobOutcome> {
     const job: JobDefinition = { name: 'toy-sft', algorithm: 'sft', schedule: null, config, baseDir: dir, raw: config };
     let last: JobOutcome | null = null;
     for (let it = 1; it <= o.iterations; it++) {
+      const t0 = performance.now();
       const ids = await ports.queue!.enqueue(
         TOY_TASKS.flatMap((t) => Array.from({ length: o.rolloutsPerTask }, () => ({ input: t, mode: 'train' as const, resources: {} }))),
       );
@@ -143,6 +144,8 @@ export async function runToyExample(o: ToyOptions): Promise<JobOutcome> {
       const rewards = [...results.values()].map((r) => r.reward).filter((r): r is number => r !== null);
       const mean = rewards.length ? rewards.reduce((a, b) => a + b, 0) / rewards.length : null;
       await new Promise((r) => setTimeout(r, 400)); // the proxy's last spans
+      const rolloutSeconds = Math.round((performance.now() - t0) / 100) / 10;
+      const t1 = performance.now();
       last = await runJob(job, runs, ports, { trigger: 'manual', emit: (e) => (e.event === 'run_finished' ? undefined : o.emit(e)) });
       o.emit({
         event: 'iteration',
