@@ -155,7 +155,13 @@ export async function runToyExample(o: ToyOptions): Promise<JobOutcome> {
         rollouts: ids.length,
         samples: last.run.metrics.examples ?? 0,
         version: last.result?.bestVersion ?? null,
-        seconds: { rollouts: 0, batch: 0, training: last.run.metrics['train.seconds'] ?? 0, publishing: 0 },
+        seconds: {
+          rollouts: rolloutSeconds,
+          batch: 0,
+          training: last.run.metrics['train.seconds'] ?? 0,
+          // The rest of the job: selecting the examples, publishing the version, the server's reload.
+          publishing: Math.max(0, Math.round(((performance.now() - t1) / 1000 - (last.run.metrics['train.seconds'] ?? 0)) * 10) / 10),
+        },
       });
       if (last.run.status === 'failed') break;
     }
