@@ -2,8 +2,7 @@
 // PyTorch's CPU build. A tiny model created from scratch (the reference trainer) is served, tracelight's LLM
 // proxy sits in front of it, toy agents run the rollouts through the proxy, the proxy's spans (with token ids)
 // land in tracelight, and the job trains on them and publishes each new version, which the server then serves.
-import { execFile } from 'node:child_process';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,7 +14,7 @@ import type { JobDefinition } from '../algorithms/jobs/spec.js';
 import { parseGrpoConfig, parseSftConfig } from '../algorithms/rl/config.js';
 import { initModel, trainerDir } from '../algorithms/rl/trainer-bridge.js';
 import { startToyWorkers } from '../examples/toy-rl/agent.js';
-import { MAX_TOKENS, TOY_TASKS } from '../examples/toy-rl/task.js';
+import { TOY_TASKS } from '../examples/toy-rl/task.js';
 import { startLlmProxy } from '../instrumentation/proxy/index.js';
 import { startServer } from '../server/server.js';
 import { JobRunStore } from '../store/job-runs.js';
@@ -175,5 +174,3 @@ export async function runToyExample(o: ToyOptions): Promise<JobOutcome> {
     policy.child.kill();
   }
 }
-
-export { MAX_TOKENS };
