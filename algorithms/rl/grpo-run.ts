@@ -5,14 +5,15 @@
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
-import type { Rollout } from '../../training/triplets.js';
+import { assembleTriplets, type Rollout } from '../../training/triplets.js';
 import type { AlgorithmResult, JobPorts, RunContext } from '../algorithm.js';
 import { ConfigError } from '../apo/config.js';
 import type { EnqueueRequest } from '../ports.js';
 import type { GrpoConfig } from './config.js';
 import { buildGrpoBatch, groupRollouts } from './grpo.js';
 import { checkpointOf, publish, runDir } from './publish.js';
-import { trainGrpo, type TrainerMetrics } from './trainer-bridge.js';
+import { tokenizeCalls, trainGrpo, type TrainerMetrics } from './trainer-bridge.js';
+import { toChat } from './chat-messages.js';
 
 export interface IterationSummary {
   iteration: number;
@@ -51,6 +52,27 @@ async function rolloutsWithCalls(read: (ids: string[]) => Promise<Rollout[]>, id
     if (ids.every((id) => seen.has(id)) || Date.now() >= deadline) return rs;
     await sleep(250);
   }
+}
+
+type Ids = { prompt: number[]; response: number[] };
+
+/**
+ * Token ids for the calls that were recorded without them (an agent that did not go through the proxy): the
+ * engine's ids are always preferred, and these are counted as retokenized in the iteration's metrics.
+ */
+async function idsForCallsWithout(
+  rollouts: readonly Rollout[],
+  tokenize: (calls: { key: string; messages: unknown[]; response: string }[]) => Promise<Map<string, Ids>>,
+): Promise<Map<string, Ids>> {
+  const calls = rollouts
+    .flatMap((r) => assembleTriplets(r, { policy: 'final' }))
+    .filter((t) => t.response !== null && !t.token_ids?.response.length)
+    .map((t) => ({
+      key: `${t.trace_id}/${t.span_id}`,
+      messages: toChat(t.prompt),
+      response: toChat([t.response as NonNullable<typeof t.response>])[0]?.content ?? '',
+    }));
+  return calls.length ? tokenize(calls) : new Map();
 }
 
 const secs = (t0: number): number => Math.round((performance.now() - t0) / 100) / 10;
@@ -100,9 +122,16 @@ export async function runGrpo(cfg: GrpoConfig, ports: JobPorts, ctx: RunContext)
 
     t = performance.now();
     const rollouts = await rolloutsWithCalls((x) => (data.rollouts as (ids: string[]) => Promise<Rollout[]>)(x), [...finished]);
+    const retokenized = await idsForCallsWithout(rollouts, (calls) => tokenizeCalls(trainer, checkpoint, calls, dir));
     const batch = buildGrpoBatch(
       groupRollouts(rollouts, (r) => taskOf.get(r.rollout_id) ?? null),
-      { credit: cfg.credit, gamma: cfg.gamma, scaleByStd: cfg.scale_by_std, maxTokens: cfg.max_tokens },
+      {
+        credit: cfg.credit,
+        gamma: cfg.gamma,
+        scaleByStd: cfg.scale_by_std,
+        maxTokens: cfg.max_tokens,
+        retokenize: (t) => retokenized.get(`${t.trace_id}/${t.span_id}`) ?? null,
+      },
     );
     const batchFile = join(dir, `batch-${it}.jsonl`);
     writeFileSync(batchFile, batch.samples.map((s) => JSON.stringify(s)).join('\n') + (batch.samples.length ? '\n' : ''));

@@ -2,7 +2,8 @@
 // line of metrics read back, its stderr's last line as the error. The trainer is Python because PyTorch is; the
 // loop around it stays here, so a user who trains with verl or TRL swaps only this step.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TracelightError } from '../../schemas/errors.js';
 
@@ -117,4 +118,24 @@ export async function loadPolicy(serverUrl: string, checkpoint: string): Promise
       'unavailable',
       `the policy server at ${serverUrl} did not load ${checkpoint}: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`,
     );
+}
+
+/** Token ids for calls recorded without them, from the checkpoint's tokenizer (keyed as given). */
+export async function tokenizeCalls(
+  o: TrainerOptions,
+  checkpoint: string,
+  calls: { key: string; messages: unknown[]; response: string }[],
+  dir: string,
+): Promise<Map<string, { prompt: number[]; response: number[] }>> {
+  const input = join(dir, `tokenize-${process.pid}-${Date.now()}.jsonl`);
+  const output = `${input}.out`;
+  writeFileSync(input, calls.map((c) => JSON.stringify(c)).join('\n') + '\n');
+  await runTrainer(o, ['tokenize', '--checkpoint', checkpoint, '--calls', input, '--out', output]);
+  const out = new Map<string, { prompt: number[]; response: number[] }>();
+  for (const line of readFileSync(output, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const r = JSON.parse(line) as { key: string; prompt_token_ids: number[]; response_token_ids: number[] };
+    out.set(r.key, { prompt: r.prompt_token_ids, response: r.response_token_ids });
+  }
+  return out;
 }

@@ -160,6 +160,23 @@ describe('reference RL trainer (tiny from-scratch model)', () => {
     expect((await chat(11)).choices.map((c) => c.token_ids)).toEqual(r.choices.map((c) => c.token_ids));
   });
 
+  it('retokenizes a recorded call to the ids the server sampled (for calls recorded without ids)', async () => {
+    const r = await chat(5);
+    const stopped = r.choices.find((c) => c.finish_reason === 'stop') ?? r.choices[0]!;
+    const calls = join(dir, 'calls.jsonl');
+    await writeFile(calls, `${JSON.stringify({ key: 'k1', messages: [{ role: 'user', content: 'Write digits' }], response: stopped.message.content })}\n`);
+    const out = join(dir, 'calls-ids.jsonl');
+    const t = await trainer(['tokenize', '--checkpoint', join(dir, 'v0'), '--calls', calls, '--out', out]);
+    expect(t.code, t.stderr).toBe(0);
+    expect(lastJson(t.stdout)).toMatchObject({ kind: 'tokenize', tokenized: 1, skipped: 0 });
+    const ids = JSON.parse((await readFile(out, 'utf8')).trim()) as { key: string; prompt_token_ids: number[]; response_token_ids: number[] };
+    expect(ids.key).toBe('k1');
+    expect(ids.prompt_token_ids).toEqual(r.prompt_token_ids);
+    // A call the model ended itself ends with <eos>, as the sampled ids do.
+    if (stopped.finish_reason === 'stop') expect(ids.response_token_ids).toEqual(stopped.token_ids);
+    else expect(ids.response_token_ids.slice(0, -1)).toEqual(stopped.token_ids);
+  });
+
   it('trains GRPO on served samples, and /admin/load hot-swaps the new weights into the server', async () => {
     const r = await chat(21);
     const advantages = [1.5, -0.5, -0.5, -0.5];

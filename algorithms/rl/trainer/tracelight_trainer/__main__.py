@@ -63,6 +63,11 @@ def parser():
     p.add_argument("--device", default="auto")
     p.add_argument("--log-requests", action="store_true")
 
+    p = sub.add_parser("tokenize", help="token ids of recorded calls that carry none, with the checkpoint's tokenizer")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--calls", required=True, help='JSONL: {"key", "messages": [chat messages], "response": text}')
+    p.add_argument("--out", required=True, help='JSONL written: {"key", "prompt_token_ids", "response_token_ids"}')
+
     p = sub.add_parser("selfcheck", help="show that GRPO and SFT improve a from-scratch model on a toy task")
     p.add_argument("--iterations", type=int, default=20)
     p.add_argument("--seed", type=int, default=0)
@@ -160,6 +165,33 @@ def cmd_serve(a):
     return 0
 
 
+def cmd_tokenize(a):
+    """Calls recorded without token ids (an agent that bypassed the proxy) get them from the checkpoint's own
+    tokenizer and chat template: the ids the policy would have seen, which is what a GRPO update needs."""
+    from .tokenizer import CharTokenizer
+    from .util import TrainerError
+
+    tok = CharTokenizer.load(os.path.join(a.checkpoint, "tokenizer.json"))
+    done = skipped = 0
+    with open(a.calls, encoding="utf-8") as src, open(a.out, "w", encoding="utf-8") as out:
+        for n, line in enumerate(src, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+                prompt = tok.apply_chat_template(rec["messages"])
+                response = tok.encode(rec.get("response") or "") + [tok.eos_id]
+            except (ValueError, KeyError, TypeError) as e:
+                if isinstance(e, json.JSONDecodeError):
+                    raise TrainerError(f"{a.calls} line {n} is not JSON: {e}")
+                skipped += 1
+                continue
+            out.write(json.dumps({"key": rec.get("key"), "prompt_token_ids": prompt, "response_token_ids": response}) + "\n")
+            done += 1
+    print(json.dumps({"kind": "tokenize", "tokenized": done, "skipped": skipped}))
+    return 0
+
+
 def cmd_selfcheck(a):
     from .selfcheck import selfcheck
     from .util import pick_device
@@ -167,7 +199,7 @@ def cmd_selfcheck(a):
     return selfcheck(a, pick_device(a.device))
 
 
-COMMANDS = {"init": cmd_init, "train-grpo": cmd_train_grpo, "train-sft": cmd_train_sft, "serve": cmd_serve, "selfcheck": cmd_selfcheck}
+COMMANDS = {"init": cmd_init, "train-grpo": cmd_train_grpo, "train-sft": cmd_train_sft, "serve": cmd_serve, "tokenize": cmd_tokenize, "selfcheck": cmd_selfcheck}
 
 
 def main(argv=None):
