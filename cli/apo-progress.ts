@@ -22,7 +22,8 @@ export interface Progress {
 }
 
 export function progress(format: ProgressFormat, out: NodeJS.WriteStream = process.stdout): Progress {
-  if (format === 'jsonl') return { emit: (e) => out.write(`${JSON.stringify(e)}\n`), done: () => undefined };
+  // Live progress is for a terminal; a JSON stream gets the events that say what happened.
+  if (format === 'jsonl') return { emit: (e) => (e.event === 'progress' ? undefined : out.write(`${JSON.stringify(e)}\n`)), done: () => undefined };
   const live = Boolean(out.isTTY);
   let rounds = 0;
   let round = 0;
@@ -53,7 +54,13 @@ export function progress(format: ProgressFormat, out: NodeJS.WriteStream = proce
 
   let rl: ((e: RunEvent) => void) | null = null;
   const emit = (event: RunEvent): void => {
-    if (event.event === 'run_started' && (event.algorithm === 'grpo' || event.algorithm === 'sft')) rl = rlPrinter(print);
+    if (event.event === 'run_started' && (event.algorithm === 'grpo' || event.algorithm === 'sft'))
+      rl = rlPrinter(print, (line) => {
+        if (!live) return;
+        clear();
+        out.write(line);
+        lineShown = true;
+      });
     if (rl) {
       rl(event);
       if (event.event === 'run_finished') clear();

@@ -27,10 +27,22 @@ export function rewardChart(values: readonly (number | null)[], height = 6): str
   return `${rows.join('\n')}\n`;
 }
 
-export function rlPrinter(print: (line: string) => void): (e: RunEvent) => void {
+function bar(done: number, total: number, width = 20): string {
+  const full = total > 0 ? Math.round(Math.max(0, Math.min(1, done / total)) * width) : 0;
+  return `${'█'.repeat(full)}${'░'.repeat(width - full)}`;
+}
+
+/** `print` writes a finished line; `live` redraws the one live line (a terminal only). */
+export function rlPrinter(print: (line: string) => void, live: (line: string) => void = () => undefined): (e: RunEvent) => void {
   const rewards: (number | null)[] = [];
   return (e) => {
-    if (e.event === 'run_started') {
+    if (e.event === 'progress') {
+      const it = Number(e.iteration);
+      const its = Number(e.iterations);
+      const last = rewards.filter((r): r is number => r !== null).at(-1);
+      const phase = e.phase === 'rollouts' ? `rollouts ${bar(Number(e.done), Number(e.total))} ${String(e.done)}/${String(e.total)}` : 'training…';
+      live(`iteration ${it}/${its} ${bar(it - 1, its, 10)}  ${phase}${last !== undefined ? `  last mean reward ${last.toFixed(3)}` : ''}`);
+    } else if (e.event === 'run_started') {
       const what =
         e.algorithm === 'sft'
           ? `SFT of ${String(e.model)} v${String(e.start_version)}: ${String(e.examples)} examples from ${String(e.rollouts)} rollouts`

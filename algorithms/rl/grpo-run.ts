@@ -28,14 +28,17 @@ export interface GrpoResult extends AlgorithmResult {
   iterations: IterationSummary[];
 }
 
-const WAIT_SLICE_MS = 60_000;
+/** Short waits, so progress shows while the workers run. */
+const WAIT_SLICE_MS = 1000;
 
-async function waitAll(queue: NonNullable<JobPorts['queue']>, ids: string[], timeoutMs: number): Promise<Set<string>> {
+async function waitAll(queue: NonNullable<JobPorts['queue']>, ids: string[], timeoutMs: number, progress: (done: number) => void): Promise<Set<string>> {
   const done = new Set<string>();
   const deadline = Date.now() + timeoutMs;
   while (done.size < ids.length && Date.now() < deadline) {
     const open = ids.filter((id) => !done.has(id));
+    const before = done.size;
     for (const f of await queue.wait(open, Math.min(WAIT_SLICE_MS, Math.max(1, deadline - Date.now())))) done.add(f.rollout_id);
+    if (done.size !== before) progress(done.size);
   }
   return done;
 }
@@ -116,7 +119,10 @@ export async function runGrpo(cfg: GrpoConfig, ports: JobPorts, ctx: RunContext)
     });
     const ids = await queue.enqueue(items);
     const taskOf = new Map(ids.map((id, i) => [id, `task-${tasks[i]}`]));
-    const finished = await waitAll(queue, ids, cfg.rollout_timeout_seconds * 1000);
+    const finished = await waitAll(queue, ids, cfg.rollout_timeout_seconds * 1000, (done) =>
+      ctx.emit({ event: 'progress', phase: 'rollouts', iteration: it, iterations: cfg.iterations, done, total: ids.length }),
+    );
+    ctx.emit({ event: 'progress', phase: 'training', iteration: it, iterations: cfg.iterations, done: 0, total: 1 });
     rolloutsSpent += ids.length;
     const rolloutSeconds = secs(t);
 
