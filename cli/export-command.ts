@@ -9,7 +9,7 @@ import { dpoRecords, sftRecords, verlRows } from '../algorithms/rl/exports.js';
 import { buildGrpoBatch, CREDIT_POLICIES, groupRollouts, type CreditPolicy, type RolloutGroup } from '../algorithms/rl/grpo.js';
 import { withClient, type ClientTarget, type TracelightClient } from '../client/index.js';
 import { parseAgentPattern, parseSince } from '../training/filters.js';
-import { CliError } from './output.js';
+import { numberArg } from './args.js';
 
 export interface ExportWiring<F> {
   withReadOptions(cmd: Command): Command;
@@ -72,13 +72,7 @@ const VERL_SCHEMA = new parquet.ParquetSchema({
   },
 });
 
-function number(flag: string, min: number, max: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min || n > max) throw new CliError(`${flag} must be a number from ${min} to ${max}`);
-    return n;
-  };
-}
+const number = numberArg;
 
 function report(what: string, n: number, path: string, extra = ''): void {
   process.stdout.write(`wrote ${n} ${what} to ${path}${extra}\n`);

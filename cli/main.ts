@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `tracelight` command: thin wiring of the receiver and the store.
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { keysFromConfig, parseApiKeys } from '../api/auth.js';
 import { readConfigFile } from '../algorithms/apo/config.js';
 import { DEFAULT_SERVER_OPTIONS, startServer } from '../server/server.js';
@@ -14,7 +14,8 @@ import type { RolloutView } from '../schemas/rollouts.js';
 import { registerResourcesCommands } from './resources-command.js';
 import { checkJobsFile, registerTrainCommands, startJobScheduler } from './train-command.js';
 import { registerDemoCommand } from './demo-command.js';
-import { registerProxyCommand } from '../instrumentation/proxy/command.js';
+import { registerProxyCommand } from './proxy-command.js';
+import { intArg, stopOnSignals } from './args.js';
 import { registerExportCommands } from './export-command.js';
 import { parseAgentPattern, parseSince } from '../training/filters.js';
 import type { TripletPage } from '../training/training-data.js';
@@ -23,13 +24,7 @@ import { REWARD_POLICIES, type RewardPolicy, type Rollout, type Triplet } from '
 const SERVER = DEFAULT_SERVER_OPTIONS;
 const MB = 1024 * 1024;
 
-function int(name: string, min: number, max: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
-    return n;
-  };
-}
+const int = intArg;
 
 interface StoreFlags {
   data?: string;
@@ -191,23 +186,7 @@ withStoreOptions(
     ];
     process.stdout.write(lines.join('\n') + '\n');
     const scheduler = o.config ? startJobScheduler(server, o.config, (l) => process.stdout.write(`tracelight: ${l}\n`)) : null;
-    let stopping = false;
-    const stop = (signal: string): void => {
-      if (stopping) return;
-      stopping = true;
-      process.stdout.write(`${signal}: draining buffered data into the store…\n`);
-      (scheduler?.stop() ?? Promise.resolve())
-        .then(() => server.close())
-        .then(
-          () => process.exit(0),
-          (err: Error) => {
-            process.stderr.write(`tracelight: error while stopping: ${err.message}\n`);
-            process.exit(1);
-          },
-        );
-    };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
+    stopOnSignals('draining buffered data into the store', () => (scheduler?.stop() ?? Promise.resolve()).then(() => server.close()));
   },
 );
 

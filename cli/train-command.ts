@@ -14,6 +14,7 @@ import { DEFAULT_SERVER_URL, LocalClient, serverFor, withClient, type ClientTarg
 import { apoPorts } from './apo-ports.js';
 import { progress, type ProgressFormat } from './apo-progress.js';
 import { runToyExample } from './rl-example.js';
+import { intArg } from './args.js';
 import { CliError, defaultFormat, parseFormat, renderRows } from './output.js';
 
 export interface TrainWiring {
@@ -28,13 +29,7 @@ function port(v: string): number {
   return n;
 }
 
-function count(flag: string, min = 1) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > 100_000) throw new InvalidArgumentError(`${flag} must be an integer from ${min}`);
-    return n;
-  };
-}
+const count = (flag: string, min = 1): ((v: string) => number) => intArg(flag, min, 100_000);
 
 function progressFormat(v: string | undefined): ProgressFormat {
   if (v === undefined || v === 'text') return 'text';

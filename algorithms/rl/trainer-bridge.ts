@@ -69,13 +69,20 @@ export function initModel(o: TrainerOptions, out: string, seed = 0): Promise<Tra
   return runTrainer(o, ['init', '--out', out, '--seed', String(seed)]);
 }
 
-export function trainGrpo(o: TrainerOptions, checkpoint: string, batch: string, out: string, p: UpdateParams): Promise<TrainerMetrics> {
+/** One update: `train-grpo --batch FILE` or `train-sft --data FILE`, from `checkpoint` into `out`. */
+function update(
+  o: TrainerOptions,
+  command: 'train-grpo' | 'train-sft',
+  input: ['--batch' | '--data', string],
+  checkpoint: string,
+  out: string,
+  p: UpdateParams,
+): Promise<TrainerMetrics> {
   return runTrainer(o, [
-    'train-grpo',
+    command,
     '--checkpoint',
     checkpoint,
-    '--batch',
-    batch,
+    ...input,
     '--out',
     out,
     '--device',
@@ -88,21 +95,13 @@ export function trainGrpo(o: TrainerOptions, checkpoint: string, batch: string, 
   ]);
 }
 
+export function trainGrpo(o: TrainerOptions, checkpoint: string, batch: string, out: string, p: UpdateParams): Promise<TrainerMetrics> {
+  return update(o, 'train-grpo', ['--batch', batch], checkpoint, out, p);
+}
+
+/** SFT takes no clip or KL. */
 export function trainSft(o: TrainerOptions, checkpoint: string, data: string, out: string, p: UpdateParams): Promise<TrainerMetrics> {
-  return runTrainer(o, [
-    'train-sft',
-    '--checkpoint',
-    checkpoint,
-    '--data',
-    data,
-    '--out',
-    out,
-    '--device',
-    o.device,
-    ...flag('lr', p.lr),
-    ...flag('epochs', p.epochs),
-    ...flag('lora', p.lora),
-  ]);
+  return update(o, 'train-sft', ['--data', data], checkpoint, out, { lr: p.lr, epochs: p.epochs, lora: p.lora });
 }
 
 /** Tells a running reference server to serve another checkpoint (a published version). */

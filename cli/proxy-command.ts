@@ -1,10 +1,9 @@
 // `tracelight proxy`: the proxy as a command, for agents that are run rather than imported. It lives beside the
 // proxy (cli/ only registers it) so the command and the options it maps onto change together.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_LABEL } from '../../schemas/resources.js';
-import { DEFAULT_PROXY_OPTIONS, type LlmProxyOptions } from './options.js';
-import { DEFAULT_POLL_MS, resourceRoute } from './resource-route.js';
-import { startLlmProxy } from './server.js';
+import { DEFAULT_LABEL } from '../schemas/resources.js';
+import { DEFAULT_POLL_MS, DEFAULT_PROXY_OPTIONS, resourceRoute, startLlmProxy, type LlmProxyOptions } from '../instrumentation/proxy/index.js';
+import { intArg, stopOnSignals } from './args.js';
 
 interface ProxyFlags {
   upstream?: string;
@@ -24,13 +23,7 @@ interface ProxyFlags {
 
 const MB = 1024 * 1024;
 
-function int(name: string, min: number, max: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
-    return n;
-  };
-}
+const int = intArg;
 
 function url(name: string) {
   return (v: string): string => {
@@ -100,20 +93,6 @@ export function registerProxyCommand(program: Command): void {
         `  token ids        ${o.tokenIds ? (o.streamTokenIds ? 'on (streams too)' : 'on (not on streams)') : 'off'}`,
       ];
       process.stdout.write(lines.join('\n') + '\n');
-      let stopping = false;
-      const stop = (signal: string): void => {
-        if (stopping) return;
-        stopping = true;
-        process.stdout.write(`${signal}: finishing calls in flight and exporting their spans…\n`);
-        proxy.close().then(
-          () => process.exit(0),
-          (err: Error) => {
-            process.stderr.write(`tracelight: error while stopping: ${err.message}\n`);
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGINT', () => stop('SIGINT'));
+      stopOnSignals('finishing calls in flight and exporting their spans', () => proxy.close());
     });
 }
