@@ -7,7 +7,7 @@ import { DEFAULT_SERVER_OPTIONS, startServer } from '../server/server.js';
 import { VERSION } from '../server/version.js';
 import { DEFAULT_BATCH_OPTIONS, DEFAULT_DATA_DIR, DEFAULT_SQL_LIMITS, Store, type StoreConfig } from '../store/index.js';
 import { CliError, defaultFormat, parseFormat, renderRows } from './output.js';
-import { DEFAULT_SERVER_URL, withClient, type ClientTarget } from '../client/index.js';
+import { DEFAULT_SERVER_URL, recordServer, withClient, type ClientTarget } from '../client/index.js';
 import { renderTranscript } from './transcript.js';
 import { registerRolloutQueueCommands, renderQueueState } from './rollouts-command.js';
 import type { RolloutView } from '../schemas/rollouts.js';
@@ -186,7 +186,12 @@ withStoreOptions(
     ];
     process.stdout.write(lines.join('\n') + '\n');
     const scheduler = o.config ? startJobScheduler(server, o.config, (l) => process.stdout.write(`tracelight: ${l}\n`)) : null;
-    stopOnSignals('draining buffered data into the store', () => (scheduler?.stop() ?? Promise.resolve()).then(() => server.close()));
+    // Commands run on this data directory find this server through it (the embedded store allows one process).
+    const unrecord = recordServer(store, server.httpUrl);
+    stopOnSignals('draining buffered data into the store', () => {
+      unrecord();
+      return (scheduler?.stop() ?? Promise.resolve()).then(() => server.close());
+    });
   },
 );
 
@@ -204,7 +209,11 @@ withStoreOptions(
     .command('sql')
     .description('run a read-only SQL query (through a running server, or directly on the store)')
     .argument('<query>', 'SELECT / WITH / SHOW / DESCRIBE / EXPLAIN statement; bind values as {name:Type}')
-    .option('--server <url>', `query through this tracelight server (default: ${DEFAULT_SERVER_URL} when it is running)`)
+    .addOption(
+      new Option('--server <url>', `query through this tracelight server (default: the one serving --data, else ${DEFAULT_SERVER_URL} when it is running)`).env(
+        'TRACELIGHT_URL',
+      ),
+    )
     .option('--param <name=value...>', 'bind a query parameter (repeatable)')
     .addOption(new Option('--api-key <key>', 'API key for --server').env('TRACELIGHT_API_KEY'))
     .option('--format <format>', 'jsonl | json | table (default: table on a terminal, else jsonl)'),
@@ -222,6 +231,7 @@ withStoreOptions(
       apiKey: o.apiKey,
       store: storeConfig(o),
       storeExplicit: Boolean(o.data || o.clickhouseUrl),
+      read: true,
     },
     (client) => client.sql(query, params),
   );
@@ -236,13 +246,18 @@ interface ReadFlags extends StoreFlags {
 function withReadOptions(cmd: Command): Command {
   return withStoreOptions(
     cmd
-      .option('--server <url>', `read through this tracelight server (default: ${DEFAULT_SERVER_URL} when it is running)`)
+      .addOption(
+        new Option('--server <url>', `go through this tracelight server (default: the one serving --data, else ${DEFAULT_SERVER_URL} when it is running)`).env(
+          'TRACELIGHT_URL',
+        ),
+      )
       .addOption(new Option('--api-key <key>', 'API key for the server').env('TRACELIGHT_API_KEY')),
   );
 }
 
-function targetFlags(o: ReadFlags): ClientTarget {
-  return { server: o.server, apiKey: o.apiKey, store: storeConfig(o), storeExplicit: Boolean(o.data || o.clickhouseUrl) };
+/** Where a command's client goes; a reading command does not create an embedded store that is not there. */
+function targetFlags(o: ReadFlags, read = true): ClientTarget {
+  return { server: o.server, apiKey: o.apiKey, store: storeConfig(o), storeExplicit: Boolean(o.data || o.clickhouseUrl), read };
 }
 
 function tripletRow(t: Triplet): Record<string, unknown> {

@@ -153,8 +153,8 @@ export function registerResourcesCommands(
   targetFlags: (o: ResourceTargetOptions) => ClientTarget,
 ): void {
   const resources = program.command('resources').description('versioned resources agents fetch: prompt templates, LLM endpoints, model checkpoints, JSON');
-  const using = <T>(o: ResourceTargetOptions, fn: (rs: ResourcesClient) => Promise<T>): Promise<T> =>
-    withClient(targetFlags(o), (client) => fn(client.resources));
+  const using = <T>(o: ResourceTargetOptions, fn: (rs: ResourcesClient) => Promise<T>, read = true): Promise<T> =>
+    withClient({ ...targetFlags(o), read }, (client) => fn(client.resources));
 
   withReadOptions(
     resources
@@ -229,7 +229,7 @@ export function registerResourcesCommands(
         ...(o.author !== undefined ? { author: o.author } : {}),
       };
       const input = parseNewVersion(body);
-      const v = await using(o, (rs) => rs.createVersion(name, input));
+      const v = await using(o, (rs) => rs.createVersion(name, input), false);
       process.stdout.write(
         o.format === 'json'
           ? `${JSON.stringify(v, null, 2)}\n`
@@ -248,7 +248,7 @@ export function registerResourcesCommands(
       .option('--author <author>', 'who moved it'),
   ).action(async (name: string, o: ResourceTargetOptions & { version: number; label: string; author?: string }) => {
     if (!LABEL_NAME_PATTERN.test(o.label)) throw new CliError(`--label must be 1 to 64 characters [A-Za-z0-9._-], got "${o.label}"`);
-    const m = await using(o, (rs) => rs.moveLabel(name, o.label, o.version, o.author ?? null));
+    const m = await using(o, (rs) => rs.moveLabel(name, o.label, o.version, o.author ?? null), false);
     process.stdout.write(
       `${m.name}: ${m.label} → version ${m.version}${m.previous === null ? ' (new label)' : m.previous === m.version ? ' (unchanged)' : ` (was ${m.previous})`}\n`,
     );

@@ -172,7 +172,7 @@ export function registerRolloutQueueCommands<F extends object>(rollouts: Command
       return parsed.data;
     });
     const created: EnqueueResult[] = [];
-    await withClient(w.targetFlags(o), async (client) => {
+    await withClient({ ...w.targetFlags(o), read: false }, async (client) => {
       for (let start = 0; start < items.length; start += MAX_ENQUEUE_BATCH)
         created.push(...(await client.queue.enqueue(items.slice(start, start + MAX_ENQUEUE_BATCH))));
     });
@@ -204,7 +204,7 @@ export function registerRolloutQueueCommands<F extends object>(rollouts: Command
       .description('cancel a rollout that is not finished (its running attempt ends; the worker learns it on its next heartbeat)')
       .argument('<rollout-id>', 'the rollout id enqueue printed'),
   ).action(async (id: string, o: F) => {
-    const view = await withClient(w.targetFlags(o), (client) => client.queue.cancel(id));
+    const view = await withClient({ ...w.targetFlags(o), read: false }, (client) => client.queue.cancel(id));
     process.stdout.write(`rollout ${view.rollout_id} cancelled\n`);
   });
 }

@@ -177,7 +177,12 @@ export function registerTrainCommands(program: Command, w: TrainWiring): void {
       .description('past runs of training jobs (job_runs): status, window, metrics, error')
       .option('--job <name>', 'only this job')
       .option('--limit <n>', 'most recent runs', '20')
-      .option('--server <url>', `read through this tracelight server (default: ${DEFAULT_SERVER_URL} when it is running)`)
+      .addOption(
+        new Option(
+          '--server <url>',
+          `read through this tracelight server (default: the one serving --data, else ${DEFAULT_SERVER_URL} when it is running)`,
+        ).env('TRACELIGHT_URL'),
+      )
       .addOption(new Option('--api-key <key>', 'API key for the server').env('TRACELIGHT_API_KEY'))
       .option('--format <format>', 'jsonl | json | table (default: table on a terminal, else jsonl)'),
   ).action(async (o: Record<string, unknown> & { job?: string; limit: string; format?: string }) => {

@@ -9,6 +9,11 @@ import type { Rollout } from '../training/triplets.js';
 import type { QueueClient, ResourcesClient, Row, TracelightClient } from './contract.js';
 
 const enc = encodeURIComponent;
+/** The answer is an object holding an array under `key`. */
+const has =
+  (key: string) =>
+  (b: unknown): boolean =>
+    typeof b === 'object' && b !== null && Array.isArray((b as Record<string, unknown>)[key]);
 /** Concurrent requests when one call of the contract needs several (rollouts by id). */
 const FAN_OUT = 8;
 
@@ -22,7 +27,8 @@ export class HttpClient implements TracelightClient {
     this.api = new ApiClient({ server, apiKey, timeoutMs: 120_000 });
     this.where = `the tracelight server at ${this.api.server}`;
     this.resources = {
-      list: async () => (await this.call<{ resources: Awaited<ReturnType<ResourcesClient['list']>> }>('GET', '/api/v1/resources')).resources,
+      list: async () =>
+        (await this.call<{ resources: Awaited<ReturnType<ResourcesClient['list']>> }>('GET', '/api/v1/resources', undefined, has('resources'))).resources,
       resolve: (name, sel = {}) => {
         const qs = new URLSearchParams();
         if (sel.version !== undefined) qs.set('version', String(sel.version));
@@ -47,7 +53,7 @@ export class HttpClient implements TracelightClient {
         const qs = new URLSearchParams({ limit: String(q.limit) });
         if (q.statuses?.length) qs.set('status', q.statuses.join(','));
         if (q.mode) qs.set('mode', q.mode);
-        return (await this.call<{ rollouts: RolloutView[] }>('GET', `/api/v1/rollouts?${qs}`)).rollouts;
+        return (await this.call<{ rollouts: RolloutView[] }>('GET', `/api/v1/rollouts?${qs}`, undefined, has('rollouts'))).rollouts;
       },
       get: (id) => this.orNull(this.call<RolloutView>('GET', `/api/v1/rollouts/${enc(id)}`)),
       cancel: (id) => this.call('POST', `/api/v1/rollouts/${enc(id)}/cancel`),
@@ -56,7 +62,7 @@ export class HttpClient implements TracelightClient {
   }
 
   async sql(sql: string, params: Record<string, string | number | boolean | null> = {}): Promise<Row[]> {
-    return (await this.call<{ rows: Row[] }>('POST', '/api/v1/query', { sql, params })).rows;
+    return (await this.call<{ rows: Row[] }>('POST', '/api/v1/query', { sql, params }, has('rows'))).rows;
   }
 
   triplets(q: Parameters<TracelightClient['triplets']>[0]): Promise<TripletPage> {
@@ -65,7 +71,7 @@ export class HttpClient implements TracelightClient {
     if (q.agent) qs.set('agent', q.agent);
     if (q.sinceNs) qs.set('since', q.sinceNs);
     if (q.cursor) qs.set('cursor', q.cursor);
-    return this.call('GET', `/api/v1/triplets?${qs}`);
+    return this.call('GET', `/api/v1/triplets?${qs}`, undefined, has('triplets'));
   }
 
   rollout(id: string): Promise<Rollout | null> {
@@ -83,19 +89,35 @@ export class HttpClient implements TracelightClient {
 
   async close(): Promise<void> {}
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /**
+   * One request. `shape` checks a successful answer is what tracelight sends: a server that is something else
+   * gets one clear line, not a crash on a missing field.
+   */
+  private async call<T>(method: string, path: string, body?: unknown, shape?: (b: unknown) => boolean): Promise<T> {
+    let answer: unknown;
     try {
-      return (await this.api.request(method, path, { body })).body as T;
+      answer = (await this.api.request(method, path, { body })).body;
     } catch (err) {
-      if (err instanceof ApiError) {
-        const said =
-          err.body && typeof err.body === 'object' && 'error' in err.body
-            ? String((err.body as { error: unknown }).error)
-            : `${this.where} answered HTTP ${err.status}`;
-        throw new TracelightError(kindOfStatus(err.status), said, { cause: err });
-      }
+      if (err instanceof ApiError) throw new TracelightError(kindOfStatus(err.status), this.refusal(err), { cause: err });
       throw new TracelightError('unavailable', `cannot reach ${this.where}: ${(err as Error).message}`, { cause: err });
     }
+    if (shape && !shape(answer))
+      throw new TracelightError('unavailable', `${this.where} gave an unexpected answer to ${method} ${path}: is it a tracelight server?`);
+    return answer as T;
+  }
+
+  /** The server's own one-line reason, whatever shape its error body has. */
+  private refusal(err: ApiError): string {
+    const b = err.body as { error?: unknown } | string | null;
+    const said = b && typeof b === 'object' && 'error' in b ? b.error : b;
+    if (typeof said === 'string' && said.trim()) {
+      const line = said.trim().split('\n')[0] as string;
+      return typeof b === 'string'
+        ? `${this.where} answered HTTP ${err.status}: ${line.slice(0, 200)}${err.status === 404 ? ' (is it a tracelight server?)' : ''}`
+        : line;
+    }
+    if (said && typeof said === 'object' && typeof (said as { message?: unknown }).message === 'string') return (said as { message: string }).message;
+    return `${this.where} answered HTTP ${err.status}${said ? `: ${JSON.stringify(said).slice(0, 200)}` : ''}`;
   }
 
   private async orNull<T>(p: Promise<T>): Promise<T | null> {

@@ -217,7 +217,11 @@ describe.skipIf(!cliBuilt())('tracelight CLI (built)', () => {
   it('queries SQL through the server, and directly on the data directory once the server is gone', async () => {
     const via = await cli(['sql', 'SELECT count() AS n FROM llm_calls FINAL', '--format', 'json', '--server', server.httpUrl]);
     expect(JSON.parse(via.stdout)).toEqual([{ n: '3' }]);
-    const busy = await cli(['sql', 'SELECT 1', '--data', join(dir, 'data')]);
+    // On the server's data directory, a client command goes through the server that recorded itself there.
+    const viaDir = await cli(['sql', 'SELECT count() AS n FROM llm_calls FINAL', '--format', 'json', '--data', join(dir, 'data')]);
+    expect(JSON.parse(viaDir.stdout)).toEqual([{ n: '3' }]);
+    // A command that must open the store itself is told who holds it.
+    const busy = await cli(['migrate', '--data', join(dir, 'data')]);
     expect(busy.code).not.toBe(0);
     expect(busy.stderr).toMatch(/in use by process \d+/);
     const exit = await server.stop('SIGTERM');
