@@ -54,6 +54,8 @@ export interface RunningServer {
   metrics: ReceiverMetrics;
   httpUrl: string;
   grpcPort: number | null;
+  /** Every HTTP route served (method and path as registered), for the API description's coverage. */
+  routes: readonly { method: string; url: string }[];
   /** Stops accepting, drains buffered writes into the store, closes it. */
   close(): Promise<void>;
 }
@@ -111,11 +113,16 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
     }
   });
   app.addHook('preParsing', async (req, _reply, payload) => decompressBody(req, payload));
+  const routes: { method: string; url: string }[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
+  });
   installAuth(app, keys);
   installErrorHandler(app, { maxBodyBytes: opts.maxBodyBytes });
 
-  registerOtlpHttp(app, ingestor, metrics);
+  // The API (and its description) first, so the description sees every route after it, OTLP's too.
   await registerApi(app, { store, resources, queue }, VERSION);
+  registerOtlpHttp(app, ingestor, metrics);
   app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
   // Open, so orchestrators can probe it; where the data lives and the engine's own words only for a key
   // that may read.
@@ -178,6 +185,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
     metrics,
     httpUrl: `http://${hostForUrl}:${port}`,
     grpcPort: grpc?.port ?? null,
+    routes,
     close: () =>
       (closing ??= (async () => {
         queue.stop(); // answers long-polling claims and waits, so closing the server does not wait for them

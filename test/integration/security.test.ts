@@ -342,6 +342,13 @@ describe('the API describes itself and answers errors in one shape', () => {
     ]) {
       expect(doc.paths[p], p).toBeDefined();
     }
+    // Every route the server serves is described, with its method (the description's own route aside).
+    const missing = server.routes
+      .filter((r) => r.url !== '/api/v1/openapi.json')
+      .filter((r) => !doc.paths[r.url.replace(/:([A-Za-z_]+)/g, '{$1}')]?.[r.method.toLowerCase() as 'get'])
+      .map((r) => `${r.method} ${r.url}`);
+    expect(server.routes.length).toBeGreaterThan(20);
+    expect(missing).toEqual([]);
     const claim = doc.paths['/api/v1/rollouts/claim']?.post?.requestBody?.content['application/json']?.schema;
     expect(claim?.required).toContain('worker_id');
     expect(doc.paths['/api/v1/triplets']?.get?.parameters?.map((q) => q.name)).toEqual(
