@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_PATH, cliBuilt, REPO_ROOT, startCliServer, type CliServer } from '../support/cli-process.js';
+import { CLI_PATH, cliBuilt, startCliServer, type CliServer } from '../support/cli-process.js';
 
 const run = promisify(execFile);
 let dir: string;
