@@ -20,6 +20,7 @@ import { JobRunStore } from '../store/job-runs.js';
 import { ResourceStore } from '../store/resources.js';
 import { DEFAULT_DATA_DIR } from '../store/index.js';
 import { progress, type ProgressFormat } from './apo-progress.js';
+import { intArg } from './args.js';
 import { CliError } from './output.js';
 import { portsFor } from './train-command.js';
 
@@ -77,12 +78,12 @@ export function registerDemoCommand(program: Command): void {
     .description('the whole loop, nothing configured: tracelight + a simulated model + an example agent + APO on arithmetic word problems')
     .option('--format <format>', 'text (default) | jsonl (events; the last line is the summary)')
     .addOption(new Option('--data <dir>', 'embedded store directory').default(DEFAULT_DATA_DIR).env('TRACELIGHT_DATA'))
-    .addOption(new Option('--port <port>', 'port for tracelight (OTLP/HTTP + REST); 0 picks a free one').default(0).argParser(Number))
-    .addOption(new Option('--train <n>', 'train problems').default(40).argParser(Number))
-    .addOption(new Option('--validation <n>', 'validation problems').default(40).argParser(Number))
-    .addOption(new Option('--budget <n>', 'rollout budget of the search').default(600).argParser(Number))
-    .addOption(new Option('--rounds <n>', 'search rounds').default(3).argParser(Number))
-    .addOption(new Option('--concurrency <n>', 'rollouts the agent worker runs at once').default(8).argParser(Number))
+    .addOption(new Option('--port <port>', 'port for tracelight (OTLP/HTTP + REST); 0 picks a free one').default(0).argParser(intArg('--port', 0, 65535)))
+    .addOption(new Option('--train <n>', 'train problems').default(40).argParser(intArg('--train', 1, 10_000)))
+    .addOption(new Option('--validation <n>', 'validation problems').default(40).argParser(intArg('--validation', 1, 10_000)))
+    .addOption(new Option('--budget <n>', 'rollout budget of the search').default(600).argParser(intArg('--budget', 1, 1_000_000)))
+    .addOption(new Option('--rounds <n>', 'search rounds').default(3).argParser(intArg('--rounds', 1, 100)))
+    .addOption(new Option('--concurrency <n>', 'rollouts the agent worker runs at once').default(8).argParser(intArg('--concurrency', 1, 256)))
     .option('--promote', 'also move the production label to the winner')
     .action(async (o: DemoOptions) => {
       const format: ProgressFormat =

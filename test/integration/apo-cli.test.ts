@@ -64,6 +64,15 @@ describe.runIf(cliBuilt())('tracelight demo / train (built CLI)', () => {
     expect(diff.stdout).toContain('{{question}}');
   });
 
+  it('demo refuses a bad option before it starts anything', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'tl-demo-bad-'));
+    dirs.push(cwd);
+    const bad = await run(['demo', '--budget', 'lots', '--data', join(cwd, 'store')], cwd, 30_000);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--budget must be an integer from 1/);
+    expect(existsSync(join(cwd, 'store'))).toBe(false);
+  });
+
   it('train apo with an invalid config: one clear line naming the field, exit code 1', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'tl-train-'));
     dirs.push(cwd);
