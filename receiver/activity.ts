@@ -4,7 +4,7 @@
 import { TL } from '../schemas/genai.js';
 import type { Attributes } from '../schemas/telemetry.js';
 
-/** Agent Lightning's attempt key (receiver/normalize/identity.ts reads the same). */
+/** Agent Lightning's attempt key (normalize/identity.ts reads the same). */
 const AGL_ATTEMPT_ID = 'agentlightning.attempt_id';
 const ATTEMPT_KEYS = [TL.attemptId, AGL_ATTEMPT_ID] as const;
 

@@ -240,7 +240,7 @@ ORDER BY (name, label)`,
     id: 5,
     name: 'rollout_queue',
     statements: [
-      // The rollout queue's state (receiver/rollout-queue.ts): one row per rollout and change, holding the
+      // The rollout queue's state (queue/rollout-queue.ts): one row per rollout and change, holding the
       // whole rollout with its attempts (JSON), so one insert writes a change atomically. The newest row per
       // rollout_id (highest version, a microsecond hybrid clock) is the state; reads take it with
       // ORDER BY version DESC LIMIT 1 BY rollout_id, exact without FINAL.

@@ -1,6 +1,6 @@
 // The rollout queue's data model (Agent Lightning's LightningStore rollout/attempt API, over plain HTTP):
 // statuses, per-rollout retry configuration, the request bodies (zod) and the domain errors. The queue
-// itself lives in receiver/rollout-queue.ts, its SQL in store/rollouts.ts.
+// itself lives in queue/rollout-queue.ts, its SQL in store/rollouts.ts.
 //
 //   rollout  queuing ──claim──► preparing ──heartbeat/span──► running ──complete──► succeeded | failed
 //               ▲                   │                            │
