@@ -2,7 +2,8 @@
 // client was opened on (the store of this process, its serving queue, or a server elsewhere).
 import type { EnqueueRequest, FinishedRollout, RecordedCall, RolloutQueuePort, RolloutResult, TrainingDataPort, ResourcePort } from '../algorithms/ports.js';
 import { messageText } from '../algorithms/apo/template.js';
-import type { TracelightClient } from '../client/index.js';
+import { LocalClient, rolloutsInWindow, type TracelightClient } from '../client/index.js';
+import type { RunningServer } from '../server/server.js';
 import type { EnqueueItem, RolloutView } from '../schemas/rollouts.js';
 import { cmpNs } from '../store/training-queries.js';
 import { primaryReward, type Rollout } from '../training/triplets.js';
@@ -71,19 +72,8 @@ function trainingDataPort(client: TracelightClient): TrainingDataPort {
     rollouts: (ids) => client.rollouts(ids, { calls: true }),
 
     async rolloutsInWindow(q) {
-      const ids = new Set<string>();
-      const agents = new Set<string>();
-      let cursor: string | undefined;
-      do {
-        const page = await client.triplets({ sinceNs: q.sinceNs, agent: q.agent, policy: 'final', limit: 1000, cursor });
-        for (const t of page.triplets) {
-          if (cmpNs(t.start_time_unix_nano, q.untilNs) >= 0) continue;
-          ids.add(t.rollout_id);
-          agents.add(t.agent);
-        }
-        cursor = page.next_cursor ?? undefined;
-      } while (cursor);
-      return { rollouts: await client.rollouts([...ids], { calls: true }), ...(q.agent !== undefined ? { agents } : {}) };
+      const { rollouts, agents } = await rolloutsInWindow(client, q);
+      return { rollouts, ...(q.agent !== undefined ? { agents } : {}) };
     },
 
     async recordedCalls(q): Promise<RecordedCall[]> {
@@ -112,4 +102,9 @@ function trainingDataPort(client: TracelightClient): TrainingDataPort {
       return out.slice(-q.limit);
     },
   };
+}
+
+/** Ports for a server running in this process (its store and its serving queue). */
+export function portsFor(server: RunningServer): ApoPorts {
+  return apoPorts(new LocalClient(server.store, { queue: server.queue }));
 }

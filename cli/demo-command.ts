@@ -22,7 +22,7 @@ import { DEFAULT_DATA_DIR } from '../store/index.js';
 import { progress, type ProgressFormat } from './apo-progress.js';
 import { intArg } from './args.js';
 import { CliError } from './output.js';
-import { portsFor } from './train-command.js';
+import { portsFor } from './apo-ports.js';
 
 export const DEMO_RESOURCE = 'arithmetic-prompt';
 /** Deliberately weak: no output format, no request to reason. */

@@ -7,7 +7,7 @@ import { Option, type Command } from 'commander';
 import parquet from '@dsnp/parquetjs';
 import { dpoRecords, sftRecords, verlRows } from '../algorithms/rl/exports.js';
 import { buildGrpoBatch, CREDIT_POLICIES, groupRollouts, type CreditPolicy, type RolloutGroup } from '../algorithms/rl/grpo.js';
-import { withClient, type ClientTarget, type TracelightClient } from '../client/index.js';
+import { rolloutsInWindow, withClient, type ClientTarget, type TracelightClient } from '../client/index.js';
 import { parseAgentPattern, parseSince } from '../training/filters.js';
 import { numberArg } from './args.js';
 
@@ -31,19 +31,7 @@ interface Loaded {
 /** Every rollout with calls since `since` (with a call of a matching agent), grouped by task. */
 async function load(client: TracelightClient, f: CommonFlags): Promise<Loaded> {
   const agent = f.agent ? parseAgentPattern(f.agent) : undefined;
-  const sinceNs = f.since ? parseSince(f.since) : undefined;
-  const ids = new Set<string>();
-  const agents = new Set<string>();
-  let cursor: string | undefined;
-  do {
-    const page = await client.triplets({ agent, sinceNs, policy: 'final', limit: 1000, cursor });
-    for (const t of page.triplets) {
-      ids.add(t.rollout_id);
-      agents.add(t.agent);
-    }
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor);
-  const rollouts = await client.rollouts([...ids], { calls: true });
+  const { rollouts, agents } = await rolloutsInWindow(client, { sinceNs: f.since ? parseSince(f.since) : undefined, agent });
   return { groups: groupRollouts(rollouts), ...(agent !== undefined ? { agent: (name: string) => agents.has(name) } : {}) };
 }
 

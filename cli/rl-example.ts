@@ -20,7 +20,7 @@ import { startServer } from '../server/server.js';
 import { JobRunStore } from '../store/job-runs.js';
 import { ResourceStore } from '../store/resources.js';
 import { CliError } from './output.js';
-import { portsFor } from './train-command.js';
+import { portsFor } from './apo-ports.js';
 
 const run = promisify(execFile);
 const MODEL = 'toy-policy';

@@ -11,7 +11,7 @@ import { DEFAULT_SERVER_OPTIONS, startServer, type RunningServer } from '../serv
 import { JobRunStore } from '../store/job-runs.js';
 import { Store, type StoreConfig } from '../store/index.js';
 import { DEFAULT_SERVER_URL, LocalClient, serverFor, withClient, type ClientTarget } from '../client/index.js';
-import { apoPorts } from './apo-ports.js';
+import { apoPorts, portsFor } from './apo-ports.js';
 import { progress, type ProgressFormat } from './apo-progress.js';
 import { runToyExample } from './rl-example.js';
 import { intArg } from './args.js';
@@ -45,11 +45,6 @@ function load<T>(fn: () => T): T {
     if (err instanceof ConfigError) throw new CliError(`invalid config: ${err.message}`);
     throw err;
   }
-}
-
-/** Ports for a server running in this process (its store and its serving queue). */
-export function portsFor(server: RunningServer): JobPorts {
-  return apoPorts(new LocalClient(server.store, { queue: server.queue }));
 }
 
 /** `serve --config FILE`: the file's jobs on their schedules, in the serving process. */

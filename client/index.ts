@@ -2,3 +2,4 @@ export type { QueueClient, ResourcesClient, Row, TracelightClient } from './cont
 export { HttpClient } from './http.js';
 export { LocalClient } from './local.js';
 export { DEFAULT_SERVER_URL, openClient, recordServer, SERVER_FILE, serverFor, withClient, type ClientTarget } from './open.js';
+export { rolloutsInWindow } from './rollouts-in-window.js';

@@ -31,13 +31,19 @@ export interface GrpoResult extends AlgorithmResult {
 /** Short waits, so progress shows while the workers run. */
 const WAIT_SLICE_MS = 1000;
 
-async function waitAll(queue: NonNullable<JobPorts['queue']>, ids: string[], timeoutMs: number, progress: (done: number) => void): Promise<Set<string>> {
-  const done = new Set<string>();
+/** The rollouts that reached a final status in time, by id, with that status. */
+async function waitAll(
+  queue: NonNullable<JobPorts['queue']>,
+  ids: string[],
+  timeoutMs: number,
+  progress: (done: number) => void,
+): Promise<Map<string, string>> {
+  const done = new Map<string, string>();
   const deadline = Date.now() + timeoutMs;
   while (done.size < ids.length && Date.now() < deadline) {
     const open = ids.filter((id) => !done.has(id));
     const before = done.size;
-    for (const f of await queue.wait(open, Math.min(WAIT_SLICE_MS, Math.max(1, deadline - Date.now())))) done.add(f.rollout_id);
+    for (const f of await queue.wait(open, Math.min(WAIT_SLICE_MS, Math.max(1, deadline - Date.now())))) done.set(f.rollout_id, f.status);
     if (done.size !== before) progress(done.size);
   }
   return done;
@@ -45,14 +51,20 @@ async function waitAll(queue: NonNullable<JobPorts['queue']>, ids: string[], tim
 
 /**
  * The finished rollouts' traces: a worker may complete an attempt before the proxy's spans of it are stored, so
- * this reads again (briefly) until every finished rollout shows its calls.
+ * this reads again (briefly) until every rollout in `expected` (the succeeded ones: a failed attempt may have
+ * made no call) shows its calls.
  */
-async function rolloutsWithCalls(read: (ids: string[]) => Promise<Rollout[]>, ids: string[], patienceMs = 15_000): Promise<Rollout[]> {
+async function rolloutsWithCalls(
+  read: (ids: string[]) => Promise<Rollout[]>,
+  ids: string[],
+  expected: readonly string[],
+  patienceMs = 15_000,
+): Promise<Rollout[]> {
   const deadline = Date.now() + patienceMs;
   for (;;) {
     const rs = await read(ids);
     const seen = new Set(rs.filter((r) => r.calls.length > 0).map((r) => r.rollout_id));
-    if (ids.every((id) => seen.has(id)) || Date.now() >= deadline) return rs;
+    if (expected.every((id) => seen.has(id)) || Date.now() >= deadline) return rs;
     await sleep(250);
   }
 }
@@ -84,6 +96,7 @@ export async function runGrpo(cfg: GrpoConfig, ports: JobPorts, ctx: RunContext)
   const { queue, data } = ports;
   if (!queue) throw new ConfigError('grpo needs workers running the agent: run it where the rollout queue is served (train grpo, or serve --config)');
   if (!data?.rollouts) throw new ConfigError('grpo needs the training data of its rollouts');
+  const readRollouts = data.rollouts.bind(data);
   let current = await ports.resources.resolve(cfg.model, { label: cfg.label });
   let checkpoint = checkpointOf(current);
   const dir = runDir(ctx, cfg.checkpoints);
@@ -127,7 +140,8 @@ export async function runGrpo(cfg: GrpoConfig, ports: JobPorts, ctx: RunContext)
     const rolloutSeconds = secs(t);
 
     t = performance.now();
-    const rollouts = await rolloutsWithCalls((x) => (data.rollouts as (ids: string[]) => Promise<Rollout[]>)(x), [...finished]);
+    const succeeded = [...finished].filter(([, status]) => status === 'succeeded').map(([id]) => id);
+    const rollouts = await rolloutsWithCalls(readRollouts, [...finished.keys()], succeeded);
     const retokenized = await idsForCallsWithout(rollouts, (calls) => tokenizeCalls(trainer, checkpoint, calls, dir));
     const batch = buildGrpoBatch(
       groupRollouts(rollouts, (r) => taskOf.get(r.rollout_id) ?? null),

@@ -12,7 +12,7 @@ import { parseApoConfig, type ApoConfigInput } from '../../algorithms/apo/config
 import type { ApoResult } from '../../algorithms/apo/run.js';
 import { runJob } from '../../algorithms/jobs/run-job.js';
 import type { JobDefinition } from '../../algorithms/jobs/spec.js';
-import { portsFor } from '../../cli/train-command.js';
+import { portsFor } from '../../cli/apo-ports.js';
 import { generateTasks } from '../../examples/arithmetic-agent/tasks.js';
 import { startSimulatedModel, type SimulatedModelServer } from '../../examples/simulated-model/index.js';
 import { startServer, type RunningServer } from '../../server/server.js';
