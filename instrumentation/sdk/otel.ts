@@ -1,24 +1,20 @@
-// init(): OpenTelemetry for an agent, pointed at tracelight. Traces and logs (GenAI instrumentations put
-// prompt and completion content in log events) over OTLP/HTTP protobuf; AsyncLocalStorage context; W3C trace
-// context + baggage propagation; the baggage span processor that puts rollout ids on every span; and the
-// GenAI instrumentations that are installed, with content capture on (training needs the content).
-import { context, diag, logs, propagation, trace, type Attributes } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import {
-  defaultResource,
-  detectResources,
-  resourceAttributesEnvDetector,
-  resourceFromAttributes,
-  serviceNameEnvDetector,
-  type Resource,
-} from '@opentelemetry/resources';
-import { BatchLogRecordProcessor, LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
-import { BatchSpanProcessor, TracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace';
+// init(): OpenTelemetry for an agent, pointed at tracelight, on the standard Node SDK (@opentelemetry/sdk-node).
+// The Node SDK does what it does for any agent from the OTEL_* variables: resource detection
+// (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_NODE_RESOURCE_DETECTORS), the sampler (OTEL_TRACES_SAMPLER),
+// propagators (OTEL_PROPAGATORS, W3C trace context + baggage by default), span limits, OTEL_SDK_DISABLED,
+// OTEL_LOG_LEVEL, and AsyncLocalStorage context. tracelight adds: the baggage span processor (rollout ids on
+// every span) ahead of the exporting processors (exporters.ts, which honour the protocol variables), no metrics
+// by default (tracelight stores traces and logs), and the GenAI instrumentations that are installed, with content
+// capture on (training needs the content).
+import { context, diag, logs, propagation, ProxyTracerProvider, trace, type Attributes, type LoggerProvider, type TracerProvider } from '@opentelemetry/api';
+import { getBooleanFromEnv } from '@opentelemetry/core';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { NodeSDK, type NodeSDKConfiguration } from '@opentelemetry/sdk-node';
+import type { Sampler, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { BaggageSpanProcessor, type BaggageKeyPredicate } from './baggage-processor.js';
-import { envBool, resolveApiKey, resolveServerUrl, signalUrl } from './config.js';
+import { envBool, resolveApiKey, resolveServerUrl } from './config.js';
+import { logRecordProcessorsFromEnv, spanProcessorsFromEnv } from './exporters.js';
 import {
   disableAll,
   enableKnownInstrumentations,
@@ -31,19 +27,21 @@ import {
 
 export interface InitOptions {
   /**
-   * Base OTLP/HTTP endpoint, e.g. `http://tracelight:4318` (`/v1/traces` and `/v1/logs` are appended). Default:
-   * `OTEL_EXPORTER_OTLP_ENDPOINT` (and the per-signal `OTEL_EXPORTER_OTLP_{TRACES,LOGS}_ENDPOINT`), else
-   * http://localhost:4318.
+   * Base OTLP endpoint, e.g. `http://tracelight:4318` (HTTP: `/v1/traces` and `/v1/logs` are appended) or
+   * `http://tracelight:4317` with `OTEL_EXPORTER_OTLP_PROTOCOL=grpc`. Default: `OTEL_EXPORTER_OTLP_ENDPOINT` (and the
+   * per-signal `OTEL_EXPORTER_OTLP_{TRACES,LOGS}_ENDPOINT`), else the protocol's localhost default (4318, gRPC 4317).
    */
   endpoint?: string;
-  /** Extra export headers; merged over `OTEL_EXPORTER_OTLP_HEADERS`. */
+  /** Extra export headers (gRPC metadata under grpc); merged over `OTEL_EXPORTER_OTLP_HEADERS`. */
   headers?: Record<string, string>;
   /** Sent as `Authorization: Bearer <key>`. Default: `TRACELIGHT_API_KEY`, else none (OTEL_EXPORTER_OTLP_HEADERS still applies). */
   apiKey?: string;
-  /** `service.name`. Default: `OTEL_SERVICE_NAME`, else `service.name` in `OTEL_RESOURCE_ATTRIBUTES`, else `unknown_service:node`. */
+  /** `service.name`, over `OTEL_SERVICE_NAME`. Default: `OTEL_SERVICE_NAME`, else `service.name` in `OTEL_RESOURCE_ATTRIBUTES`, else `unknown_service:node`. */
   serviceName?: string;
-  /** More resource attributes (over `OTEL_RESOURCE_ATTRIBUTES`). */
+  /** Default resource attributes; `OTEL_RESOURCE_ATTRIBUTES` and the detectors override them (the deployment has the last word). */
   resourceAttributes?: Attributes;
+  /** Sampler, over `OTEL_TRACES_SAMPLER` (default: parent-based always-on). */
+  sampler?: Sampler;
   /**
    * Capture prompt and completion content in the GenAI instrumentations. Default true (training needs it);
    * `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=false` turns it off.
@@ -63,14 +61,16 @@ export interface InitOptions {
   /** Extra span / log processors (e.g. an in-memory exporter in tests), after the exporting ones. */
   spanProcessors?: SpanProcessor[];
   logRecordProcessors?: LogRecordProcessor[];
-  /** Batch export delay (default 1000 ms: an agent's rollout is short, and the trainer waits for its spans). */
+  /** Metric readers (default none: tracelight stores traces and logs; send metrics elsewhere with a reader of your own). */
+  metricReaders?: NodeSDKConfiguration['metricReaders'];
+  /** Batch export delay when `OTEL_BSP_SCHEDULE_DELAY` / `OTEL_BLRP_SCHEDULE_DELAY` are unset (default 1000 ms: a rollout is short, and the trainer waits for its spans). */
   exportIntervalMs?: number;
 }
 
 export interface TracelightHandle {
+  /** The global tracer and logger providers (the Node SDK's, unless another SDK registered first). */
   readonly tracerProvider: TracerProvider;
   readonly loggerProvider: LoggerProvider;
-  readonly resource: Resource;
   /** Library names of the instrumentations that are on (e.g. `['openai']`). */
   readonly instrumented: readonly string[];
   /** Patch the `openai` client class or module directly (see InitOptions.instrumentOpenAI); returns whether it was patched. */
@@ -90,19 +90,16 @@ export function currentHandle(): TracelightHandle | null {
   return current;
 }
 
-function buildResource(options: InitOptions): Resource {
-  const fromCode: Attributes = { ...(options.resourceAttributes ?? {}) };
-  if (options.serviceName) fromCode['service.name'] = options.serviceName;
-  return defaultResource()
-    .merge(detectResources({ detectors: [resourceAttributesEnvDetector, serviceNameEnvDetector] }))
-    .merge(resourceFromAttributes(fromCode));
-}
-
 function exportHeaders(options: InitOptions): Record<string, string> | undefined {
   const headers: Record<string, string> = { ...(options.headers ?? {}) };
   const key = options.apiKey ?? (process.env.TRACELIGHT_API_KEY?.trim() || undefined);
   if (key && !Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) headers.Authorization = `Bearer ${key}`;
   return Object.keys(headers).length > 0 ? headers : undefined;
+}
+
+function globalTracerDelegate(): TracerProvider {
+  const provider = trace.getTracerProvider();
+  return provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider;
 }
 
 /**
@@ -116,52 +113,36 @@ export function init(options: InitOptions = {}): TracelightHandle {
     if (openai !== undefined) current.instrumentOpenAI(openai);
     return current;
   }
-  const resource = buildResource(options);
-  const headers = exportHeaders(options);
-  const delay = options.exportIntervalMs ?? 1000;
-  const traceExporter = new OTLPTraceExporter({ url: options.endpoint ? signalUrl(options.endpoint, 'traces') : undefined, headers });
-  const logExporter = new OTLPLogExporter({ url: options.endpoint ? signalUrl(options.endpoint, 'logs') : undefined, headers });
-
-  const tracerProvider = new TracerProvider({
-    resource,
-    spanProcessors: [
-      // First, so the copied attributes are on the span before any other processor sees it.
-      new BaggageSpanProcessor(options.baggageKeys),
-      new BatchSpanProcessor({ exporter: traceExporter, scheduledDelayMillis: delay }),
-      ...(options.spanProcessors ?? []),
-    ],
+  const target = { endpoint: options.endpoint, headers: exportHeaders(options), scheduledDelayMillis: options.exportIntervalMs ?? 1000 };
+  // Ours to flush: the Node SDK has no forceFlush of its own.
+  const spanProcessors: SpanProcessor[] = [...spanProcessorsFromEnv(target), ...(options.spanProcessors ?? [])];
+  const logRecordProcessors: LogRecordProcessor[] = [...logRecordProcessorsFromEnv(target), ...(options.logRecordProcessors ?? [])];
+  const disabled = getBooleanFromEnv('OTEL_SDK_DISABLED');
+  const before = globalTracerDelegate();
+  const sdk = new NodeSDK({
+    resource: defaultResource().merge(resourceFromAttributes(options.resourceAttributes ?? {})),
+    serviceName: options.serviceName,
+    sampler: options.sampler,
+    // First, so the copied attributes are on the span before any other processor sees it. An empty list means
+    // OTEL_TRACES_EXPORTER=none: no tracer provider, as the Node SDK does it.
+    spanProcessors: spanProcessors.length > 0 ? [new BaggageSpanProcessor(options.baggageKeys), ...spanProcessors] : [],
+    logRecordProcessors,
+    metricReaders: options.metricReaders ?? [],
   });
-  const loggerProvider = new LoggerProvider({
-    resource,
-    processors: [new BatchLogRecordProcessor({ exporter: logExporter, scheduledDelayMillis: delay }), ...(options.logRecordProcessors ?? [])],
-  });
+  sdk.start();
+  // The Node SDK registers its globals unconditionally; one already taken stays with its owner.
+  const ours = !disabled && spanProcessors.length > 0 && globalTracerDelegate() !== before;
+  if (!disabled && spanProcessors.length > 0 && !ours)
+    diag.warn('tracelight: another tracer provider is already registered; spans made through the global API go there');
 
-  // Each global is taken only if free, and given back at shutdown only if it was ours.
-  const contextManager = new AsyncLocalStorageContextManager().enable();
-  const owns = {
-    context: context.setGlobalContextManager(contextManager),
-    propagation: propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] })),
-    trace: trace.setGlobalTracerProvider(tracerProvider),
-    logs: logs.setGlobalLoggerProvider(loggerProvider),
-  };
-  if (!owns.context) {
-    contextManager.disable();
-    diag.warn('tracelight: another context manager is already registered; keeping it');
-  }
-  if (!owns.propagation) diag.warn('tracelight: another propagator is already registered; keeping it');
-  if (!owns.trace) diag.warn('tracelight: another tracer provider is already registered; spans made through the global API go there');
-  if (!owns.logs) diag.warn('tracelight: another logger provider is already registered');
-
-  const providers = { tracerProvider, loggerProvider };
+  const providers = { tracerProvider: trace.getTracerProvider(), loggerProvider: logs.getLoggerProvider() };
   const captureContent = options.captureContent ?? envBool('OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT') ?? true;
-  const active: ActiveInstrumentation[] = options.autoInstrument === false ? [] : enableKnownInstrumentations(providers, captureContent);
+  const active: ActiveInstrumentation[] = options.autoInstrument === false || disabled ? [] : enableKnownInstrumentations(providers, captureContent);
   for (const inst of options.instrumentations ?? []) active.push(wireUp(inst, inst.instrumentationName, providers));
 
   let shuttingDown: Promise<void> | null = null;
   const handle: TracelightHandle = {
-    tracerProvider,
-    loggerProvider,
-    resource,
+    ...providers,
     get instrumented() {
       return active.map((a) => a.library);
     },
@@ -172,21 +153,24 @@ export function init(options: InitOptions = {}): TracelightHandle {
       return ok;
     },
     async forceFlush(): Promise<void> {
-      await Promise.all([tracerProvider.forceFlush(), loggerProvider.forceFlush()]);
+      await Promise.all([...spanProcessors, ...logRecordProcessors].map((p) => p.forceFlush()));
     },
     shutdown(): Promise<void> {
       shuttingDown ??= (async () => {
         disableAll(active);
         try {
-          await Promise.all([tracerProvider.shutdown(), loggerProvider.shutdown()]);
+          await sdk.shutdown();
         } finally {
           if (current === handle) {
             current = null;
             apiDefaults = {};
-            if (owns.trace) trace.disable();
-            if (owns.logs) logs.disable();
-            if (owns.propagation) propagation.disable();
-            if (owns.context) context.disable();
+            // The Node SDK leaves its globals registered after shutdown; a later init() needs them free.
+            if (ours) {
+              trace.disable();
+              logs.disable();
+              propagation.disable();
+              context.disable();
+            }
           }
         }
       })();

@@ -31,6 +31,7 @@ import {
   type TracelightHandle,
 } from '../../instrumentation/sdk/index.js';
 import { startServer, type RunningServer } from '../../server/server.js';
+import { startCliServer } from '../support/cli-process.js';
 
 const ROLLOUT = 'tracelight.rollout.id';
 const ATTEMPT = 'tracelight.attempt.id';
@@ -717,6 +718,65 @@ describe('tracelight/sdk as a package (built dist, child process)', () => {
       return r.length > 0 ? r : null;
     }, 'the reward of the child rollout');
     expect(rewards).toEqual([{ name: 'env', value: 0.75, attempt_id: 'a-env', source: 'span-event' }]);
+  });
+
+  it('OTEL_EXPORTER_OTLP_PROTOCOL picks the transport: grpc (with the key from OTEL_EXPORTER_OTLP_HEADERS as metadata) and http/json', async () => {
+    // A server of its own (one embedded store per process), which demands a key.
+    const keyedDir = mkdtempSync(join(tmpdir(), 'tracelight-sdk-grpc-'));
+    const keyed = await startCliServer({ dataDir: keyedDir, args: ['--api-key', 'k-grpc'] });
+    try {
+      const agent = (id: string) =>
+        `import { createRequire } from 'node:module';
+         import { init, withRollout, reward } from 'tracelight/sdk';
+         const otel = init();
+         const { OpenAI } = createRequire(import.meta.url)('openai');
+         const client = new OpenAI({ baseURL: process.env.SIM_URL, apiKey: 'unused' });
+         await withRollout({ rolloutId: '${id}', attemptId: 'a-1' }, async () => {
+           await client.chat.completions.create({ model: 'sim-small', messages: [{ role: 'user', content: 'What is 4 + 4?' }] });
+           reward(1, { name: 'exact' });
+         });
+         await otel.shutdown();`;
+      const headers = 'Authorization=Bearer%20k-grpc';
+      const grpc = await runNode(agent('r-grpc'), {
+        SIM_URL: sim.url,
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${keyed.grpcPort}`,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+        OTEL_EXPORTER_OTLP_HEADERS: headers,
+      });
+      const json = await runNode(agent('r-json'), {
+        SIM_URL: sim.url,
+        OTEL_EXPORTER_OTLP_ENDPOINT: keyed.httpUrl,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_EXPORTER_OTLP_HEADERS: headers,
+      });
+      expect([grpc.code, grpc.stderr, json.code, json.stderr]).toEqual([0, '', 0, '']);
+      for (const id of ['r-grpc', 'r-json']) {
+        const [t] = await eventually(async () => {
+          const res = await fetch(`${keyed.httpUrl}/api/v1/triplets?rollout=${id}`, { headers: { authorization: 'Bearer k-grpc' } });
+          const ts = ((await res.json()) as { triplets: TripletRow[] }).triplets;
+          return ts.length === 1 && ts[0]!.response && ts[0]!.reward !== null ? ts : null;
+        }, `the ${id} triplet`);
+        expect(text(t!.prompt[0])).toBe('What is 4 + 4?');
+        expect(text(t!.response)).toContain('8');
+        expect(t!.reward).toBe(1);
+      }
+    } finally {
+      await keyed.stop();
+      rmSync(keyedDir, { recursive: true, force: true });
+    }
+  });
+
+  it('honours OTEL_TRACES_SAMPLER and OTEL_SDK_DISABLED the way the Node SDK does', async () => {
+    const probe = `import { trace } from '@opentelemetry/api';
+       import { init, withRollout } from 'tracelight/sdk';
+       const otel = init();
+       await withRollout({ rolloutId: 'r-probe' }, async () => console.log(String(trace.getActiveSpan()?.isRecording() ?? false)));
+       await otel.shutdown();`;
+    const off = await runNode(probe, { OTEL_EXPORTER_OTLP_ENDPOINT: server.httpUrl, OTEL_TRACES_SAMPLER: 'always_off' });
+    const on = await runNode(probe, { OTEL_EXPORTER_OTLP_ENDPOINT: server.httpUrl });
+    const disabled = await runNode(probe, { OTEL_EXPORTER_OTLP_ENDPOINT: server.httpUrl, OTEL_SDK_DISABLED: 'true' });
+    expect([off.stdout.trim(), on.stdout.trim(), disabled.stdout.trim()]).toEqual(['false', 'true', 'false']);
+    expect(off.stderr + on.stderr + disabled.stderr).toBe('');
   });
 
   it('instruments a CommonJS require("openai") made after init() without being handed the class', async () => {
