@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The README quick starts take the standard ports: vitest.quickstarts.config.ts runs them afterwards.
+    exclude: ['test/quickstarts/**', 'node_modules/**'],
     pool: 'forks',
     fileParallelism: true,
     maxWorkers: 2,

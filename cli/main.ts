@@ -15,6 +15,7 @@ import { registerResourcesCommands } from './resources-command.js';
 import { checkJobsFile, registerTrainCommands, startJobScheduler } from './train-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerProxyCommand } from './proxy-command.js';
+import { registerSimulatedModelCommand } from './simulated-model-command.js';
 import { intArg, stopOnSignals } from './args.js';
 import { registerExportCommands } from './export-command.js';
 import { parseAgentPattern, parseSince } from '../training/filters.js';
@@ -330,6 +331,7 @@ registerExportCommands(program, { withReadOptions, targetFlags: (o) => targetFla
 registerTrainCommands(program, { withStoreOptions, storeConfig: (o) => storeConfig(o as StoreFlags), targetFlags: (o) => targetFlags(o as ReadFlags) });
 registerDemoCommand(program);
 registerProxyCommand(program);
+registerSimulatedModelCommand(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`tracelight: ${err.message.split('\n')[0]}\n`);
