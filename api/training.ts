@@ -1,5 +1,7 @@
 // Training data over REST: GET /api/v1/triplets (cursor-paginated), POST /api/v1/rewards (offline
-// evaluators, user feedback), GET /api/v1/rollouts/:id/calls (the material of a transcript).
+// evaluators, user feedback), GET /api/v1/rollouts/:id/calls (the material of a transcript); and the record of
+// training runs (/api/v1/training/runs, /api/v1/training/watermarks/:job), so a run started elsewhere (`tracelight
+// train` while `serve` owns the store) is recorded where the scheduled ones are.
 import { createHash } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -7,6 +9,7 @@ import { z } from 'zod';
 import { parseOrThrow, TracelightError } from '../schemas/errors.js';
 import type { Reward } from '../schemas/genai.js';
 import { parseAgentPattern, parseSince } from '../training/filters.js';
+import { JobRunStore } from '../store/job-runs.js';
 import { loadRollout, queryTriplets, traceOfSpan } from '../training/training-data.js';
 import { REWARD_POLICIES } from '../training/triplets.js';
 import type { ApiContext } from './context.js';
@@ -47,6 +50,30 @@ export const TripletsQuery = z
   .strict();
 
 const RolloutParams = z.object({ id: ID });
+
+const NS = z.string().regex(/^\d{1,20}$/, 'must be nanoseconds since the epoch, as a decimal string');
+const MS = z.number().int().min(0).max(8_640_000_000_000_000);
+
+export const JobRunBody = z
+  .object({
+    run_id: ID,
+    job: z.string().min(1).max(256),
+    algorithm: z.string().min(1).max(100),
+    trigger: z.string().min(1).max(100),
+    status: z.enum(['running', 'succeeded', 'failed', 'skipped']),
+    config: z.unknown(),
+    started_at: MS,
+    ended_at: MS.nullable(),
+    window_start_ns: NS,
+    window_end_ns: NS,
+    metrics: z.record(z.string().max(200), z.number()),
+    resources: z.unknown(),
+    error: z.string().max(100_000),
+  })
+  .strict();
+
+const RunsQuery = z.object({ job: z.string().max(256).optional(), limit: z.coerce.number().int().min(1).max(1000).default(20) }).strict();
+const JobParams = z.object({ job: z.string().min(1).max(256) });
 
 export function rewardFromBody(b: z.infer<typeof RewardBody>, traceId: string): Reward {
   const target = `${b.rollout_id ?? ''}|${traceId}|${b.span_id?.toLowerCase() ?? ''}|${b.name}|${b.source}`;
@@ -105,6 +132,26 @@ export const trainingArea: FastifyPluginAsync<ApiContext> = async (base, { store
     await store.writeRewards(rewards);
     return reply.code(201).send({ accepted: rewards.length, reward_ids: rewards.map((r) => r.reward_id) });
   });
+
+  const runs = new JobRunStore(store.driver);
+  app.get('/training/runs', { schema: { querystring: RunsQuery }, config: { scope: 'read', subject: 'runs query' } }, async (req) => ({
+    runs: await runs.list({ job: req.query.job, limit: req.query.limit }),
+  }));
+  app.get('/training/runs/:id', { schema: { params: RolloutParams }, config: { scope: 'read', subject: 'run id' } }, async (req) => {
+    const run = await runs.get(req.params.id);
+    if (!run) throw new TracelightError('not_found', `no training run ${req.params.id} is recorded`);
+    return run;
+  });
+  app.put('/training/runs/:id', { schema: { params: RolloutParams, body: JobRunBody }, config: { scope: 'admin', subject: 'training run' } }, async (req) => {
+    if (req.body.run_id !== req.params.id)
+      throw new TracelightError('invalid', `invalid training run: run_id ${req.body.run_id} is not the ${req.params.id} of the path`);
+    await runs.write(req.body);
+    return { run_id: req.body.run_id, status: req.body.status };
+  });
+  app.get('/training/watermarks/:job', { schema: { params: JobParams }, config: { scope: 'read', subject: 'job name' } }, async (req) => ({
+    job: req.params.job,
+    watermark_ns: await runs.watermark(req.params.job),
+  }));
 
   app.get('/rollouts/:id/calls', { schema: { params: RolloutParams }, config: { scope: 'read', subject: 'rollout id' } }, async (req) => {
     const r = await loadRollout(store.driver, req.params.id);

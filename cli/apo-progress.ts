@@ -3,9 +3,8 @@
 // --format jsonl, one JSON object per event.
 import type { RunEvent } from '../algorithms/algorithm.js';
 import type { ApoEvent } from '../algorithms/apo/types.js';
+import type { OutputFormat } from './output.js';
 import { rlPrinter } from './rl-progress.js';
-
-export type ProgressFormat = 'text' | 'jsonl';
 
 function bar(done: number, total: number, width = 16): string {
   const f = total > 0 ? Math.max(0, Math.min(1, done / total)) : 0;
@@ -21,9 +20,11 @@ export interface Progress {
   done(): void;
 }
 
-export function progress(format: ProgressFormat, out: NodeJS.WriteStream = process.stdout): Progress {
-  // Live progress is for a terminal; a JSON stream gets the events that say what happened.
+export function progress(format: OutputFormat, out: NodeJS.WriteStream = process.stdout): Progress {
+  // Live progress is for a terminal; a JSON stream gets the events that say what happened; one JSON document
+  // (json) is the command's to print at the end.
   if (format === 'jsonl') return { emit: (e) => (e.event === 'progress' ? undefined : out.write(`${JSON.stringify(e)}\n`)), done: () => undefined };
+  if (format === 'json') return { emit: () => undefined, done: () => undefined };
   const live = Boolean(out.isTTY);
   let rounds = 0;
   let round = 0;
@@ -116,7 +117,7 @@ export function progress(format: ProgressFormat, out: NodeJS.WriteStream = proce
         break;
       case 'run_finished':
         if (e.status === 'failed') print(`run ${e.run_id} FAILED: ${e.error ?? ''}`);
-        else if (e.status === 'skipped') print(`run ${e.run_id} skipped: ${e.error ?? ''}`);
+        else if (e.status === 'skipped') print(`run ${e.run_id} ${String(e.error ?? 'skipped').startsWith('skipped') ? '' : 'skipped: '}${e.error ?? ''}`);
         else print(`run ${e.run_id} succeeded: validation ${score(e.baseline)} → ${score(e.best)} in ${e.rollouts} rollouts`);
         clear();
         break;

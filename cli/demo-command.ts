@@ -19,9 +19,9 @@ import { startServer, type RunningServer } from '../server/server.js';
 import { JobRunStore } from '../store/job-runs.js';
 import { ResourceStore } from '../store/resources.js';
 import { DEFAULT_DATA_DIR } from '../store/index.js';
-import { progress, type ProgressFormat } from './apo-progress.js';
+import { progress } from './apo-progress.js';
 import { intArg } from './args.js';
-import { CliError } from './output.js';
+import { chosenFormat, CliError, formatOption, renderObject, type OutputFormat } from './output.js';
 import { portsFor } from './apo-ports.js';
 
 export const DEMO_RESOURCE = 'arithmetic-prompt';
@@ -76,7 +76,7 @@ export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
     .description('the whole loop, nothing configured: tracelight + a simulated model + an example agent + APO on arithmetic word problems')
-    .option('--format <format>', 'text (default) | jsonl (events; the last line is the summary)')
+    .addOption(formatOption('table', 'jsonl: one JSON object per event, the last ("event": "summary") the summary; json: the summary'))
     .addOption(new Option('--data <dir>', 'embedded store directory').default(DEFAULT_DATA_DIR).env('TRACELIGHT_DATA'))
     .addOption(new Option('--port <port>', 'port for tracelight (OTLP/HTTP + REST); 0 picks a free one').default(0).argParser(intArg('--port', 0, 65535)))
     .addOption(new Option('--train <n>', 'train problems').default(40).argParser(intArg('--train', 1, 10_000)))
@@ -86,16 +86,9 @@ export function registerDemoCommand(program: Command): void {
     .addOption(new Option('--concurrency <n>', 'rollouts the agent worker runs at once').default(8).argParser(intArg('--concurrency', 1, 256)))
     .option('--promote', 'also move the production label to the winner')
     .action(async (o: DemoOptions) => {
-      const format: ProgressFormat =
-        o.format === 'jsonl'
-          ? 'jsonl'
-          : o.format === undefined || o.format === 'text'
-            ? 'text'
-            : (() => {
-                throw new CliError(`--format must be text or jsonl, got "${o.format}"`);
-              })();
+      const format: OutputFormat = chosenFormat(o.format ?? 'table');
       const say = (s: string): void => {
-        if (format === 'text') process.stdout.write(`${s}\n`);
+        if (format === 'table') process.stdout.write(`${s}\n`);
       };
       const t0 = Date.now();
       const real = Boolean(process.env.OPENAI_BASE_URL?.trim());
@@ -213,23 +206,23 @@ export function registerDemoCommand(program: Command): void {
           .catch(() => '<rollout-id>');
         const dataFlag = o.data === DEFAULT_DATA_DIR ? '' : ` --data ${o.data}`;
 
-        if (format === 'jsonl') {
-          process.stdout.write(
-            `${JSON.stringify({
-              baseline: r.baseline,
-              best: r.best,
-              rollouts: r.rollouts,
-              budget: o.budget,
-              start_version: r.startVersion,
-              best_version: r.bestVersion,
-              labels: r.labels,
-              run_id: outcome.run.run_id,
-              model: real ? agentModel : `${agentModel} (simulated)`,
-              train: train.length,
-              validation: validation.length,
-              seconds,
-            })}\n`,
-          );
+        if (format !== 'table') {
+          const summary = {
+            ...(format === 'jsonl' ? { event: 'summary' } : {}),
+            baseline: r.baseline,
+            best: r.best,
+            rollouts: r.rollouts,
+            budget: o.budget,
+            start_version: r.startVersion,
+            best_version: r.bestVersion,
+            labels: r.labels,
+            run_id: outcome.run.run_id,
+            model: real ? agentModel : `${agentModel} (simulated)`,
+            train: train.length,
+            validation: validation.length,
+            seconds,
+          };
+          process.stdout.write(renderObject(summary, format, () => ''));
         } else {
           say('');
           say(`baseline validation reward  ${(r.baseline ?? 0).toFixed(3)}   (v${r.startVersion}, the weak prompt)`);

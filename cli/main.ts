@@ -6,9 +6,10 @@ import { readConfigFile } from '../algorithms/apo/config.js';
 import { DEFAULT_SERVER_OPTIONS, startServer } from '../server/server.js';
 import { VERSION } from '../server/version.js';
 import { DEFAULT_BATCH_OPTIONS, DEFAULT_DATA_DIR, DEFAULT_SQL_LIMITS, Store, type StoreConfig } from '../store/index.js';
-import { CliError, defaultFormat, parseFormat, renderRows } from './output.js';
+import { chosenFormat, CliError, formatOption, renderObject, renderRows } from './output.js';
 import { DEFAULT_SERVER_URL, recordServer, withClient, type ClientTarget } from '../client/index.js';
 import { renderTranscript } from './transcript.js';
+import { clientDefaults } from './client-config.js';
 import { registerRolloutQueueCommands, renderQueueState } from './rollouts-command.js';
 import type { RolloutView } from '../schemas/rollouts.js';
 import { registerResourcesCommands } from './resources-command.js';
@@ -217,9 +218,9 @@ withStoreOptions(
     )
     .option('--param <name=value...>', 'bind a query parameter (repeatable)')
     .addOption(new Option('--api-key <key>', 'API key for --server').env('TRACELIGHT_API_KEY'))
-    .option('--format <format>', 'jsonl | json | table (default: table on a terminal, else jsonl)'),
+    .addOption(formatOption()),
 ).action(async (query: string, o: StoreFlags & { server?: string; param?: string[]; apiKey?: string; format?: string }) => {
-  const format = o.format ? parseFormat(o.format) : defaultFormat();
+  const format = chosenFormat(o.format);
   const params: Record<string, string> = {};
   for (const p of o.param ?? []) {
     const i = p.indexOf('=');
@@ -258,7 +259,10 @@ function withReadOptions(cmd: Command): Command {
 
 /** Where a command's client goes; a reading command does not create an embedded store that is not there. */
 function targetFlags(o: ReadFlags, read = true): ClientTarget {
-  return { server: o.server, apiKey: o.apiKey, store: storeConfig(o), storeExplicit: Boolean(o.data || o.clickhouseUrl), read };
+  const storeExplicit = Boolean(o.data || o.clickhouseUrl);
+  // Flags and the environment first; the settings file only when neither names a server or a store.
+  const file = o.server || storeExplicit ? {} : clientDefaults();
+  return { server: o.server || file.server, apiKey: o.apiKey ?? file.apiKey, store: storeConfig(o), storeExplicit, read };
 }
 
 function tripletRow(t: Triplet): Record<string, unknown> {
@@ -285,9 +289,9 @@ withReadOptions(
     .option('--since <time>', 'only rollouts with calls since this ISO time or epoch ms')
     .addOption(new Option('--policy <policy>', 'how rewards are assigned to calls').choices([...REWARD_POLICIES]).default('final'))
     .addOption(new Option('--limit <n>', 'traces per page when paging (all pages are printed)').default(500).argParser(int('--limit', 1, 10_000)))
-    .option('--format <format>', 'jsonl | json | table (default: table on a terminal, else jsonl)'),
+    .addOption(formatOption()),
 ).action(async (o: ReadFlags & { rollout?: string; agent?: string; since?: string; policy: RewardPolicy; limit: number; format?: string }) => {
-  const format = o.format ? parseFormat(o.format) : defaultFormat();
+  const format = chosenFormat(o.format);
   const agent = o.agent ? parseAgentPattern(o.agent) : undefined;
   const sinceNs = o.since ? parseSince(o.since) : undefined;
   const all: Triplet[] = [];
@@ -311,18 +315,20 @@ withReadOptions(
     .command('show')
     .description('print one rollout: its queue status and attempts (when it was queued), then a readable transcript of its LLM calls, tool use and rewards')
     .argument('<rollout-id>', 'a rollout id (tracelight.rollout.id, a conversation id, or a trace id)')
-    .option('--format <format>', 'text (default) | json'),
+    .addOption(formatOption('table', 'table: queue state and a readable transcript')),
 ).action(async (id: string, o: ReadFlags & { format?: string }) => {
-  if (o.format && o.format !== 'text' && o.format !== 'json') throw new CliError(`--format must be text or json, got "${o.format}"`);
   const [rollout, queued]: [Rollout | null, RolloutView | null] = await withClient(targetFlags(o), (client) =>
     Promise.all([client.rollout(id), client.queue.get(id)]),
   );
   if (!rollout && !queued) throw new CliError(`no LLM calls or rewards are stored for rollout ${id}, and the rollout queue has no such rollout`);
-  if (o.format === 'json') process.stdout.write(`${JSON.stringify(queued ? { ...(rollout ?? { rollout_id: id }), queue: queued } : rollout, null, 2)}\n`);
-  else
-    process.stdout.write(
-      (queued ? `${renderQueueState(queued)}\n` : '') + (rollout ? renderTranscript(rollout) : 'no LLM calls or rewards are stored for this rollout yet\n'),
-    );
+  process.stdout.write(
+    renderObject(
+      queued ? { ...(rollout ?? { rollout_id: id }), queue: queued } : rollout,
+      chosenFormat(o.format),
+      () =>
+        (queued ? `${renderQueueState(queued)}\n` : '') + (rollout ? renderTranscript(rollout) : 'no LLM calls or rewards are stored for this rollout yet\n'),
+    ),
+  );
 });
 registerRolloutQueueCommands(rollouts, { withReadOptions, targetFlags });
 

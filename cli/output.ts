@@ -1,4 +1,8 @@
-// Rendering rows for people (aligned table) and for machines (JSON lines, JSON array).
+// Rendering rows for people (aligned table) and for machines (JSON lines, JSON array). Every command that
+// prints data takes the same `--format table|json|jsonl`: `table` is the human form (an aligned table, a
+// transcript, progress lines; `text` is accepted for it), `json` one JSON document, `jsonl` one JSON object per
+// line (events carry an `event` key).
+import { Option } from 'commander';
 import { errorClass } from '../schemas/errors.js';
 export type OutputFormat = 'jsonl' | 'json' | 'table';
 
@@ -9,8 +13,32 @@ export function defaultFormat(): OutputFormat {
 }
 
 export function parseFormat(v: string): OutputFormat {
+  if (v === 'text') return 'table';
   if ((OUTPUT_FORMATS as readonly string[]).includes(v)) return v as OutputFormat;
   throw new CliError(`--format must be one of ${OUTPUT_FORMATS.join(', ')}, got "${v}"`);
+}
+
+/**
+ * The `--format` option of a command that prints data. `def`: the format when none is given (undefined: table on
+ * a terminal, else jsonl, for commands that list rows).
+ */
+export function formatOption(def?: OutputFormat, what = ''): Option {
+  const fallback = def ? `default: ${def}` : 'default: table on a terminal, else jsonl';
+  // Parsed in the action (chosenFormat), so a bad value reads like every other tracelight error.
+  const opt = new Option('--format <format>', `table | json | jsonl (${fallback})${what ? `; ${what}` : ''}`);
+  return def ? opt.default(def) : opt;
+}
+
+/** The chosen format: the option's value, else the listing default. */
+export function chosenFormat(v: string | undefined): OutputFormat {
+  return v ? parseFormat(v) : defaultFormat();
+}
+
+/** One object (a resource version, a rollout, a run's summary) in the chosen format; `table` is the caller's text. */
+export function renderObject(value: unknown, format: OutputFormat, table: () => string): string {
+  if (format === 'json') return `${JSON.stringify(value, null, 2)}\n`;
+  if (format === 'jsonl') return `${JSON.stringify(value)}\n`;
+  return table();
 }
 
 export const CliError = errorClass('CliError', 'invalid');

@@ -13,7 +13,7 @@ import {
   type ResourceVersion,
 } from '../schemas/resources.js';
 import { withClient, type ClientTarget, type ResourcesClient } from '../client/index.js';
-import { CliError, defaultFormat, parseFormat, renderRows } from './output.js';
+import { chosenFormat, CliError, formatOption, renderObject, renderRows } from './output.js';
 
 /** The flags main.ts's withReadOptions adds (server or store). */
 export interface ResourceTargetOptions {
@@ -156,28 +156,25 @@ export function registerResourcesCommands(
   const using = <T>(o: ResourceTargetOptions, fn: (rs: ResourcesClient) => Promise<T>, read = true): Promise<T> =>
     withClient({ ...targetFlags(o), read }, (client) => fn(client.resources));
 
-  withReadOptions(
-    resources
-      .command('list')
-      .description('resource names with kind, latest version and labels')
-      .option('--format <format>', 'jsonl | json | table (default: table on a terminal, else jsonl)'),
-  ).action(async (o: ResourceTargetOptions & { format?: string }) => {
-    const format = o.format ? parseFormat(o.format) : defaultFormat();
-    const list = await using(o, (rs) => rs.list());
-    const rows =
-      format === 'table'
-        ? list.map((r) => ({
-            name: r.name,
-            kind: r.kind,
-            latest: r.latest_version,
-            labels: Object.entries(r.labels)
-              .map(([l, v]) => `${l}=${v}`)
-              .join(' '),
-            updated: r.updated_at,
-          }))
-        : list;
-    process.stdout.write(renderRows(rows as unknown as Record<string, unknown>[], format));
-  });
+  withReadOptions(resources.command('list').description('resource names with kind, latest version and labels').addOption(formatOption())).action(
+    async (o: ResourceTargetOptions & { format?: string }) => {
+      const format = chosenFormat(o.format);
+      const list = await using(o, (rs) => rs.list());
+      const rows =
+        format === 'table'
+          ? list.map((r) => ({
+              name: r.name,
+              kind: r.kind,
+              latest: r.latest_version,
+              labels: Object.entries(r.labels)
+                .map(([l, v]) => `${l}=${v}`)
+                .join(' '),
+              updated: r.updated_at,
+            }))
+          : list;
+      process.stdout.write(renderRows(rows as unknown as Record<string, unknown>[], format));
+    },
+  );
 
   withReadOptions(
     resources
@@ -186,11 +183,11 @@ export function registerResourcesCommands(
       .argument('<name>', 'resource name')
       .option('--label <label>', 'the version this label points at')
       .addOption(new Option('--version <n>', 'this version').argParser(versionArg('--version')))
-      .addOption(new Option('--format <format>', 'text: header and content; json: the API object').choices(['text', 'json']).default('text')),
+      .addOption(formatOption('table', 'table: header and content; json, jsonl: the API object')),
   ).action(async (name: string, o: ResourceTargetOptions & { label?: string; version?: number; format: string }) => {
     if (o.label !== undefined && o.version !== undefined) throw new CliError('give --label or --version, not both');
     const v = await using(o, (rs) => rs.resolve(name, { label: o.label, version: o.version }));
-    process.stdout.write(o.format === 'json' ? `${JSON.stringify(v, null, 2)}\n` : describeVersion(v));
+    process.stdout.write(renderObject(v, chosenFormat(o.format), () => describeVersion(v)));
   });
 
   withReadOptions(
@@ -205,7 +202,7 @@ export function registerResourcesCommands(
       .option('--label <label>', 'point this label at the new version (repeatable)', collect)
       .option('--metrics <name=value>', 'an evaluation metric (repeatable)', collect)
       .option('--author <author>', 'who made it: a user, or an algorithm run id')
-      .addOption(new Option('--format <format>', 'output').choices(['text', 'json']).default('text')),
+      .addOption(formatOption('table')),
   ).action(
     async (
       name: string,
@@ -231,9 +228,11 @@ export function registerResourcesCommands(
       const input = parseNewVersion(body);
       const v = await using(o, (rs) => rs.createVersion(name, input), false);
       process.stdout.write(
-        o.format === 'json'
-          ? `${JSON.stringify(v, null, 2)}\n`
-          : `created ${v.name}@${v.version} (${v.kind}${v.labels.length ? `; labels: ${v.labels.join(', ')}` : ''})\n`,
+        renderObject(
+          v,
+          chosenFormat(o.format),
+          () => `created ${v.name}@${v.version} (${v.kind}${v.labels.length ? `; labels: ${v.labels.join(', ')}` : ''})\n`,
+        ),
       );
     },
   );
@@ -260,9 +259,9 @@ export function registerResourcesCommands(
       .description('the versions of a resource, newest first')
       .argument('<name>', 'resource name')
       .addOption(new Option('--limit <n>', 'at most this many versions').argParser(versionArg('--limit')).default(100))
-      .option('--format <format>', 'jsonl | json | table (default: table on a terminal, else jsonl)'),
+      .addOption(formatOption()),
   ).action(async (name: string, o: ResourceTargetOptions & { limit: number; format?: string }) => {
-    const format = o.format ? parseFormat(o.format) : defaultFormat();
+    const format = chosenFormat(o.format);
     const h = await using(o, (rs) => rs.history(name, { limit: Math.min(o.limit, 1000) }));
     const rows =
       format === 'table'

@@ -7,7 +7,7 @@ import { Option, type Command } from 'commander';
 import { EnqueueItem, ListQuery, MAX_ENQUEUE_BATCH, RETRYABLE_ATTEMPT_STATUSES, ROLLOUT_MODES, type RolloutView } from '../schemas/rollouts.js';
 import type { EnqueueResult } from '../queue/rollout-queue.js';
 import { withClient, type ClientTarget } from '../client/index.js';
-import { CliError, defaultFormat, parseFormat, renderRows } from './output.js';
+import { chosenFormat, CliError, formatOption, renderRows } from './output.js';
 
 export interface RolloutCommandWiring<F> {
   /** Adds --server, --api-key and the store options. */
@@ -130,9 +130,9 @@ export function registerRolloutQueueCommands<F extends object>(rollouts: Command
       )
       .option('--retry-on <statuses>', `comma-separated attempt outcomes that retry: ${RETRYABLE_ATTEMPT_STATUSES.join(', ')} (default timeout,unresponsive)`)
       .option('--metadata <json>', 'a JSON object stored with each rollout')
-      .option('--format <format>', 'jsonl | json | table (default: table on a terminal, else jsonl)'),
+      .addOption(formatOption()),
   ).action(async (o: F & EnqueueFlags) => {
-    const format = o.format ? parseFormat(o.format) : defaultFormat();
+    const format = chosenFormat(o.format);
     if ((o.input === undefined) === (o.file === undefined))
       throw new CliError('give the input with --input JSON, or many with --file F (a JSON array or JSON lines)');
     const inputs =
@@ -186,9 +186,9 @@ export function registerRolloutQueueCommands<F extends object>(rollouts: Command
       .option('--status <statuses>', 'only these statuses (comma-separated: queuing, preparing, running, succeeded, failed, cancelled, requeuing)')
       .addOption(new Option('--mode <mode>', 'only this mode').choices([...ROLLOUT_MODES]))
       .option('--limit <n>', 'at most this many (default 100)', '100')
-      .option('--format <format>', 'jsonl | json | table (default: table on a terminal, else jsonl)'),
+      .addOption(formatOption()),
   ).action(async (o: F & { status?: string; mode?: string; limit: string; format?: string }) => {
-    const format = o.format ? parseFormat(o.format) : defaultFormat();
+    const format = chosenFormat(o.format);
     const query: Record<string, string> = { limit: o.limit };
     if (o.status !== undefined) query.status = o.status;
     if (o.mode !== undefined) query.mode = o.mode;

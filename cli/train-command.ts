@@ -1,21 +1,23 @@
 // `tracelight train apo --config FILE`: one APO run, recorded in job_runs; `tracelight train runs`: the record.
-// The run happens in this process, which opens the store; ACTIVE evaluation also serves the rollout queue
-// here (on --port) for the workers that run the agent.
+// The run happens in this process. When a tracelight server owns the store (or --server names one), it goes
+// through that server like any client: its resources, its rollout queue (where the workers already are), its
+// record of runs. Otherwise this process opens the store, and ACTIVE evaluation serves the rollout queue here
+// (on --port) for the workers that run the agent.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '../algorithms/apo/config.js';
-import { runJob, type JobPorts } from '../algorithms/jobs/run-job.js';
+import { runJob } from '../algorithms/jobs/run-job.js';
 import { jobFromFile, jobsFromFile } from '../algorithms/jobs/spec.js';
 import { ALGORITHMS } from '../algorithms/registry.js';
 import { Scheduler } from '../algorithms/jobs/scheduler.js';
 import { DEFAULT_SERVER_OPTIONS, startServer, type RunningServer } from '../server/server.js';
 import { JobRunStore } from '../store/job-runs.js';
 import { Store, type StoreConfig } from '../store/index.js';
-import { DEFAULT_SERVER_URL, LocalClient, serverFor, withClient, type ClientTarget } from '../client/index.js';
+import { DEFAULT_SERVER_URL, HttpClient, LocalClient, serverFor, withClient, type ClientTarget, type TracelightClient } from '../client/index.js';
 import { apoPorts, portsFor } from './apo-ports.js';
-import { progress, type ProgressFormat } from './apo-progress.js';
+import { progress } from './apo-progress.js';
 import { runToyExample } from './rl-example.js';
 import { intArg } from './args.js';
-import { CliError, defaultFormat, parseFormat, renderRows } from './output.js';
+import { chosenFormat, CliError, formatOption, renderRows, type OutputFormat } from './output.js';
 
 export interface TrainWiring {
   withStoreOptions(cmd: Command): Command;
@@ -30,12 +32,6 @@ function port(v: string): number {
 }
 
 const count = (flag: string, min = 1): ((v: string) => number) => intArg(flag, min, 100_000);
-
-function progressFormat(v: string | undefined): ProgressFormat {
-  if (v === undefined || v === 'text') return 'text';
-  if (v === 'jsonl') return 'jsonl';
-  throw new CliError(`--format must be text or jsonl, got "${v}"`);
-}
 
 /** Reads a config, turning its errors into one clear CLI line. */
 function load<T>(fn: () => T): T {
@@ -92,7 +88,9 @@ export function registerTrainCommands(program: Command, w: TrainWiring): void {
     w.withStoreOptions(
       cmd
         .option('--promote', "move the production label to the winner (default: only the candidate label, unless the config's promotion rule holds)")
-        .option('--format <format>', 'text (progress; default) | jsonl (one JSON object per event)')
+        .addOption(formatOption('table', 'table: progress; jsonl: one JSON object per event; json: the run record and result at the end'))
+        .addOption(new Option('--server <url>', 'run through this tracelight server (default: the one serving --data, when one runs)').env('TRACELIGHT_URL'))
+        .addOption(new Option('--api-key <key>', 'API key for the server (admin scope)').env('TRACELIGHT_API_KEY'))
         .addOption(new Option('--host <host>', 'when workers run the agent: address the rollout queue listens on').default(DEFAULT_SERVER_OPTIONS.host))
         .addOption(
           new Option('--port <port>', 'when workers run the agent: port of the rollout queue and OTLP/HTTP')
@@ -100,11 +98,11 @@ export function registerTrainCommands(program: Command, w: TrainWiring): void {
             .argParser(port),
         ),
     ).action(async (o: Record<string, unknown> & { config?: string; promote?: boolean; format?: string; host: string; port: number; example?: string }) => {
-      const format = progressFormat(o.format);
+      const format: OutputFormat = chosenFormat(o.format ?? 'table');
       if (o.example !== undefined) {
         const p = progress(format);
         const say = (line: string): void => {
-          if (format === 'text') process.stdout.write(`${line}\n`);
+          if (format === 'table') process.stdout.write(`${line}\n`);
         };
         let outcome;
         try {
@@ -129,39 +127,37 @@ export function registerTrainCommands(program: Command, w: TrainWiring): void {
       const job = load(() => jobFromFile(algorithm.name, config));
       const cfg = w.storeConfig(o);
       const flags = w.targetFlags(o);
-      if (!cfg.clickhouseUrl) {
-        const server = await serverFor({ ...flags, storeExplicit: false });
-        if (server !== null) {
-          throw new CliError(
-            `a tracelight server at ${server} owns the embedded store: run this job inside it (\`tracelight serve --config FILE\` with a jobs: entry), or stop it first`,
-          );
-        }
-      }
+      // A running server owns the embedded store (one process per data directory): the run then goes through
+      // it, like any client (its resources, its rollout queue, its record of runs). So does an explicit --server.
+      const remote = flags.server || !cfg.clickhouseUrl ? await serverFor(flags) : null;
       const p = progress(format);
       let server: RunningServer | null = null;
-      let store: Store | null = null;
-      let ports: JobPorts;
-      if (algorithm.needsWorkers(job.config)) {
+      let client: TracelightClient;
+      if (remote !== null) {
+        client = new HttpClient(remote, flags.apiKey);
+        if (format === 'table' && algorithm.needsWorkers(job.config))
+          process.stdout.write(
+            `running through the tracelight server at ${remote}: workers running the agent connect there (OTEL_EXPORTER_OTLP_ENDPOINT=${remote})\n`,
+          );
+      } else if (algorithm.needsWorkers(job.config)) {
         server = await startServer({ host: o.host, port: o.port, grpcPort: null, store: cfg });
-        ports = portsFor(server);
-        if (format === 'text')
+        client = new LocalClient(server.store, { queue: server.queue });
+        if (format === 'table')
           process.stdout.write(
             `rollout queue and OTLP/HTTP at ${server.httpUrl}: workers running the agent connect here (OTEL_EXPORTER_OTLP_ENDPOINT=${server.httpUrl})\n`,
           );
       } else {
-        store = await Store.open(cfg);
-        const { resources, data } = apoPorts(new LocalClient(store));
-        ports = { resources, data };
+        client = new LocalClient(await Store.open(cfg), { ownsStore: true });
       }
-      const driver = (server?.store ?? (store as Store)).driver;
       let outcome;
       try {
-        outcome = await runJob(job, new JobRunStore(driver), ports, { trigger: 'manual', promote: o.promote === true, emit: p.emit });
+        outcome = await runJob(job, client.runs, apoPorts(client), { trigger: 'manual', promote: o.promote === true, emit: p.emit });
       } finally {
         p.done();
+        await client.close();
         await server?.close();
-        await store?.close();
       }
+      if (format === 'json') process.stdout.write(`${JSON.stringify({ run: outcome.run, result: outcome.result }, null, 2)}\n`);
       if (outcome.run.status === 'failed') throw new CliError(`run ${outcome.run.run_id} failed: ${outcome.run.error}`);
     });
   }
@@ -179,9 +175,9 @@ export function registerTrainCommands(program: Command, w: TrainWiring): void {
         ).env('TRACELIGHT_URL'),
       )
       .addOption(new Option('--api-key <key>', 'API key for the server').env('TRACELIGHT_API_KEY'))
-      .option('--format <format>', 'jsonl | json | table (default: table on a terminal, else jsonl)'),
+      .addOption(formatOption()),
   ).action(async (o: Record<string, unknown> & { job?: string; limit: string; format?: string }) => {
-    const format = o.format ? parseFormat(o.format) : defaultFormat();
+    const format = chosenFormat(o.format);
     const rows = await withClient(w.targetFlags(o), (client) =>
       client.sql(
         `SELECT run_id, job, status, trigger, started_at, ended_at,

@@ -4,6 +4,7 @@
 import type { ResourceHistory, ResourceSummary, ResourceVersion, LabelMove, NewVersion } from '../schemas/resources.js';
 import type { EnqueueItem, RolloutMode, RolloutStatus, RolloutView } from '../schemas/rollouts.js';
 import type { EnqueueResult, WaitResult } from '../queue/rollout-queue.js';
+import type { JobRun, JobRunLog } from '../store/job-runs.js';
 import type { TripletPage, TripletQuery } from '../training/training-data.js';
 import type { Rollout } from '../training/triplets.js';
 
@@ -29,6 +30,13 @@ export interface QueueClient {
   wait(ids: readonly string[], timeoutMs: number): Promise<WaitResult>;
 }
 
+/** The record of training runs (job_runs): what `tracelight train` writes and `train runs` reads. */
+export interface RunsClient extends JobRunLog {
+  list(q: { job?: string; limit: number }): Promise<JobRun[]>;
+  /** Null when no such run is recorded. */
+  get(id: string): Promise<JobRun | null>;
+}
+
 export interface TracelightClient {
   /** Where the data is, for messages ("the tracelight server at …", "the embedded store in …"). */
   readonly where: string;
@@ -42,5 +50,6 @@ export interface TracelightClient {
   rollouts(ids: readonly string[], opts?: { calls?: boolean }): Promise<Rollout[]>;
   readonly resources: ResourcesClient;
   readonly queue: QueueClient;
+  readonly runs: RunsClient;
   close(): Promise<void>;
 }

@@ -6,7 +6,8 @@ import { kindOfStatus, TracelightError } from '../schemas/errors.js';
 import type { RolloutView } from '../schemas/rollouts.js';
 import type { TripletPage } from '../training/training-data.js';
 import type { Rollout } from '../training/triplets.js';
-import type { QueueClient, ResourcesClient, Row, TracelightClient } from './contract.js';
+import type { JobRun } from '../store/job-runs.js';
+import type { QueueClient, ResourcesClient, Row, RunsClient, TracelightClient } from './contract.js';
 
 const enc = encodeURIComponent;
 /** The answer is an object holding an array under `key`. */
@@ -14,6 +15,10 @@ const has =
   (key: string) =>
   (b: unknown): boolean =>
     typeof b === 'object' && b !== null && Array.isArray((b as Record<string, unknown>)[key]);
+const hasString =
+  (key: string) =>
+  (b: unknown): boolean =>
+    typeof b === 'object' && b !== null && typeof (b as Record<string, unknown>)[key] === 'string';
 /** Concurrent requests when one call of the contract needs several (rollouts by id). */
 const FAN_OUT = 8;
 
@@ -21,6 +26,7 @@ export class HttpClient implements TracelightClient {
   readonly where: string;
   readonly resources: ResourcesClient;
   readonly queue: QueueClient;
+  readonly runs: RunsClient;
   private readonly api: ApiClient;
 
   constructor(server: string, apiKey?: string) {
@@ -58,6 +64,19 @@ export class HttpClient implements TracelightClient {
       get: (id) => this.orNull(this.call<RolloutView>('GET', `/api/v1/rollouts/${enc(id)}`)),
       cancel: (id) => this.call('POST', `/api/v1/rollouts/${enc(id)}/cancel`),
       wait: (ids, timeoutMs) => this.call('POST', '/api/v1/rollouts/wait', { rollout_ids: [...ids], timeout_ms: Math.min(timeoutMs, 60_000) }),
+    };
+    this.runs = {
+      write: async (run) => {
+        await this.call('PUT', `/api/v1/training/runs/${enc(run.run_id)}`, run, hasString('run_id'));
+      },
+      watermark: async (job) =>
+        (await this.call<{ watermark_ns: string }>('GET', `/api/v1/training/watermarks/${enc(job)}`, undefined, hasString('watermark_ns'))).watermark_ns,
+      list: async (q) => {
+        const qs = new URLSearchParams({ limit: String(q.limit) });
+        if (q.job) qs.set('job', q.job);
+        return (await this.call<{ runs: JobRun[] }>('GET', `/api/v1/training/runs?${qs}`, undefined, has('runs'))).runs;
+      },
+      get: (id) => this.orNull(this.call<JobRun>('GET', `/api/v1/training/runs/${enc(id)}`)),
     };
   }
 

@@ -5,11 +5,13 @@ import { RolloutQueue, resourceStoreResolver, toRolloutView } from '../queue/rol
 import { TracelightError } from '../schemas/errors.js';
 import { ResourceStore, RolloutStore, Store, type StoreConfig } from '../store/index.js';
 import { loadRollout, loadRolloutsById, queryTriplets } from '../training/training-data.js';
-import type { QueueClient, ResourcesClient, Row, TracelightClient } from './contract.js';
+import { JobRunStore } from '../store/job-runs.js';
+import type { QueueClient, ResourcesClient, Row, RunsClient, TracelightClient } from './contract.js';
 
 export class LocalClient implements TracelightClient {
   readonly resources: ResourcesClient;
   readonly queue: QueueClient;
+  readonly runs: RunsClient;
 
   /** `queue`: the serving process's queue; `ownsStore`: close the store with the client. */
   constructor(
@@ -27,6 +29,8 @@ export class LocalClient implements TracelightClient {
       moveLabel: (name, label, version, author) => rs.moveLabel(name, label, version, author ?? null),
       removeLabel: (name, label) => rs.removeLabel(name, label),
     };
+    const runs = new JobRunStore(store.driver);
+    this.runs = { write: (r) => runs.write(r), watermark: (j) => runs.watermark(j), list: (q) => runs.list(q), get: (id) => runs.get(id) };
     const live = opts.queue;
     const rollouts = new RolloutStore(store.driver);
     const withQueue = async <T>(fn: (q: RolloutQueue) => Promise<T>): Promise<T> => {

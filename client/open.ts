@@ -53,7 +53,10 @@ export async function serverFor(t: ClientTarget): Promise<string | null> {
   if (t.server) return t.server.replace(/\/+$/, '');
   const recorded = recordedServer(t.store);
   if (recorded && (await serverIsUp(recorded))) return recorded;
-  if (!t.storeExplicit && (await serverIsUp(DEFAULT_SERVER_URL))) return DEFAULT_SERVER_URL;
+  // The default server only when there is no store here: every `serve` records itself in its store, so a store
+  // without a live record is no server's, and it is this directory's data the user means.
+  const dir = embeddedDir(t.store);
+  if (!t.storeExplicit && !(dir && existsSync(dir)) && (await serverIsUp(DEFAULT_SERVER_URL))) return DEFAULT_SERVER_URL;
   return null;
 }
 

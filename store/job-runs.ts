@@ -80,7 +80,15 @@ function nextVersion(): number {
   return clock;
 }
 
-export class JobRunStore {
+/** Where a training run is recorded: the store itself, or a tracelight server that owns it (client/). */
+export interface JobRunLog {
+  /** Writes the run's current state (the newest write is the state). */
+  write(run: JobRun): Promise<void>;
+  /** The end of the data window of the job's latest successful run ('0' when it never succeeded). */
+  watermark(job: string): Promise<string>;
+}
+
+export class JobRunStore implements JobRunLog {
   constructor(private readonly db: Driver) {}
 
   /** Writes the run's current state (a new row; the newest is the state). */

@@ -4,7 +4,7 @@
 // (less data.grace_seconds, so telemetry still on its way is left for the next run);
 // only a successful run advances the watermark, so a failed or skipped run's data is read again next time.
 import { randomBytes } from 'node:crypto';
-import { JobRunStore, type JobRun } from '../../store/job-runs.js';
+import type { JobRun, JobRunLog } from '../../store/job-runs.js';
 import type { AlgorithmResult, JobPorts, RunEvent } from '../algorithm.js';
 import { algorithmNamed } from '../registry.js';
 import type { JobDefinition } from './spec.js';
@@ -35,7 +35,7 @@ export function newRunId(job: string, now = new Date()): string {
 
 export async function runJob<R extends AlgorithmResult = AlgorithmResult>(
   job: JobDefinition,
-  runs: JobRunStore,
+  runs: JobRunLog,
   ports: JobPorts,
   opts: RunJobOptions,
 ): Promise<JobOutcome<R>> {

@@ -38,8 +38,16 @@ describe.runIf(cliBuilt())('tracelight demo / train (built CLI)', () => {
     const { code, stdout, stderr } = await run(['demo', '--format', 'jsonl'], cwd);
     expect(code, stderr).toBe(0);
     const lines = stdout.trim().split('\n');
-    for (const l of lines) expect(() => JSON.parse(l), l).not.toThrow();
-    const last = JSON.parse(lines[lines.length - 1] as string) as { baseline: number; best: number; rollouts: number; model: string; best_version: number };
+    for (const l of lines) expect(typeof (JSON.parse(l) as { event?: unknown }).event, l).toBe('string');
+    const last = JSON.parse(lines[lines.length - 1] as string) as {
+      event: string;
+      baseline: number;
+      best: number;
+      rollouts: number;
+      model: string;
+      best_version: number;
+    };
+    expect(last.event).toBe('summary');
     expect(
       last.best,
       stdout

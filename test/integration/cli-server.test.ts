@@ -3,7 +3,7 @@
 // command on a directory with no store says so and creates nothing; a server that is not tracelight gets one
 // clear line, not a crash.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +75,73 @@ describe.skipIf(!cliBuilt())('the CLI and its server', () => {
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
     }
     expect((await cli(['resources', 'list', '--format', 'jsonl'], { TRACELIGHT_URL: served.httpUrl })).stdout).toMatch(/"name":"greeting"/);
+  });
+
+  it('train apo runs through the server that owns the store, and the run is recorded there', async () => {
+    const data = join(dir, 'data');
+    writeFileSync(
+      join(dir, 'through-server.yaml'),
+      [
+        'name: through-server',
+        'resource: greeting',
+        'start: 1',
+        'optimizer: {base_url: http://127.0.0.1:9/v1, model: sim-small}',
+        'evaluation: {mode: replay, model: {base_url: http://127.0.0.1:9/v1, model: sim-small}, grader: {builtin: exact}}',
+        "data: {train: {recorded: {agent: '^nobody$'}}, validation: {holdout: 0.5}, min_examples: 10}",
+      ].join('\n'),
+    );
+    // No recorded calls: the run is skipped, which is enough to show where it went (the store is the server's).
+    const r = await cli(['train', 'apo', '--config', 'through-server.yaml', '--data', data, '--format', 'jsonl']);
+    expect(r.code, r.stderr).toBe(0);
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; status?: string; run_id?: string });
+    for (const e of events) expect(typeof e.event).toBe('string');
+    const finished = events.find((e) => e.event === 'run_finished');
+    expect(finished).toMatchObject({ status: 'skipped' });
+    const runs = await cli(['train', 'runs', '--data', data, '--format', 'json']);
+    expect(JSON.parse(runs.stdout)).toEqual([expect.objectContaining({ run_id: finished!.run_id, job: 'through-server', status: 'skipped' })]);
+    const res = await fetch(`${served.httpUrl}/api/v1/training/runs/${finished!.run_id}`);
+    expect(((await res.json()) as { status: string }).status).toBe('skipped');
+  });
+
+  it('every data command takes --format table|json|jsonl (text still means table)', async () => {
+    const data = join(dir, 'data');
+    const get = await cli(['resources', 'get', 'greeting', '--data', data, '--format', 'jsonl']);
+    expect(get.stdout.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(get.stdout)).toMatchObject({ name: 'greeting', version: 1 });
+    const getJson = await cli(['resources', 'get', 'greeting', '--data', data, '--format', 'json']);
+    expect(JSON.parse(getJson.stdout)).toEqual(JSON.parse(get.stdout));
+    const table = await cli(['resources', 'get', 'greeting', '--data', data, '--format', 'table']);
+    const text = await cli(['resources', 'get', 'greeting', '--data', data, '--format', 'text']);
+    expect(table.stdout).toContain('Hello {{name}}');
+    expect(text.stdout).toBe(table.stdout);
+    await cli(['rollouts', 'enqueue', '--input', '{"q": 1}', '--data', data, '--format', 'jsonl']);
+    const [queued] = (await cli(['rollouts', 'list', '--data', data, '--format', 'jsonl'])).stdout.trim().split('\n');
+    const id = (JSON.parse(queued!) as { rollout_id: string }).rollout_id;
+    const show = await cli(['rollouts', 'show', id, '--data', data, '--format', 'jsonl']);
+    expect(show.stdout.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(show.stdout)).toMatchObject({ rollout_id: id, queue: { status: 'queuing' } });
+    for (const args of [['resources', 'get', 'greeting'], ['rollouts', 'show', id], ['train', 'runs'], ['triplets']]) {
+      const bad = await cli([...args, '--data', data, '--format', 'xml']);
+      expect(bad.code, args.join(' ')).toBe(1);
+      expect(bad.stderr).toBe('tracelight: --format must be one of jsonl, json, table, got "xml"\n');
+    }
+  });
+
+  it('takes the server (and the variable holding its key) from the client settings file', async () => {
+    const file = join(dir, 'client.yaml');
+    writeFileSync(file, `client:\n  server: ${served.httpUrl}\n  api_key_env: MY_TL_KEY\n`);
+    const r = await cli(['resources', 'list', '--format', 'jsonl'], { TRACELIGHT_CONFIG: file, MY_TL_KEY: 'unused-without-auth' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/"name":"greeting"/);
+    const unset = await cli(['resources', 'list'], { TRACELIGHT_CONFIG: file });
+    expect(unset.stderr).toBe(`tracelight: ${file}: client.api_key_env names MY_TL_KEY, which is not set\n`);
+    writeFileSync(file, 'client:\n  server: ftp://nowhere\n');
+    const bad = await cli(['triplets'], { TRACELIGHT_CONFIG: file });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^tracelight: invalid client config: .*client\.yaml: client\.server: .*\n$/);
   });
 
   it('says there is no store instead of creating an empty one', async () => {
