@@ -72,7 +72,7 @@ afterAll(async () => {
 
 describe('README quick starts, run as printed', () => {
   it('README.md has the quick starts for Python, Node.js and any language', () => {
-    expect(agents.map((q) => q.name)).toEqual(expect.arrayContaining(['python-distro', 'python-sdk', 'node-sdk', 'node-otel', 'rest']));
+    expect(agents.map((q) => q.name)).toEqual(expect.arrayContaining(['python-distro', 'python-sdk', 'python-sdk-worker', 'node-sdk', 'node-otel', 'rest']));
     for (const q of agents)
       expect(
         q.steps.some((s) => s.kind === 'sh'),
