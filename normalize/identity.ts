@@ -1,5 +1,5 @@
 // Rollout identity, conversation id, resource versions and agent name of a span or log record
-// (DESIGN.md "Conventions for identity and reward").
+// (docs/architecture.md "Conventions for identity and reward").
 //
 // Rollout/attempt precedence: `tracelight.rollout.id` / `tracelight.attempt.id` on the span (baggage copied by a
 // baggage span processor lands here too), then on the resource; then Agent Lightning's
@@ -8,7 +8,7 @@
 // strings count as absent (Agent Lightning resets its resource attributes to '' between rollouts).
 
 import { TL } from '../schemas/genai.js';
-import type { TraceIdentity } from '../schemas/genai.js';
+import type { TraceIdentity, TraceResource } from '../schemas/genai.js';
 import type { SpanRecord } from '../schemas/telemetry.js';
 import { str } from './util.js';
 import type { Attrs } from './util.js';
@@ -97,6 +97,26 @@ export class IdentityCollector {
   }
 
   list(): TraceIdentity[] {
+    return [...this.byKey.values()];
+  }
+}
+
+/** Collects one TraceResource per (trace, name, version) in a batch, keeping the earliest time. */
+export class TraceResourceCollector {
+  private readonly byKey = new Map<string, TraceResource>();
+
+  add(traceId: string, versions: Record<string, string>, timeUnixNano: bigint): void {
+    if (!traceId) return;
+    for (const [name, version] of Object.entries(versions)) {
+      const key = `${traceId}\u0000${name}\u0000${version}`;
+      const existing = this.byKey.get(key);
+      if (existing) {
+        if (timeUnixNano < existing.time_unix_nano) existing.time_unix_nano = timeUnixNano;
+      } else this.byKey.set(key, { trace_id: traceId, name, version, time_unix_nano: timeUnixNano });
+    }
+  }
+
+  list(): TraceResource[] {
     return [...this.byKey.values()];
   }
 }

@@ -22,7 +22,15 @@ import { agentOpsToolCall, rawRequestTokenIds } from './agentlightning.js';
 import type { RawTokenIds } from './agentlightning.js';
 import { detectConventions, readConventions } from './conventions.js';
 import { newDraft } from './draft.js';
-import { AgentResolver, IdentityCollector, readConversationId, readResourceVersions, readRolloutIdentity, serviceName } from './identity.js';
+import {
+  AgentResolver,
+  IdentityCollector,
+  readConversationId,
+  readResourceVersions,
+  readRolloutIdentity,
+  serviceName,
+  TraceResourceCollector,
+} from './identity.js';
 import {
   EVENT_EVALUATION_RESULT,
   EVENT_OPERATION_DETAILS,
@@ -96,12 +104,13 @@ function finish(out: NormalizedBatch): NormalizedBatch {
 }
 
 function emptyBatch(): NormalizedBatch {
-  return { calls: [], contents: [], rewards: [], identities: [], unmatchedSpans: 0 };
+  return { calls: [], contents: [], rewards: [], identities: [], traceResources: [], unmatchedSpans: 0 };
 }
 
 export function normalizeSpans(spans: readonly SpanRecord[]): NormalizedBatch {
   const out = emptyBatch();
   const identities = new IdentityCollector();
+  const traceResources = new TraceResourceCollector();
   const agents = new AgentResolver(spans);
   const responses = new ResponseIdIndex(spans);
   const callsBySpan = new Map<string, LlmCall>();
@@ -122,6 +131,9 @@ export function normalizeSpans(spans: readonly SpanRecord[]): NormalizedBatch {
       }
 
       const conventions = detectConventions(span);
+      // A call's own versions are on the call; a version on another span (the rollout root, an agent span)
+      // is the trace's, for the calls that come after it.
+      if (conventions.length === 0) traceResources.add(span.traceId, readResourceVersions(attrs, {}), span.startTimeUnixNano);
       if (conventions.length > 0) {
         const call = buildCall(span, conventions, agents);
         out.calls.push(call);
@@ -180,6 +192,7 @@ export function normalizeSpans(spans: readonly SpanRecord[]): NormalizedBatch {
   }
 
   out.identities = identities.list();
+  out.traceResources = traceResources.list();
   return finish(out);
 }
 

@@ -1,4 +1,4 @@
-// Rewards (DESIGN.md "Conventions for identity and reward").
+// Rewards (docs/architecture.md "Conventions for identity and reward").
 //
 // 1. The OTel GenAI event `gen_ai.evaluation.result` (`gen_ai.evaluation.name`, `gen_ai.evaluation.score.value`,
 //    `gen_ai.evaluation.score.label`, `gen_ai.evaluation.explanation`, tracelight's `tracelight.reward.primary`):

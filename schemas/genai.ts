@@ -113,12 +113,25 @@ export interface TraceIdentity {
   time_unix_nano: bigint;
 }
 
+/**
+ * A resource version a span that is not an LLM call declares (`tracelight.resource.<name>.version`, e.g. on the
+ * rollout's root span after the agent fetched a prompt): the trace's calls that start at or after it and declare
+ * no version of that resource themselves ran with it.
+ */
+export interface TraceResource {
+  trace_id: string;
+  name: string;
+  version: string;
+  time_unix_nano: bigint;
+}
+
 /** What the normalizers produce from one OTLP batch. */
 export interface NormalizedBatch {
   calls: LlmCall[];
   contents: LlmContent[];
   rewards: Reward[];
   identities: TraceIdentity[];
+  traceResources: TraceResource[];
   /** Spans that matched no GenAI convention (kept raw in otel_traces only). */
   unmatchedSpans: number;
   /** Derived numeric values dropped because the training columns cannot hold them (set when > 0). */
@@ -161,7 +174,7 @@ export function dropUnstorableNumbers(call: LlmCall): number {
   return dropped;
 }
 
-/** tracelight's own attribute keys, used only where no standard exists (DESIGN.md). */
+/** tracelight's own attribute keys, used only where no standard exists (docs/architecture.md). */
 export const TL = {
   rolloutId: 'tracelight.rollout.id',
   attemptId: 'tracelight.attempt.id',

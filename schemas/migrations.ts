@@ -334,6 +334,23 @@ ORDER BY (job, run_id)`,
       'ALTER TABLE llm_calls MODIFY SETTING merge_selector_base = 10',
     ],
   },
+  {
+    id: 8,
+    name: 'trace_resources',
+    statements: [
+      // Resource versions declared by spans that are not LLM calls (the rollout's root span after the agent
+      // fetched a prompt, an agent span): read back with a trace's calls, each call that declares no version of
+      // a resource takes the latest one declared at or before its start (store/training-queries.ts).
+      `CREATE TABLE IF NOT EXISTS trace_resources (
+    trace_id String,
+    name String,
+    version String,
+    time DateTime64(9),
+    inserted_at DateTime64(3) DEFAULT now64(3)
+) ENGINE = ReplacingMergeTree(inserted_at)
+ORDER BY (trace_id, name, version)`,
+    ],
+  },
 ];
 
 /** Tables the migrations runner itself keeps; created before any migration runs. */

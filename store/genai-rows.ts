@@ -1,6 +1,6 @@
 // Encodes normalized GenAI records for tracelight's training tables: llm_calls (one row per LLM call span,
 // with the messages: large) as TabSeparated rows (tsv.ts), the small ones as JSONEachRow lines.
-import type { LlmCall, LlmContent, NormalizedBatch, Reward, TraceIdentity } from '../schemas/genai.js';
+import type { LlmCall, LlmContent, NormalizedBatch, Reward, TraceIdentity, TraceResource } from '../schemas/genai.js';
 import type { RowFormat } from './driver.js';
 import type { TableRows } from './batch-writer.js';
 import { jsonLine } from './json-line.js';
@@ -92,11 +92,16 @@ export function traceIdentityRow(t: TraceIdentity): string {
   return jsonLine({ trace_id: t.trace_id, rollout_id: t.rollout_id, attempt_id: t.attempt_id }, { time: t.time_unix_nano });
 }
 
+export function traceResourceRow(t: TraceResource): string {
+  return jsonLine({ trace_id: t.trace_id, name: t.name, version: t.version }, { time: t.time_unix_nano });
+}
+
 export function genaiBatches(n: NormalizedBatch): TableRows[] {
   return [
     { table: 'llm_calls', format: LLM_CALLS_FORMAT, data: Buffer.from(encodeLlmCalls(n.calls)), rows: n.calls.length },
     { table: 'llm_contents', lines: n.contents.map(llmContentRow) },
     { table: 'rewards', lines: n.rewards.map(rewardRow) },
     { table: 'trace_identities', lines: n.identities.map(traceIdentityRow) },
+    { table: 'trace_resources', lines: n.traceResources.map(traceResourceRow) },
   ];
 }

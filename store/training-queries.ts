@@ -94,6 +94,48 @@ export async function pageTraces(db: Driver, opts: { sinceNs: string; after?: { 
 
 export async function loadCalls(db: Driver, traceIds: string[]): Promise<StoredCall[]> {
   if (traceIds.length === 0) return [];
+  const [calls, declared] = await Promise.all([loadCallRows(db, traceIds), loadTraceResources(db, traceIds)]);
+  return inheritResources(calls, declared);
+}
+
+interface DeclaredVersion {
+  trace_id: string;
+  name: string;
+  version: string;
+  time_ns: string;
+}
+
+async function loadTraceResources(db: Driver, traceIds: string[]): Promise<DeclaredVersion[]> {
+  return db.query<DeclaredVersion>(
+    `SELECT trace_id, name, version, toString(toUnixTimestamp64Nano(time)) AS time_ns FROM trace_resources
+     WHERE trace_id IN {ids:Array(String)} ORDER BY inserted_at DESC LIMIT 1 BY trace_id, name, version`,
+    { ids: traceIds },
+  );
+}
+
+/**
+ * Each call that declares no version of a resource takes the latest version its trace declared (on a span that
+ * is not a call) at or before the call's start: the prompt the agent fetched before it made the call.
+ */
+export function inheritResources(calls: StoredCall[], declared: readonly DeclaredVersion[]): StoredCall[] {
+  if (declared.length === 0) return calls;
+  const byTrace = new Map<string, DeclaredVersion[]>();
+  for (const d of declared) {
+    const list = byTrace.get(d.trace_id);
+    if (list) list.push(d);
+    else byTrace.set(d.trace_id, [d]);
+  }
+  for (const list of byTrace.values()) list.sort((x, y) => cmpNs(x.time_ns, y.time_ns));
+  return calls.map((c) => {
+    const list = byTrace.get(c.trace_id);
+    if (!list) return c;
+    const inherited: Record<string, string> = {};
+    for (const d of list) if (cmpNs(d.time_ns, c.start_ns) <= 0) inherited[d.name] = d.version;
+    return Object.keys(inherited).length === 0 ? c : { ...c, resources: { ...inherited, ...c.resources } };
+  });
+}
+
+async function loadCallRows(db: Driver, traceIds: string[]): Promise<StoredCall[]> {
   const rows = await db.query<Raw<StoredCall, 'input' | 'output' | 'tools'>>(
     `SELECT trace_id, span_id, parent_span_id, rollout_id, attempt_id, conversation_id,
             toString(toUnixTimestamp64Nano(start_time)) AS start_ns, toString(toUnixTimestamp64Nano(end_time)) AS end_ns,

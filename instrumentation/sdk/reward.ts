@@ -1,5 +1,5 @@
 // reward(): the OTel GenAI evaluation event, `gen_ai.evaluation.result`, on the span it judges — the active span,
-// else the rollout's root span — which is exactly what tracelight's normalizer reads (DESIGN.md).
+// else the rollout's root span — which is exactly what tracelight's normalizer reads (docs/architecture.md).
 import { context, trace, type Attributes, type Span, type SpanContext } from '@opentelemetry/api';
 import { TL } from '../../schemas/genai.js';
 import { currentRollout, SDK_SCOPE } from './rollout.js';

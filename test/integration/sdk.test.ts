@@ -380,6 +380,30 @@ describe('resources', () => {
     expect(client.stats.stale).toBe(1);
     await expect(client.get('other-prompt')).rejects.toThrow(/cannot reach/);
   });
+
+  it('the calls of a rollout that fetched a resource carry the version they ran with; a later span declaring another version overrides it from then on', async () => {
+    await createVersion('fetched-prompt', 'Answer with only the number.', ['production']);
+    const llm = new OpenAI({ baseURL: sim.url, apiKey: 'unused' });
+    const ask = (q: string) => llm.chat.completions.create({ model: 'sim-small', messages: [{ role: 'user', content: q }] });
+    await withRollout({ rolloutId: 'r-fetched', attemptId: 'a-fetched' }, async () => {
+      await resources.get('fetched-prompt');
+      await ask('What is 1 + 1?');
+      await sleep(5);
+      // A step of the agent that runs with another version: the calls inside it (and after it) ran with that one.
+      await trace.getTracer('agent').startActiveSpan('step 2', { attributes: { 'tracelight.resource.fetched-prompt.version': '7' } }, async (span) => {
+        await ask('What is 2 + 2?');
+        span.end();
+      });
+    });
+    await otel.forceFlush();
+    const ts = await eventually(async () => {
+      const r = await triplets('r-fetched');
+      return r.length === 2 ? r : null;
+    }, 'both calls of the rollout');
+    const byQuestion = new Map(ts.map((t) => [text(t.prompt[0]), t.resources]));
+    expect(byQuestion.get('What is 1 + 1?')).toEqual({ 'fetched-prompt': '1' });
+    expect(byQuestion.get('What is 2 + 2?')).toEqual({ 'fetched-prompt': '7' });
+  });
 });
 
 // ------------------------------------------------------------------ runner against the real queue

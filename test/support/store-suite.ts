@@ -323,7 +323,7 @@ export function storeSuite(name: string, open: () => Promise<{ store: Store; cle
         status: 'ok',
         error: v,
       }));
-      await store.writeTelemetry([], [], { calls, contents: [], rewards: [], identities: [], unmatchedSpans: 0 });
+      await store.writeTelemetry([], [], { calls, contents: [], rewards: [], identities: [], traceResources: [], unmatchedSpans: 0 });
       const stored = await store.driver.query<Record<string, unknown>>(
         `SELECT rollout_id, agent, input, output, finish_reasons, input_tokens, output_tokens, prompt_token_ids, response_logprobs, resources, tools, error,
                 toString(toUnixTimestamp64Nano(start_time)) AS st, toString(toUnixTimestamp64Nano(end_time)) AS et

@@ -62,6 +62,26 @@ describe('identity', () => {
     expect(batch.unmatchedSpans).toBe(4);
   });
 
+  it('keeps the resource versions that spans other than calls declare, as the trace’s (once per version, earliest time)', () => {
+    const spans = [
+      span({ spanId: '7100000000000001', name: 'tracelight.rollout', start: T0 + 5n, attributes: { 'tracelight.resource.p.version': '3' } }),
+      span({
+        spanId: '7100000000000002',
+        name: 'retry',
+        start: T0 + 1n,
+        attributes: { 'tracelight.resource.p.version': '3', 'tracelight.resource.q.version': '1' },
+      }),
+      // A call's own version stays the call's: it says nothing about the other calls of the trace.
+      chat('7100000000000003', { 'tracelight.resource.p.version': '9' }, {}),
+    ];
+    const batch = normalizeSpans(spans);
+    expect(batch.traceResources).toEqual([
+      { trace_id: TRACE, name: 'p', version: '3', time_unix_nano: T0 + 1n },
+      { trace_id: TRACE, name: 'q', version: '1', time_unix_nano: T0 + 1n },
+    ]);
+    expect(only(batch.calls).resources).toEqual({ p: '9' });
+  });
+
   it('reads resource versions (span over resource), conversation id and the agent name', () => {
     const parent = span({
       spanId: '8000000000000001',

@@ -86,7 +86,7 @@ describe('robustness', () => {
   });
 
   it('handles an empty batch', () => {
-    expect(normalizeSpans([])).toEqual({ calls: [], contents: [], rewards: [], identities: [], unmatchedSpans: 0 });
-    expect(normalizeLogs([])).toEqual({ calls: [], contents: [], rewards: [], identities: [], unmatchedSpans: 0 });
+    expect(normalizeSpans([])).toEqual({ calls: [], contents: [], rewards: [], identities: [], traceResources: [], unmatchedSpans: 0 });
+    expect(normalizeLogs([])).toEqual({ calls: [], contents: [], rewards: [], identities: [], traceResources: [], unmatchedSpans: 0 });
   });
 });
