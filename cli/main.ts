@@ -131,6 +131,7 @@ withStoreOptions(
         .argParser(int('--max-buffer-mb', 1, 16_384)),
     )
     .option('--log', 'log every request (JSON lines on stdout)')
+    .option('--no-raw', 'do not store raw spans and log records (otel_traces, otel_logs): a Collector already writes them; store only the training tables')
     .option('--config <file>', 'run the training jobs of this file (jobs: with cron schedules; see README)'),
 ).action(
   async (
@@ -150,6 +151,7 @@ withStoreOptions(
       batchIntervalMs: number;
       maxBufferMb: number;
       log?: boolean;
+      raw: boolean;
       config?: string;
     },
   ) => {
@@ -165,6 +167,7 @@ withStoreOptions(
     const apiKeys = [...parseApiKeys(o.apiKey, process.env.TRACELIGHT_API_KEYS), ...fileKeys];
     const store = storeConfig(o);
     store.batch = { maxBatchRows: o.batchRows, flushIntervalMs: o.batchIntervalMs, maxBufferedBytes: o.maxBufferMb * 1024 * 1024 };
+    store.raw = o.raw;
     store.sqlLimits = { maxExecutionSeconds: o.sqlTimeoutS, maxResultRows: o.sqlMaxRows, maxMemoryBytes: o.sqlMaxMemoryMb * 1024 * 1024 };
     const server = await startServer({
       host: o.host,
@@ -183,6 +186,7 @@ withStoreOptions(
       server.grpcPort !== null ? `  OTLP/gRPC  ${o.host}:${server.grpcPort}` : '  OTLP/gRPC  off',
       `  REST API   ${server.httpUrl}/api/v1/   metrics ${server.httpUrl}/metrics`,
       `  store      ${describeStore(store)}`,
+      ...(o.raw ? [] : ['  raw spans  not stored (--no-raw): otel_traces and otel_logs are left to the Collector; only the training tables are written']),
       `  auth       ${apiKeys.length > 0 ? `API key required (${apiKeys.length} key${apiKeys.length === 1 ? '' : 's'})` : 'off'}`,
       ...(o.config && jobCount > 0 ? [`  jobs       ${jobCount} from ${o.config}`] : []),
     ];

@@ -22,6 +22,12 @@ export interface StoreConfig {
   /** Bounds on users' SQL (time, memory, result size). */
   sqlLimits?: Partial<SqlLimits>;
   observer?: BatchObserver;
+  /**
+   * Store the raw spans and log records (`otel_traces`, `otel_logs`); default true. False when a Collector
+   * already writes them (its ClickHouse exporter, same schema): tracelight then writes only what it derives
+   * (calls, contents, rewards, identities), so a fan-out stores each span once.
+   */
+  raw?: boolean;
 }
 
 export const DEFAULT_DATA_DIR = '.tracelight';
@@ -36,12 +42,15 @@ export function openDriver(cfg: StoreConfig): Driver {
 export class Store {
   readonly writer: BatchWriter;
   readonly sqlLimits: SqlLimits;
+  /** Whether raw spans and log records are stored (StoreConfig.raw). */
+  readonly raw: boolean;
 
   private constructor(
     readonly driver: Driver,
     cfg: StoreConfig,
   ) {
     this.writer = new BatchWriter(driver, cfg.batch, cfg.observer);
+    this.raw = cfg.raw ?? true;
     this.sqlLimits = { ...DEFAULT_SQL_LIMITS, ...cfg.sqlLimits };
   }
 
@@ -72,8 +81,12 @@ export class Store {
    */
   writeTelemetry(spans: readonly SpanRecord[], logs: readonly LogRecordRecord[], normalized?: NormalizedBatch): Promise<void> {
     return this.writer.write([
-      { table: 'otel_traces', format: TRACES_FORMAT, data: Buffer.from(encodeSpans(spans)), rows: spans.length },
-      { table: 'otel_logs', format: LOGS_FORMAT, data: Buffer.from(encodeLogs(logs)), rows: logs.length },
+      ...(this.raw
+        ? [
+            { table: 'otel_traces', format: TRACES_FORMAT, data: Buffer.from(encodeSpans(spans)), rows: spans.length },
+            { table: 'otel_logs', format: LOGS_FORMAT, data: Buffer.from(encodeLogs(logs)), rows: logs.length },
+          ]
+        : []),
       ...(normalized ? genaiBatches(normalized) : []),
     ]);
   }

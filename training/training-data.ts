@@ -95,11 +95,15 @@ async function agentFilter(db: Driver, pattern: string | undefined, rollouts: re
   return (agent) => keep.has(agent);
 }
 
-/** The trace a stored span belongs to (a reward may name only the span), or null before it arrives. */
+/**
+ * The trace a stored span belongs to (a reward may name only the span), or null before it arrives: an LLM
+ * call's span first (what rewards usually judge; there even when raw spans are not stored), else any raw span.
+ */
 export async function traceOfSpan(db: Driver, spanId: string): Promise<string | null> {
-  const rows = await db.query<{ trace_id: string }>('SELECT TraceId AS trace_id FROM otel_traces WHERE SpanId = {s:String} LIMIT 1', {
-    s: spanId.toLowerCase(),
-  });
+  const s = spanId.toLowerCase();
+  const calls = await db.query<{ trace_id: string }>('SELECT trace_id FROM llm_calls WHERE span_id = {s:String} LIMIT 1', { s });
+  if (calls[0]) return calls[0].trace_id;
+  const rows = await db.query<{ trace_id: string }>('SELECT TraceId AS trace_id FROM otel_traces WHERE SpanId = {s:String} LIMIT 1', { s });
   return rows[0]?.trace_id ?? null;
 }
 
