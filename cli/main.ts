@@ -9,6 +9,8 @@ import { DEFAULT_BATCH_OPTIONS, DEFAULT_DATA_DIR, DEFAULT_SQL_LIMITS, Store, typ
 import { chosenFormat, CliError, formatOption, renderObject, renderRows } from './output.js';
 import { DEFAULT_SERVER_URL, recordServer, withClient, type ClientTarget } from '../client/index.js';
 import { renderTranscript } from './transcript.js';
+import { CollectorSource } from '../receiver/collector-source.js';
+import { registerImportCommand } from './import-command.js';
 import { clientDefaults } from './client-config.js';
 import { registerRolloutQueueCommands, renderQueueState } from './rollouts-command.js';
 import type { RolloutView } from '../schemas/rollouts.js';
@@ -132,6 +134,21 @@ withStoreOptions(
     )
     .option('--log', 'log every request (JSON lines on stdout)')
     .option('--no-raw', 'do not store raw spans and log records (otel_traces, otel_logs): a Collector already writes them; store only the training tables')
+    .addOption(
+      new Option(
+        '--source <source>',
+        "also derive training data from a Collector's ClickHouse exporter tables in the store's ClickHouse, incrementally",
+      ).choices(['clickhouse']),
+    )
+    .option('--source-database <db>', "with --source: the Collector's database (default: the store's)")
+    .option('--source-traces-table <table>', 'with --source: its traces table', 'otel_traces')
+    .option('--source-logs-table <table>', 'with --source: its logs table', 'otel_logs')
+    .addOption(new Option('--source-interval-s <s>', 'with --source: seconds between passes').default(10).argParser(int('--source-interval-s', 1, 86_400)))
+    .addOption(
+      new Option('--source-lookback-min <m>', 'with --source: minutes re-read before the watermark each pass, for rows inserted late')
+        .default(10)
+        .argParser(int('--source-lookback-min', 0, 10_080)),
+    )
     .option('--config <file>', 'run the training jobs of this file (jobs: with cron schedules; see README)'),
 ).action(
   async (
@@ -152,6 +169,12 @@ withStoreOptions(
       maxBufferMb: number;
       log?: boolean;
       raw: boolean;
+      source?: 'clickhouse';
+      sourceDatabase?: string;
+      sourceTracesTable: string;
+      sourceLogsTable: string;
+      sourceIntervalS: number;
+      sourceLookbackMin: number;
       config?: string;
     },
   ) => {
@@ -180,6 +203,7 @@ withStoreOptions(
       store,
       logger: o.log ?? false,
     });
+    const sourceTables = o.source ? { database: o.sourceDatabase, traces: o.sourceTracesTable, logs: o.sourceLogsTable } : null;
     const lines = [
       `tracelight listening`,
       `  OTLP/HTTP  ${server.httpUrl}  (OTEL_EXPORTER_OTLP_ENDPOINT=${server.httpUrl})`,
@@ -187,6 +211,11 @@ withStoreOptions(
       `  REST API   ${server.httpUrl}/api/v1/   metrics ${server.httpUrl}/metrics`,
       `  store      ${describeStore(store)}`,
       ...(o.raw ? [] : ['  raw spans  not stored (--no-raw): otel_traces and otel_logs are left to the Collector; only the training tables are written']),
+      ...(sourceTables
+        ? [
+            `  source     ${sourceTables.database ? `${sourceTables.database}.` : ''}${sourceTables.traces} + ${sourceTables.logs} every ${o.sourceIntervalS} s (look-back ${o.sourceLookbackMin} min)`,
+          ]
+        : []),
       `  auth       ${apiKeys.length > 0 ? `API key required (${apiKeys.length} key${apiKeys.length === 1 ? '' : 's'})` : 'off'}`,
       ...(o.config && jobCount > 0 ? [`  jobs       ${jobCount} from ${o.config}`] : []),
     ];
@@ -194,9 +223,20 @@ withStoreOptions(
     const scheduler = o.config ? startJobScheduler(server, o.config, (l) => process.stdout.write(`tracelight: ${l}\n`)) : null;
     // Commands run on this data directory find this server through it (the embedded store allows one process).
     const unrecord = recordServer(store, server.httpUrl);
-    stopOnSignals('draining buffered data into the store', () => {
+    const source = sourceTables
+      ? new CollectorSource(server.store, {
+          tables: sourceTables,
+          intervalMs: o.sourceIntervalS * 1000,
+          lookbackMs: o.sourceLookbackMin * 60_000,
+          onError: (err) => process.stderr.write(`tracelight: source: ${err.message.split('\n')[0]} (retried in ${o.sourceIntervalS} s)\n`),
+        })
+      : null;
+    source?.start();
+    stopOnSignals('draining buffered data into the store', async () => {
       unrecord();
-      return (scheduler?.stop() ?? Promise.resolve()).then(() => server.close());
+      await source?.stop();
+      await scheduler?.stop();
+      await server.close();
     });
   },
 );
@@ -342,6 +382,7 @@ registerTrainCommands(program, { withStoreOptions, storeConfig: (o) => storeConf
 registerDemoCommand(program);
 registerProxyCommand(program);
 registerSimulatedModelCommand(program);
+registerImportCommand(program, { withStoreOptions, storeConfig: (o) => storeConfig(o as StoreFlags) });
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`tracelight: ${err.message.split('\n')[0]}\n`);

@@ -351,6 +351,20 @@ ORDER BY (job, run_id)`,
 ORDER BY (trace_id, name, version)`,
     ],
   },
+  {
+    id: 9,
+    name: 'source_watermarks',
+    statements: [
+      // How far `--source clickhouse` has read a Collector's tables (receiver/collector-source.ts): the newest
+      // row per source (highest version) holds the end of the last window it imported.
+      `CREATE TABLE IF NOT EXISTS source_watermarks (
+    source String,
+    watermark_ns UInt64,
+    version UInt64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY source`,
+    ],
+  },
 ];
 
 /** Tables the migrations runner itself keeps; created before any migration runs. */

@@ -91,6 +91,11 @@ export class Store {
     ]);
   }
 
+  /** Writes only what the normalizers derived (spans read back from a Collector's tables are already stored). */
+  writeDerived(normalized: NormalizedBatch): Promise<void> {
+    return this.writer.write(genaiBatches(normalized));
+  }
+
   /** Writes training records that do not come from OTLP (rewards posted through the API). */
   writeRewards(rewards: readonly Reward[]): Promise<void> {
     return this.writer.write([{ table: 'rewards', lines: rewards.map(rewardRow) }]);
