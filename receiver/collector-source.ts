@@ -4,9 +4,16 @@
 // so reading a row twice changes nothing: each pass re-reads a look-back before its watermark to pick up rows
 // the Collector inserted late or out of order, and a backfill may overlap anything.
 import { normalizeLogs, normalizeSpans } from '../normalize/index.js';
-import { readCollectorLogs, readCollectorSpans, type CollectorTables, type Page, type RowWindow } from '../store/collector-tables.js';
-import type { Driver } from '../store/driver.js';
-import { jsonLine } from '../store/json-line.js';
+import {
+  readCollectorLogs,
+  readCollectorSpans,
+  readWatermark,
+  writeWatermark,
+  type CollectorTables,
+  type Page,
+  type RowWindow,
+} from '../store/collector-tables.js';
+import type { NormalizedBatch } from '../schemas/genai.js';
 import type { Store } from '../store/index.js';
 
 export interface ImportWindow {
@@ -39,48 +46,29 @@ async function eachPage<T>(read: (w: RowWindow) => Promise<Page<T>>, w: Omit<Row
 export async function importCollectorWindow(store: Store, w: ImportWindow): Promise<ImportCounts> {
   const counts: ImportCounts = { spans: 0, logs: 0, calls: 0, rewards: 0 };
   const window = { sinceNs: w.sinceNs, untilNs: w.untilNs, traces: w.tracesPerPage ?? 200 };
+  const derive = async <T>(records: T[], normalize: (r: T[]) => NormalizedBatch): Promise<void> => {
+    const batch = normalize(records);
+    counts.calls += batch.calls.length;
+    counts.rewards += batch.rewards.length;
+    await store.writeDerived(batch);
+  };
   await eachPage(
     (rw) => readCollectorSpans(store.driver, w.tables, rw),
     window,
     async (spans) => {
-      const batch = normalizeSpans(spans);
       counts.spans += spans.length;
-      counts.calls += batch.calls.length;
-      counts.rewards += batch.rewards.length;
-      await store.writeDerived(batch);
+      await derive(spans, normalizeSpans);
     },
   );
   await eachPage(
     (rw) => readCollectorLogs(store.driver, w.tables, rw),
     window,
     async (logs) => {
-      const batch = normalizeLogs(logs);
       counts.logs += logs.length;
-      counts.calls += batch.calls.length;
-      counts.rewards += batch.rewards.length;
-      await store.writeDerived(batch);
+      await derive(logs, normalizeLogs);
     },
   );
   return counts;
-}
-
-let clock = 0;
-function nextVersion(): number {
-  clock = Math.max(clock + 1, Date.now() * 1000);
-  return clock;
-}
-
-/** The end of the last window imported from `source` ('0' before the first). */
-export async function readWatermark(db: Driver, source: string): Promise<bigint> {
-  const rows = await db.query<{ w: string }>(
-    'SELECT toString(watermark_ns) AS w FROM source_watermarks WHERE source = {s:String} ORDER BY version DESC LIMIT 1',
-    { s: source },
-  );
-  return BigInt(rows[0]?.w ?? '0');
-}
-
-async function writeWatermark(db: Driver, source: string, ns: bigint): Promise<void> {
-  await db.insertJsonEachRow('source_watermarks', Buffer.from(`${jsonLine({ source, version: nextVersion() }, { watermark_ns: ns })}\n`));
 }
 
 export interface CollectorSourceOptions {

@@ -4,6 +4,7 @@
 // body as JSON text; the normalizers read numbers and JSON from text, so the same spans give the same calls.
 import { SPAN_KIND_NAMES, STATUS_CODE_NAMES, type Attributes, type LogRecordRecord, type Scope, type SpanRecord } from '../schemas/telemetry.js';
 import type { Driver } from './driver.js';
+import { jsonLine, nextVersion } from './json-line.js';
 
 export interface CollectorTables {
   /** Database of the Collector's tables (default: the store's own). */
@@ -205,4 +206,19 @@ export async function readCollectorLogs(db: Driver, tables: CollectorTables, w: 
     scopeSchemaUrl: r.ScopeSchemaUrl,
   }));
   return { records, lastTrace: lastTrace(rows) };
+}
+
+/** The end of the last window imported from `source` (0 before the first). */
+export async function readWatermark(db: Driver, source: string): Promise<bigint> {
+  const rows = await db.query<{ w: string }>(
+    'SELECT toString(watermark_ns) AS w FROM source_watermarks WHERE source = {s:String} ORDER BY version DESC LIMIT 1',
+    {
+      s: source,
+    },
+  );
+  return BigInt(rows[0]?.w ?? '0');
+}
+
+export async function writeWatermark(db: Driver, source: string, ns: bigint): Promise<void> {
+  await db.insertJsonEachRow('source_watermarks', Buffer.from(`${jsonLine({ source, version: nextVersion() }, { watermark_ns: ns })}\n`));
 }

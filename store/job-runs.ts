@@ -2,7 +2,7 @@
 // it ends — the newest row per (job, run_id) (highest `version`) being the run's state. The watermark of a job
 // is the end of the data window of its latest SUCCESSFUL run: a failed run is recorded but never advances it.
 import type { Driver } from './driver.js';
-import { jsonLine } from './json-line.js';
+import { jsonLine, nextVersion } from './json-line.js';
 
 export type JobRunStatus = 'running' | 'succeeded' | 'failed' | 'skipped';
 
@@ -71,13 +71,6 @@ function parse(r: Row): JobRun {
     resources: json(r.resources),
     error: r.error,
   };
-}
-
-let clock = 0;
-/** Microseconds, strictly increasing within the process: the newest row of a run always wins. */
-function nextVersion(): number {
-  clock = Math.max(clock + 1, Date.now() * 1000);
-  return clock;
 }
 
 /** Where a training run is recorded: the store itself, or a tracelight server that owns it (client/). */

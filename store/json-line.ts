@@ -10,6 +10,16 @@
  *   JSON.stringify escapes only lone surrogates (pairs are written as is), so every unescaped
  *   `\ud800`..`\udfff` in its output is one.
  */
+let clock = 0;
+/**
+ * Microseconds, strictly increasing within the process: the version of a ReplacingMergeTree(version) row, so
+ * the newest write of a key always wins.
+ */
+export function nextVersion(): number {
+  clock = Math.max(clock + 1, Date.now() * 1000);
+  return clock;
+}
+
 export function jsonLine(row: Record<string, unknown>, nanos: Record<string, bigint | readonly bigint[]>): string {
   const fields = Object.entries(nanos).map(([k, v]) => `${JSON.stringify(k)}:${typeof v === 'bigint' ? v.toString() : `[${v.join(',')}]`}`);
   let rest = JSON.stringify(row);
