@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/eventually.js';
 import { startSimulatedModel, type SimulatedModelServer } from '../../examples/simulated-model/index.js';
 import { resourceRoute, startLlmProxy, type LlmProxy, type LlmProxyOptions } from '../../instrumentation/proxy/index.js';
 import { startServer, type RunningServer } from '../../server/server.js';
@@ -54,22 +55,17 @@ interface TripletRow {
   tools?: unknown[];
 }
 
-async function eventually<T>(fn: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 /** The stored calls of a rollout, once `count` of them have arrived (the proxy exports in batches). */
 async function tripletsOf(rolloutId: string, count = 1): Promise<TripletRow[]> {
-  return eventually(async () => {
-    const r = await api<{ triplets: TripletRow[] }>('GET', `/api/v1/triplets?rollout=${encodeURIComponent(rolloutId)}`);
-    return r.status === 200 && r.body.triplets.length >= count ? r.body.triplets : null;
-  }, `${count} call(s) of rollout ${rolloutId}`);
+  return eventually(
+    async () => {
+      const r = await api<{ triplets: TripletRow[] }>('GET', `/api/v1/triplets?rollout=${encodeURIComponent(rolloutId)}`);
+      return r.status === 200 && r.body.triplets.length >= count ? r.body.triplets : null;
+    },
+    `${count} call(s) of rollout ${rolloutId}`,
+    20_000,
+    50,
+  );
 }
 
 const text = (m: { parts: Part[] } | null | undefined): string =>
@@ -432,10 +428,15 @@ describe('failures and bounds', () => {
     expect(direct.status).toBe(400);
     expect([viaProxy.status, viaProxy.text]).toEqual([direct.status, direct.text]);
     await proxy.flush();
-    const rows = await eventually(async () => {
-      const r = await server.store.driver.query<{ status: string; error: string }>("SELECT status, error FROM llm_calls WHERE rollout_id = 'r-err'");
-      return r.length > 0 ? r : null;
-    }, 'the failed call');
+    const rows = await eventually(
+      async () => {
+        const r = await server.store.driver.query<{ status: string; error: string }>("SELECT status, error FROM llm_calls WHERE rollout_id = 'r-err'");
+        return r.length > 0 ? r : null;
+      },
+      'the failed call',
+      20_000,
+      50,
+    );
     expect(rows[0]!.status).toBe('error');
     expect(rows[0]!.error).toContain('400');
   });

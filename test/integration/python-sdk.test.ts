@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/eventually.js';
 import { startSimulatedModel, type SimulatedModelServer } from '../../examples/simulated-model/index.js';
 import { renderPrompt, templateVariables } from '../../schemas/prompt-template.js';
 import { startServer, type RunningServer } from '../../server/server.js';
@@ -150,16 +151,6 @@ async function startRecordingProxy(target: string): Promise<RecordingProxy> {
         server.close(() => resolve());
       }),
   };
-}
-
-async function eventually<T>(fn: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 const text = (m: { parts: Array<{ type: string; content?: unknown }> } | null | undefined): string =>

@@ -14,6 +14,7 @@ import { context, propagation, trace, type Span as ApiSpan } from '@opentelemetr
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/eventually.js';
 import { startSimulatedModel, type SimulatedModelServer } from '../../examples/simulated-model/index.js';
 import {
   ApiError,
@@ -58,16 +59,6 @@ async function sql<T = Record<string, unknown>>(query: string, params: Record<st
   const r = await api<{ rows: T[] }>('POST', '/api/v1/query', { sql: query, params });
   expect(r.status).toBe(200);
   return r.body.rows;
-}
-
-async function eventually<T>(fn: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 interface TripletRow {
