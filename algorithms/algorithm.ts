@@ -37,6 +37,8 @@ export interface AlgorithmResult {
   /** Recorded with the run in job_runs. */
   metrics: Record<string, number>;
   resources?: { resource: string; versions: unknown[]; labels: Record<string, number> } | null;
+  /** What the run found beyond its metrics (APO: every candidate and the reward curve), kept with the run. */
+  report?: unknown;
 }
 
 export interface TrainingAlgorithm<C = unknown, R extends AlgorithmResult = AlgorithmResult> {

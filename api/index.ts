@@ -4,6 +4,7 @@ import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
 import type { ApiContext } from './context.js';
+import { overviewArea } from './overview.js';
 import { queryArea } from './query.js';
 import { resourcesArea } from './resources.js';
 import { rolloutsArea } from './rollouts.js';
@@ -17,6 +18,7 @@ const AREAS = [
   { prefix: '', plugin: trainingArea },
   { prefix: '/resources', plugin: resourcesArea },
   { prefix: '/rollouts', plugin: rolloutsArea },
+  { prefix: '', plugin: overviewArea },
 ] as const;
 
 export async function registerApi(app: FastifyInstance, ctx: ApiContext, version: string): Promise<void> {

@@ -10,6 +10,7 @@
 // (GET /api/v1/rollouts/{id}/calls, the rollout's LLM calls, is in training.ts.)
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { parseAgentPattern, parseSince } from '../training/filters.js';
 import { z } from 'zod';
 import { parseOrThrow, TracelightError } from '../schemas/errors.js';
 import { ClaimBody, CompleteBody, EnqueueItem, HeartbeatBody, ListQuery, MAX_ENQUEUE_BATCH, MAX_WAIT_MS, WaitBody } from '../schemas/rollouts.js';
@@ -42,9 +43,20 @@ export const rolloutsArea: FastifyPluginAsync<ApiContext> = async (base, { queue
     queue.wait(req.body.rollout_ids, req.body.timeout_ms ?? MAX_WAIT_MS, clientGone(reply)),
   );
 
-  app.get('', { schema: { querystring: ListQuery }, config: { scope: 'read', subject: 'rollouts query' } }, async (req) => ({
-    rollouts: await queue.list({ statuses: req.query.status, mode: req.query.mode, limit: req.query.limit }),
-  }));
+  app.get('', { schema: { querystring: ListQuery }, config: { scope: 'read', subject: 'rollouts query' } }, async (req) => {
+    const q = req.query;
+    const list = await queue.list({
+      statuses: q.status,
+      mode: q.mode,
+      agent: q.agent === undefined ? undefined : parseAgentPattern(q.agent),
+      sinceNs: q.since === undefined ? undefined : parseSince(q.since),
+      minReward: q.min_reward,
+      maxReward: q.max_reward,
+      limit: q.limit,
+    });
+    const summaries = await queue.summaries(list.map((r) => r.rollout_id));
+    return { rollouts: list.map((r) => ({ ...r, ...(summaries.get(r.rollout_id) ?? { reward: null, agents: [] }) })) };
+  });
 
   app.get('/:id', { schema: { params: IdParams }, config: { scope: ['read', 'worker'] } }, async (req) => queue.get(req.params.id));
 

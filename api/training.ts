@@ -69,6 +69,11 @@ export const JobRunBody = z
     metrics: z.record(z.string().max(200), z.number()),
     resources: z.unknown(),
     error: z.string().max(100_000),
+    events: z
+      .array(z.looseObject({ event: z.string().min(1).max(100) }))
+      .max(2001)
+      .optional(),
+    report: z.unknown().optional(),
   })
   .strict();
 

@@ -33,13 +33,20 @@ import {
   type ClaimedRollout,
   type EnqueueItem,
   type PinnedResource,
-  type RolloutMode,
   type RolloutRecord,
   type RolloutStatus,
   type RolloutView,
 } from '../schemas/rollouts.js';
 import { ResourceNotFoundError } from '../schemas/resources.js';
-import { KeyedMutex, RolloutStore, type BatchWriterOptions, type ResourceStore, type Store } from '../store/index.js';
+import {
+  KeyedMutex,
+  RolloutStore,
+  type BatchWriterOptions,
+  type ResourceStore,
+  type RolloutListQuery,
+  type RolloutSummary,
+  type Store,
+} from '../store/index.js';
 
 export interface ResolvedResource {
   name: string;
@@ -613,9 +620,14 @@ export class RolloutQueue {
     return this.view(await this.find(rolloutId));
   }
 
-  async list(q: { statuses?: readonly RolloutStatus[]; mode?: RolloutMode; limit: number }): Promise<RolloutView[]> {
+  async list(q: RolloutListQuery): Promise<RolloutView[]> {
     const rows = await this.db.list(q);
     return rows.map((r) => this.view(this.rollouts.get(r.rollout_id) ?? r));
+  }
+
+  /** The primary reward and the agents of each rollout, for a list. */
+  summaries(rolloutIds: readonly string[]): Promise<Map<string, RolloutSummary>> {
+    return this.db.summaries(rolloutIds);
   }
 
   /** The rollouts' states once all are final, or when `timeoutMs` has passed (or the signal aborts). */

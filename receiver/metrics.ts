@@ -6,6 +6,22 @@ import type { BatchObserver } from '../store/index.js';
 export type Signal = 'spans' | 'logs';
 export type Transport = 'http' | 'grpc';
 
+export type IngestTotals = {
+  received_spans: number;
+  accepted_spans: number;
+  rejected_spans: number;
+  received_logs: number;
+  accepted_logs: number;
+  rejected_logs: number;
+  requests: number;
+  /** Requests answered with an error status. */
+  rejected_requests: number;
+  llm_calls: number;
+  rewards: number;
+  store_errors: number;
+  normalize_errors: number;
+};
+
 export class ReceiverMetrics {
   readonly registry = new Registry();
   readonly received = new Counter({
@@ -92,6 +108,26 @@ export class ReceiverMetrics {
         this.insertSeconds.observe({ table }, seconds);
       },
       batchFailed: (table) => this.storeErrors.inc({ table }),
+    };
+  }
+  /** Totals since the server started, for the web UI's overview (the counters summed over their labels). */
+  async ingestTotals(): Promise<IngestTotals> {
+    const sum = async (c: Counter, match: (labels: Record<string, unknown>) => boolean = () => true): Promise<number> =>
+      (await c.get()).values.filter((v) => match(v.labels)).reduce((n, v) => n + v.value, 0);
+    const signal = (s: Signal) => (l: Record<string, unknown>) => l.signal === s;
+    return {
+      received_spans: await sum(this.received, signal('spans')),
+      accepted_spans: await sum(this.accepted, signal('spans')),
+      rejected_spans: await sum(this.rejected, signal('spans')),
+      received_logs: await sum(this.received, signal('logs')),
+      accepted_logs: await sum(this.accepted, signal('logs')),
+      rejected_logs: await sum(this.rejected, signal('logs')),
+      requests: await sum(this.requests),
+      rejected_requests: await sum(this.requests, (l) => l.code !== undefined && !['200', '0'].includes(String(l.code))),
+      llm_calls: await sum(this.llmCalls),
+      rewards: await sum(this.rewards),
+      store_errors: await sum(this.storeErrors),
+      normalize_errors: await sum(this.normalizeErrors),
     };
   }
 }

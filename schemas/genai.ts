@@ -182,3 +182,11 @@ export const TL = {
   resourceVersionSuffix: '.version',
   rewardPrimary: 'tracelight.reward.primary',
 } as const;
+
+/** The model ids tracelight's simulated OpenAI-compatible model answers as (examples/simulated-model). */
+export const SIMULATED_MODEL_IDS = ['sim-small', 'sim-large'] as const;
+
+/** Whether a model name is the simulated model's, so what it produced is never mistaken for a real LLM's. */
+export function isSimulatedModel(model: string): boolean {
+  return SIMULATED_MODEL_IDS.some((id) => model === id || model.startsWith(`${id}-`));
+}

@@ -365,6 +365,16 @@ ORDER BY (trace_id, name, version)`,
 ORDER BY source`,
     ],
   },
+  {
+    id: 10,
+    name: 'job_run_events',
+    statements: [
+      // What a training run did, for its page in the web UI: the milestone events it emitted (APO rounds,
+      // critiques and candidates, RL iterations) and the algorithm's closing report, each JSON.
+      `ALTER TABLE job_runs ADD COLUMN IF NOT EXISTS events String DEFAULT '[]' CODEC(ZSTD(3))`,
+      `ALTER TABLE job_runs ADD COLUMN IF NOT EXISTS report String DEFAULT 'null' CODEC(ZSTD(3))`,
+    ],
+  },
 ];
 
 /** Tables the migrations runner itself keeps; created before any migration runs. */

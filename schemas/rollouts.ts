@@ -203,6 +203,13 @@ export const ListQuery = z.strictObject({
     .pipe(z.array(z.enum(ROLLOUT_STATUSES)))
     .optional(),
   mode: z.enum(ROLLOUT_MODES).optional(),
+  /** An RE2 pattern an agent of one of the rollout's LLM calls matches. */
+  agent: z.string().min(1).max(256, 'must be at most 256 characters').optional(),
+  /** Enqueued at or after: an ISO date-time or epoch milliseconds/nanoseconds. */
+  since: z.string().min(1).max(40, 'must be at most 40 characters').optional(),
+  /** Bounds on the rollout's primary reward (a rollout without one matches neither). */
+  min_reward: z.coerce.number().finite().optional(),
+  max_reward: z.coerce.number().finite().optional(),
   limit: z.coerce.number().int('must be an integer').min(1, 'must be 1 or more').max(10_000, 'must be at most 10000').default(100),
 });
 

@@ -12,6 +12,7 @@ import { startOtlpGrpc } from '../receiver/otlp-grpc.js';
 import { TracelightError } from '../schemas/errors.js';
 import { ResourceStore, Store, type StoreConfig } from '../store/index.js';
 import { installErrorHandler } from './errors.js';
+import { registerWebUi } from './web-ui.js';
 import { VERSION } from './version.js';
 
 export interface ServerOptions {
@@ -121,7 +122,8 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
   installErrorHandler(app, { maxBodyBytes: opts.maxBodyBytes });
 
   // The API (and its description) first, so the description sees every route after it, OTLP's too.
-  await registerApi(app, { store, resources, queue }, VERSION);
+  await registerApi(app, { store, resources, queue, keys, ingestTotals: () => metrics.ingestTotals() }, VERSION);
+  await registerWebUi(app);
   registerOtlpHttp(app, ingestor, metrics);
   app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
   // Open, so orchestrators can probe it; where the data lives and the engine's own words only for a key

@@ -12,4 +12,4 @@ export {
 export { ReadOnlySqlError, prepareReadOnlySql, DEFAULT_SQL_LIMITS, type SqlLimits } from './read-only-sql.js';
 export { migrate } from './migrate.js';
 export { ResourceStore, KeyedMutex } from './resources.js';
-export { RolloutStore, type RolloutListQuery } from './rollouts.js';
+export { RolloutStore, type RolloutListQuery, type RolloutSummary } from './rollouts.js';

@@ -25,7 +25,13 @@ export interface JobRun {
   /** Resource versions and labels the run wrote. */
   resources: unknown;
   error: string;
+  /** The milestone events the run emitted, in order (rounds, candidates, iterations; not progress ticks). */
+  events?: RunEventRecord[];
+  /** The algorithm's closing report (APO: its candidates and curve), null before it ends. */
+  report?: unknown;
 }
+
+export type RunEventRecord = { event: string; [key: string]: unknown };
 
 interface Row {
   run_id: string;
@@ -41,12 +47,17 @@ interface Row {
   metrics: Record<string, number | string>;
   resources: string;
   error: string;
+  events: string;
+  report: string;
 }
 
 const COLUMNS = `run_id, job, algorithm, trigger, status, config,
   toUnixTimestamp64Milli(started_at) AS started_ms, toUnixTimestamp64Milli(ended_at) AS ended_ms,
   toString(toUnixTimestamp64Nano(window_start)) AS window_start_ns, toString(toUnixTimestamp64Nano(window_end)) AS window_end_ns,
-  metrics, resources, error`;
+  metrics, resources, error, events, report`;
+
+// A list shows no run's events or report (a run page reads them): they can be large.
+const LIST_COLUMNS = COLUMNS.replace('events, report', `'[]' AS events, 'null' AS report`);
 
 function parse(r: Row): JobRun {
   const json = (s: string): unknown => {
@@ -70,6 +81,8 @@ function parse(r: Row): JobRun {
     metrics: Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [k, Number(v)])),
     resources: json(r.resources),
     error: r.error,
+    events: ((e) => (Array.isArray(e) ? (e as RunEventRecord[]) : []))(json(r.events)),
+    report: json(r.report) ?? null,
   };
 }
 
@@ -99,6 +112,8 @@ export class JobRunStore implements JobRunLog {
         metrics: Object.fromEntries(Object.entries(run.metrics).filter(([, v]) => Number.isFinite(v))),
         resources: JSON.stringify(run.resources ?? null),
         error: run.error,
+        events: JSON.stringify(run.events ?? []),
+        report: JSON.stringify(run.report ?? null),
         version: nextVersion(),
       },
       { window_start: BigInt(run.window_start_ns), window_end: BigInt(run.window_end_ns) },
@@ -114,7 +129,7 @@ export class JobRunStore implements JobRunLog {
   /** The job's runs, newest first (every job's when `job` is omitted). */
   async list(opts: { job?: string; limit?: number } = {}): Promise<JobRun[]> {
     const rows = await this.db.query<Row>(
-      `SELECT ${COLUMNS} FROM (
+      `SELECT ${LIST_COLUMNS} FROM (
          SELECT * FROM job_runs WHERE ({job:String} = '' OR job = {job:String}) ORDER BY version DESC LIMIT 1 BY job, run_id
        ) ORDER BY started_at DESC, run_id DESC LIMIT {limit:UInt32}`,
       { job: opts.job ?? '', limit: opts.limit ?? 100 },

@@ -117,8 +117,33 @@ export function attemptRow(a: AttemptRecord): string {
 export interface RolloutListQuery {
   statuses?: readonly RolloutStatus[];
   mode?: RolloutMode;
+  /** An RE2 pattern (matched by the engine) an agent of one of the rollout's LLM calls matches. */
+  agent?: string;
+  /** Enqueued at or after, nanoseconds since the epoch. */
+  sinceNs?: string;
+  minReward?: number;
+  maxReward?: number;
   limit: number;
 }
+
+/** What a rollouts list shows beside the queue's record: its primary reward and the agents of its calls. */
+export interface RolloutSummary {
+  reward: number | null;
+  agents: string[];
+}
+
+// The primary reward as the list sees it: one marked primary, else the latest (the triplet assembler also
+// prefers a reward on the rollout as a whole over one on a call; the list does not read the calls for that).
+const REWARD_OF_ROLLOUT = `SELECT rollout_id, argMax(value, (is_primary, time)) AS reward
+  FROM (SELECT rollout_id, value, is_primary, time FROM rewards WHERE rollout_id != '' AND rollout_id IN ids ORDER BY inserted_at DESC LIMIT 1 BY reward_id)
+  GROUP BY rollout_id`;
+// A call belongs to a rollout by its own attribute or by its trace's declared identity.
+const AGENTS_OF_ROLLOUT = `SELECT rollout_id, groupUniqArray(100)(agent) AS agents FROM (
+    SELECT rollout_id, agent FROM llm_calls WHERE rollout_id != '' AND rollout_id IN ids
+    UNION ALL
+    SELECT i.rollout_id, c.agent FROM llm_calls AS c
+      INNER JOIN (SELECT DISTINCT trace_id, rollout_id FROM trace_identities WHERE rollout_id IN ids) AS i ON c.trace_id = i.trace_id)
+  WHERE agent != '' GROUP BY rollout_id`;
 
 export class RolloutStore {
   /** Created on the first write, so a store used only for reads needs no close. */
@@ -165,15 +190,54 @@ export class RolloutStore {
 
   /** Newest first (by enqueue time). */
   async list(q: RolloutListQuery): Promise<RolloutRecord[]> {
+    // The agent and reward filters read the training tables only for rollouts the cheap filters kept.
+    const byAgent =
+      q.agent === undefined ? '' : `AND rollout_id IN (SELECT rollout_id FROM (${AGENTS_OF_ROLLOUT}) WHERE arrayExists(a -> match(a, {agent:String}), agents))`;
+    const bounds = [q.minReward === undefined ? '' : 'reward >= {minReward:Float64}', q.maxReward === undefined ? '' : 'reward <= {maxReward:Float64}'].filter(
+      Boolean,
+    );
+    const byReward = bounds.length === 0 ? '' : `AND rollout_id IN (SELECT rollout_id FROM (${REWARD_OF_ROLLOUT}) WHERE ${bounds.join(' AND ')})`;
     const rows = await this.db.query<RolloutRow>(
-      `SELECT * FROM ${LATEST}
-       WHERE (empty({statuses:Array(String)}) OR has({statuses:Array(String)}, status))
-         AND ({mode:String} = '' OR mode = {mode:String})
+      `WITH ids AS (SELECT rollout_id FROM ${LATEST}
+                    WHERE (empty({statuses:Array(String)}) OR has({statuses:Array(String)}, status))
+                      AND ({mode:String} = '' OR mode = {mode:String})
+                      AND enqueued_ms >= intDiv({sinceNs:UInt64}, 1000000))
+       SELECT * FROM ${LATEST}
+       WHERE rollout_id IN ids ${byAgent} ${byReward}
        ORDER BY enqueued_ms DESC, rollout_id
        LIMIT {limit:UInt32}`,
-      { statuses: [...(q.statuses ?? [])], mode: q.mode ?? '', limit: q.limit },
+      {
+        statuses: [...(q.statuses ?? [])],
+        mode: q.mode ?? '',
+        sinceNs: q.sinceNs ?? '0',
+        agent: q.agent ?? '',
+        ...(q.minReward === undefined ? {} : { minReward: q.minReward }),
+        ...(q.maxReward === undefined ? {} : { maxReward: q.maxReward }),
+        limit: q.limit,
+      },
     );
     return rows.map(fromRow);
+  }
+
+  /** Reward and agents of each listed rollout (missing ids get a null reward and no agents). */
+  async summaries(rolloutIds: readonly string[]): Promise<Map<string, RolloutSummary>> {
+    const out = new Map<string, RolloutSummary>(rolloutIds.map((id) => [id, { reward: null, agents: [] }]));
+    if (rolloutIds.length === 0) return out;
+    const params = { list: [...rolloutIds] };
+    const withIds = (sql: string): string => `WITH ids AS (SELECT arrayJoin({list:Array(String)}) AS rollout_id) ${sql}`;
+    const [rewards, agents] = await Promise.all([
+      this.db.query<{ rollout_id: string; reward: number | string }>(withIds(REWARD_OF_ROLLOUT), params),
+      this.db.query<{ rollout_id: string; agents: string[] }>(withIds(AGENTS_OF_ROLLOUT), params),
+    ]);
+    for (const r of rewards) {
+      const s = out.get(r.rollout_id);
+      if (s) s.reward = Number(r.reward);
+    }
+    for (const r of agents) {
+      const s = out.get(r.rollout_id);
+      if (s) s.agents = [...r.agents].sort();
+    }
+    return out;
   }
 
   /** Every rollout that is not final (what the queue reloads at start), in queue order. */

@@ -2,11 +2,17 @@
 import { TracelightError } from '../schemas/errors.js';
 
 /** Accepts an ISO date-time, or nanoseconds / milliseconds since the epoch; returns nanoseconds. */
-export function parseSince(v: string): string {
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `since` as nanoseconds since the epoch: an ISO date-time, epoch milliseconds/nanoseconds, or an age (`30m`, `1h`, `7d`). */
+export function parseSince(v: string, nowMs = Date.now()): string {
   if (/^\d{19}$/.test(v)) return v;
   if (/^\d{13}$/.test(v)) return `${v}000000`;
+  const age = /^(\d{1,6})([smhd])$/.exec(v);
+  if (age) return `${BigInt(Math.max(0, nowMs - Number(age[1]) * (UNIT_MS[age[2] as string] as number))) * 1_000_000n}`;
   const ms = Date.parse(v);
-  if (Number.isNaN(ms)) throw new TracelightError('invalid', `since must be an ISO date-time or epoch milliseconds/nanoseconds, got "${v}"`);
+  if (Number.isNaN(ms))
+    throw new TracelightError('invalid', `since must be an ISO date-time, epoch milliseconds/nanoseconds or an age like 30m, 1h, 7d; got "${v}"`);
   return `${BigInt(ms) * 1_000_000n}`;
 }
 

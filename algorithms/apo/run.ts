@@ -66,6 +66,8 @@ export interface ApoResult {
   stopReason: string;
   startText: string;
   bestText: string;
+  /** Kept with the run (job_runs.report) for its page: every candidate, the curve, why the search stopped. */
+  report?: { candidates: CandidateSummary[]; curve: SearchResult['curve']; stop_reason: string; start_version: number; best_version: number | null };
 }
 
 function candidateMetrics(s: CandidateSummary): Record<string, number> {
@@ -177,10 +179,10 @@ export async function runApo(cfg: ApoConfig, deps: ApoDeps): Promise<ApoResult> 
   for (const c of result.candidates) byId.set(c.id, c);
 
   // ---- success: write (replay) and label ----
-  const summaries = new Map(result.summaries.map((s) => [s.id, s]));
+  const summaryOf = new Map(result.summaries.map((s) => [s.id, s]));
   for (const c of result.candidates) {
     if (c.version !== undefined) continue;
-    const v = await deps.resources.createVersion(cfg.resource, newVersion(c, candidateMetrics(summaries.get(c.id) as CandidateSummary)));
+    const v = await deps.resources.createVersion(cfg.resource, newVersion(c, candidateMetrics(summaryOf.get(c.id) as CandidateSummary)));
     c.version = v.version;
     written.push({ candidate: c.id, version: v.version, parent: v.parent });
   }
@@ -231,6 +233,7 @@ export async function runApo(cfg: ApoConfig, deps: ApoDeps): Promise<ApoResult> 
     start_version: start.version,
     best_version: bestVersion,
   };
+  const summaries = result.summaries.map((s) => ({ ...s, version: byId.get(s.id)?.version }));
   return {
     status: 'succeeded',
     baseline: result.baseline,
@@ -242,10 +245,11 @@ export async function runApo(cfg: ApoConfig, deps: ApoDeps): Promise<ApoResult> 
     labels,
     written,
     metrics,
-    summaries: result.summaries.map((s) => ({ ...s, version: byId.get(s.id)?.version })),
+    summaries,
     curve: result.curve,
     stopReason: result.stopReason,
     startText,
     bestText: result.best.text,
+    report: { candidates: summaries, curve: result.curve, stop_reason: result.stopReason, start_version: start.version, best_version: bestVersion },
   };
 }

@@ -41,7 +41,7 @@ export async function runJob<R extends AlgorithmResult = AlgorithmResult>(
 ): Promise<JobOutcome<R>> {
   const algorithm = algorithmNamed(job.algorithm);
   if (!algorithm) throw new Error(`job ${job.name}: unknown training algorithm "${job.algorithm}"`);
-  const emit = opts.emit ?? ((): void => undefined);
+  const caller = opts.emit ?? ((): void => undefined);
   const started = Date.now();
   const runId = opts.runId ?? newRunId(job.name, new Date(started));
   const since = await runs.watermark(job.name);
@@ -60,8 +60,15 @@ export async function runJob<R extends AlgorithmResult = AlgorithmResult>(
     metrics: {},
     resources: null,
     error: '',
+    events: [],
+    report: null,
   };
   await runs.write(run);
+  const recorder = new EventRecorder(run, runs);
+  const emit = (e: RunEvent): void => {
+    recorder.record(e);
+    caller(e);
+  };
 
   let result: R | null = null;
   let error: Error | null = null;
@@ -77,6 +84,7 @@ export async function runJob<R extends AlgorithmResult = AlgorithmResult>(
     run.status = result.status === 'skipped' ? 'skipped' : 'succeeded';
     run.metrics = result.metrics;
     run.resources = result.resources ?? null;
+    run.report = result.report ?? null;
     if (result.status === 'skipped') run.error = `skipped: ${result.reason ?? ''}`;
   } catch (err) {
     error = err instanceof Error ? err : new Error(String(err));
@@ -84,6 +92,7 @@ export async function runJob<R extends AlgorithmResult = AlgorithmResult>(
     run.error = error.message;
   }
   run.ended_at = Date.now();
+  await recorder.settled();
   await runs.write(run);
   const finished: RunEvent = {
     event: 'run_finished',
@@ -95,6 +104,57 @@ export async function runJob<R extends AlgorithmResult = AlgorithmResult>(
     ...(result?.bestVersion != null ? { best_version: result.bestVersion, promoted: result.promoted } : {}),
     ...(run.error ? { error: run.error } : {}),
   };
-  emit(finished);
+  caller(finished);
   return { run, result, error };
+}
+
+/** Events kept per run, and the longest text kept of one event's field (a critique, an error). */
+const MAX_EVENTS = 2000;
+const MAX_EVENT_TEXT = 4000;
+/** Progress ticks say how far a phase is, which the run's page does not chart. */
+const TICKS = new Set(['progress', 'run_started']);
+/** After these the running run's record is rewritten, so its page charts it while it runs. */
+const CHECKPOINTS = new Set(['baseline', 'round_finished', 'iteration', 'trained', 'stopped']);
+const CHECKPOINT_EVERY_MS = 2000;
+
+/**
+ * Keeps a run's milestone events in its record and rewrites the record of a running run at checkpoints (at
+ * most every two seconds, one write at a time), so a failure to write never fails the run itself.
+ */
+class EventRecorder {
+  private writing: Promise<void> = Promise.resolve();
+  private lastWrite = 0;
+  private dropped = 0;
+
+  constructor(
+    private readonly run: JobRun,
+    private readonly runs: JobRunLog,
+  ) {}
+
+  record(e: RunEvent): void {
+    if (TICKS.has(e.event)) return;
+    const events = (this.run.events ??= []);
+    if (events.length >= MAX_EVENTS) {
+      this.dropped++;
+      return;
+    }
+    events.push(bounded(e));
+    if (CHECKPOINTS.has(e.event) && Date.now() - this.lastWrite >= CHECKPOINT_EVERY_MS) {
+      this.lastWrite = Date.now();
+      const snapshot: JobRun = { ...this.run, events: [...events] };
+      this.writing = this.writing.then(() => this.runs.write(snapshot)).catch(() => undefined);
+    }
+  }
+
+  /** Waits for checkpoint writes, so the final record is the newest row. */
+  async settled(): Promise<void> {
+    await this.writing;
+    if (this.dropped > 0) this.run.events?.push({ event: 'events_dropped', count: this.dropped });
+  }
+}
+
+function bounded(e: RunEvent): RunEvent {
+  return JSON.parse(
+    JSON.stringify(e, (_k, v: unknown) => (typeof v === 'string' && v.length > MAX_EVENT_TEXT ? `${v.slice(0, MAX_EVENT_TEXT)}…` : v)),
+  ) as RunEvent;
 }

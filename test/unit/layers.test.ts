@@ -35,6 +35,9 @@ describe('the layer table in the linter', () => {
     expect(nested.ok).toBe(false);
     expect(nested.output).toMatch(/receiver\/ may import only schemas, normalize, store/);
     expect(lint('normalize/probe.ts', "import { Store } from '../store/index.js';\nexport const f = Store;\n").ok).toBe(false);
+    const web = lint('web/src/probe.tsx', "import { TL } from '../../schemas/genai.js';\nexport const f = TL;\n");
+    expect(web.ok).toBe(false);
+    expect(web.output).toMatch(/web\/ talks to the server over its REST API only/);
   });
 
   it('passes imports that go down the table', () => {
