@@ -70,7 +70,7 @@ export const overviewArea: FastifyPluginAsync<ApiContext> = async (base, { store
     return trace;
   });
 
-  app.get('/session', { config: { public: true }, schema: { hide: true } }, async (req) => {
+  app.get('/session', { config: { public: true } }, async (req) => {
     const granted = keys.scopesOf(req.headers.authorization);
     return { auth: keys.enabled, scopes: SCOPES.filter((s) => granted.has('admin') || granted.has(s)) };
   });

@@ -47,16 +47,20 @@ export async function registerWebUi(app: FastifyInstance, root = webUiRoot()): P
     throw new TracelightError('not_found', `the web UI is not built (no ${join(root, 'index.html')}): run npm run build`);
   };
   for (const url of WEB_UI_PAGES) {
-    app.get(url, { config: { public: true }, schema: { hide: true } }, async (_req, reply) => {
+    app.get(url, { config: { public: true }, schema: { summary: 'A page of the web UI (HTML)', tags: ['web ui'] } }, async (_req, reply) => {
       if (!built) notBuilt();
       return secure(reply).header('Cache-Control', 'no-cache').sendFile('index.html');
     });
   }
   // Vite names each asset by its content hash, so a browser may keep it for good.
-  app.get<{ Params: { '*': string } }>('/assets/*', { config: { public: true }, schema: { hide: true } }, async (req, reply) => {
-    if (!built) notBuilt();
-    const file = req.params['*'];
-    if (!/^[A-Za-z0-9._-]+$/.test(file)) throw new TracelightError('not_found', `no asset ${file}`);
-    return secure(reply).sendFile(`assets/${file}`, { maxAge: 365 * 24 * 3600 * 1000, immutable: true });
-  });
+  app.get<{ Params: { file: string } }>(
+    '/assets/:file',
+    { config: { public: true }, schema: { summary: 'A built asset of the web UI', tags: ['web ui'] } },
+    async (req, reply) => {
+      if (!built) notBuilt();
+      const file = req.params.file;
+      if (!/^[A-Za-z0-9._-]+$/.test(file)) throw new TracelightError('not_found', `no asset ${file}`);
+      return secure(reply).sendFile(`assets/${file}`, { maxAge: 365 * 24 * 3600 * 1000, immutable: true });
+    },
+  );
 }
