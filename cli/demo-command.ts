@@ -239,6 +239,7 @@ export function registerDemoCommand(program: Command): void {
           say(`  npx tracelight rollouts show ${someRollout}${dataFlag}          # its readable transcript`);
           say(`  npx tracelight resources diff ${DEMO_RESOURCE} ${r.startVersion} ${r.bestVersion}${dataFlag}    # the prompt the run found`);
           say(`  npx tracelight train runs${dataFlag}                                   # the run's record (metrics, versions written)`);
+          say(`  npx tracelight serve${dataFlag}, then open http://localhost:4318/       # the web UI: the run's chart, transcripts, versions and their diff`);
         }
       } finally {
         if (worker) {
