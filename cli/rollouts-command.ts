@@ -7,6 +7,7 @@ import { Option, type Command } from 'commander';
 import { EnqueueItem, ListQuery, MAX_ENQUEUE_BATCH, RETRYABLE_ATTEMPT_STATUSES, ROLLOUT_MODES, type RolloutView } from '../schemas/rollouts.js';
 import type { EnqueueResult } from '../queue/rollout-queue.js';
 import { withClient, type ClientTarget } from '../client/index.js';
+import { parseAgentPattern, parseSince } from '../training/filters.js';
 import { chosenFormat, CliError, formatOption, renderRows } from './output.js';
 
 export interface RolloutCommandWiring<F> {
@@ -185,18 +186,49 @@ export function registerRolloutQueueCommands<F extends object>(rollouts: Command
       .description('list queued, running and finished rollouts, newest first')
       .option('--status <statuses>', 'only these statuses (comma-separated: queuing, preparing, running, succeeded, failed, cancelled, requeuing)')
       .addOption(new Option('--mode <mode>', 'only this mode').choices([...ROLLOUT_MODES]))
+      .option('--agent <pattern>', 'only rollouts with an LLM call of an agent matching this RE2 pattern')
+      .option('--since <time>', 'only rollouts enqueued since: ISO date-time, epoch ms/ns, or an age (30m, 1h, 7d)')
+      .option('--min-reward <x>', 'only rollouts whose primary reward is at least this')
+      .option('--max-reward <x>', 'only rollouts whose primary reward is at most this')
       .option('--limit <n>', 'at most this many (default 100)', '100')
       .addOption(formatOption()),
-  ).action(async (o: F & { status?: string; mode?: string; limit: string; format?: string }) => {
-    const format = chosenFormat(o.format);
-    const query: Record<string, string> = { limit: o.limit };
-    if (o.status !== undefined) query.status = o.status;
-    if (o.mode !== undefined) query.mode = o.mode;
-    const q = ListQuery.safeParse(query);
-    if (!q.success) throw new CliError(describeZodError(q.error).replace(/^(status|limit)(\.\d+)?:/, '--$1:'));
-    const views = await withClient(w.targetFlags(o), (client) => client.queue.list({ statuses: q.data.status, mode: q.data.mode, limit: q.data.limit }));
-    process.stdout.write(renderRows(format === 'table' ? views.map(summary) : (views as unknown as Record<string, unknown>[]), format));
-  });
+  ).action(
+    async (
+      o: F & { status?: string; mode?: string; agent?: string; since?: string; minReward?: string; maxReward?: string; limit: string; format?: string },
+    ) => {
+      const format = chosenFormat(o.format);
+      const query: Record<string, string> = { limit: o.limit };
+      for (const [k, v] of [
+        ['status', o.status],
+        ['mode', o.mode],
+        ['agent', o.agent],
+        ['since', o.since],
+        ['min_reward', o.minReward],
+        ['max_reward', o.maxReward],
+      ] as const)
+        if (v !== undefined) query[k] = v;
+      const q = ListQuery.safeParse(query);
+      if (!q.success)
+        throw new CliError(
+          describeZodError(q.error).replace(/^(status|limit|agent|since|min_reward|max_reward)(\.\d+)?:/, (_m, f: string) => `--${f.replace('_', '-')}:`),
+        );
+      const { since, agent: pattern } = q.data;
+      const sinceNs = since === undefined ? undefined : flagged('--since', () => parseSince(since));
+      const agent = pattern === undefined ? undefined : flagged('--agent', () => parseAgentPattern(pattern));
+      const views = await withClient(w.targetFlags(o), (client) =>
+        client.queue.list({
+          statuses: q.data.status,
+          mode: q.data.mode,
+          agent,
+          sinceNs,
+          minReward: q.data.min_reward,
+          maxReward: q.data.max_reward,
+          limit: q.data.limit,
+        }),
+      );
+      process.stdout.write(renderRows(format === 'table' ? views.map(summary) : (views as unknown as Record<string, unknown>[]), format));
+    },
+  );
 
   w.withReadOptions(
     rollouts
@@ -207,4 +239,13 @@ export function registerRolloutQueueCommands<F extends object>(rollouts: Command
     const view = await withClient({ ...w.targetFlags(o), read: false }, (client) => client.queue.cancel(id));
     process.stdout.write(`rollout ${view.rollout_id} cancelled\n`);
   });
+}
+
+/** Runs a flag's parser, naming the flag in its error. */
+function flagged<T>(flag: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new CliError(`${flag}: ${(err as Error).message}`);
+  }
 }

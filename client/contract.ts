@@ -2,8 +2,9 @@
 // manage resources, use the rollout queue. The CLI and the training jobs hold a TracelightClient and never
 // ask whether it talks to a server or to the store: that is decided once, when the client is opened.
 import type { ResourceHistory, ResourceSummary, ResourceVersion, LabelMove, NewVersion } from '../schemas/resources.js';
-import type { EnqueueItem, RolloutMode, RolloutStatus, RolloutView } from '../schemas/rollouts.js';
+import type { EnqueueItem, RolloutView } from '../schemas/rollouts.js';
 import type { EnqueueResult, WaitResult } from '../queue/rollout-queue.js';
+import type { RolloutListQuery } from '../store/index.js';
 import type { JobRun, JobRunLog } from '../store/job-runs.js';
 import type { TripletPage, TripletQuery } from '../training/training-data.js';
 import type { Rollout } from '../training/triplets.js';
@@ -22,7 +23,7 @@ export interface ResourcesClient {
 
 export interface QueueClient {
   enqueue(items: readonly EnqueueItem[]): Promise<EnqueueResult[]>;
-  list(q: { statuses?: readonly RolloutStatus[]; mode?: RolloutMode; limit: number }): Promise<RolloutView[]>;
+  list(q: RolloutListQuery): Promise<RolloutView[]>;
   /** Null when the queue does not know the rollout. */
   get(id: string): Promise<RolloutView | null>;
   cancel(id: string): Promise<RolloutView>;

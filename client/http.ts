@@ -59,6 +59,10 @@ export class HttpClient implements TracelightClient {
         const qs = new URLSearchParams({ limit: String(q.limit) });
         if (q.statuses?.length) qs.set('status', q.statuses.join(','));
         if (q.mode) qs.set('mode', q.mode);
+        if (q.agent !== undefined) qs.set('agent', q.agent);
+        if (q.sinceNs !== undefined) qs.set('since', q.sinceNs);
+        if (q.minReward !== undefined) qs.set('min_reward', String(q.minReward));
+        if (q.maxReward !== undefined) qs.set('max_reward', String(q.maxReward));
         return (await this.call<{ rollouts: RolloutView[] }>('GET', `/api/v1/rollouts?${qs}`, undefined, has('rollouts'))).rollouts;
       },
       get: (id) => this.orNull(this.call<RolloutView>('GET', `/api/v1/rollouts/${enc(id)}`)),

@@ -113,6 +113,30 @@ describe.runIf(cliBuilt())('the REST API behind the web UI (built CLI, demo data
     expect((await get('/api/v1/rollouts?agent=nobody')).body.rollouts).toEqual([]);
     expect((await get(`/api/v1/rollouts?since=${Date.now() + 60_000}`)).body.rollouts).toEqual([]);
     expect((await get('/api/v1/rollouts?since=yesterday')).body.error).toMatch(/since must be an ISO date-time, epoch milliseconds\/nanoseconds or an age/);
+
+    // The CLI's list takes the same filters.
+    const cli = await promisify(execFile)(
+      process.execPath,
+      [
+        CLI_PATH,
+        'rollouts',
+        'list',
+        '--server',
+        server.httpUrl,
+        '--api-key',
+        READ,
+        '--max-reward',
+        '0.5',
+        '--since',
+        '1h',
+        '--limit',
+        '10000',
+        '--format',
+        'json',
+      ],
+      { cwd: REPO_ROOT },
+    );
+    expect((JSON.parse(cli.stdout) as { rollout_id: string }[]).map((r) => r.rollout_id).sort()).toEqual(low.map((r) => r.rollout_id).sort());
   });
 
   it('a run’s record keeps its milestone events (one round_finished per round) and its report of candidates', async () => {
