@@ -142,7 +142,7 @@ describe.runIf(cliBuilt())('the REST API behind the web UI (built CLI, demo data
   it('a run’s record keeps its milestone events (one round_finished per round) and its report of candidates', async () => {
     const run = (await get(`/api/v1/training/runs/${runId}`)).body;
     const names = (run.events as { event: string }[]).map((e) => e.event);
-    expect(names[names.indexOf('baseline')]).toBe('baseline');
+    expect(names).toContain('baseline');
     expect(names.filter((n) => n === 'round_finished')).toHaveLength(run.metrics.rounds);
     expect(names).not.toContain('progress');
     expect(run.report.candidates).toHaveLength(run.metrics.candidates);
