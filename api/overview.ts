@@ -47,7 +47,7 @@ export const overviewArea: FastifyPluginAsync<ApiContext> = async (base, { store
       runs.list({ limit: 20 }),
       ingestTotals(),
     ]);
-    const w2 = store.writer.stats;
+    const writer = store.writer.stats;
     const byModel = calls.map((c) => ({ ...c, simulated: isSimulatedModel(c.model) }));
     return {
       now: new Date(untilMs).toISOString(),
@@ -55,7 +55,7 @@ export const overviewArea: FastifyPluginAsync<ApiContext> = async (base, { store
       bucket_seconds: bucket,
       raw: store.raw,
       simulated: byModel.some((c) => c.simulated),
-      ingest: { ...totals, buffered_rows: w2.bufferedRows, store_healthy: w2.storeHealthy },
+      ingest: { ...totals, buffered_rows: writer.bufferedRows, store_healthy: writer.storeHealthy },
       series,
       calls: byModel,
       rollouts: { counts, active },
@@ -71,7 +71,6 @@ export const overviewArea: FastifyPluginAsync<ApiContext> = async (base, { store
   });
 
   app.get('/session', { config: { public: true } }, async (req) => {
-    const granted = keys.scopesOf(req.headers.authorization);
-    return { auth: keys.enabled, scopes: SCOPES.filter((s) => granted.has('admin') || granted.has(s)) };
+    return { auth: keys.enabled, scopes: SCOPES.filter((s) => keys.allows(req.headers.authorization, s)) };
   });
 };

@@ -1,6 +1,7 @@
 // One trace's spans for the web UI's span tree: from otel_traces when raw spans are kept, else (serve
 // --no-raw) from the LLM calls normalized out of them, which is all such a store has of the trace.
 import type { Driver } from './driver.js';
+import { cmpNs } from './training-queries.js';
 
 export interface TraceSpan {
   span_id: string;
@@ -121,6 +122,6 @@ export async function readTrace(db: Driver, traceId: string, raw: boolean): Prom
         events: [],
       };
     })
-    .sort((a, b) => a.start_ns.length - b.start_ns.length || (a.start_ns < b.start_ns ? -1 : a.start_ns > b.start_ns ? 1 : 0));
+    .sort((a, b) => cmpNs(a.start_ns, b.start_ns));
   return { trace_id: id, source: 'llm_calls', truncated: calls.length > MAX_TRACE_SPANS, spans };
 }

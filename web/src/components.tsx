@@ -152,3 +152,17 @@ export function Reward({ value }: { value: number | null | undefined }): ReactNo
     </span>
   );
 }
+
+/** A filter form's buttons: apply, and clear once a filter is set. */
+export function FilterButtons({ filtered, onClear }: { filtered: boolean; onClear: () => void }): ReactNode {
+  return (
+    <div className="filter-buttons">
+      <button type="submit">apply</button>
+      {filtered ? (
+        <button type="button" className="ghost" onClick={onClear}>
+          clear
+        </button>
+      ) : null}
+    </div>
+  );
+}

@@ -2,7 +2,7 @@
 import { type FormEvent, type ReactNode } from 'react';
 import { Link } from 'wouter';
 import { api, withQuery } from '../api';
-import { Empty, ErrorBox, Id, LinkRow, Live, Loading, PageHead, Reward, SimBanner, Status } from '../components';
+import { Empty, ErrorBox, FilterButtons, Id, LinkRow, Live, Loading, PageHead, Reward, SimBanner, Status } from '../components';
 import { ago, clip, plural, seconds, time } from '../format';
 import { useDraft, useFilters, usePoll } from '../hooks';
 import type { Overview, RolloutView } from '../types';
@@ -145,14 +145,7 @@ export function RolloutsPage(): ReactNode {
           limit
           <input value={draft.limit} inputMode="numeric" placeholder="100" onChange={(e) => set({ limit: e.target.value })} size={5} />
         </label>
-        <div className="filter-buttons">
-          <button type="submit">apply</button>
-          {filtered ? (
-            <button type="button" className="ghost" onClick={() => apply({})}>
-              clear
-            </button>
-          ) : null}
-        </div>
+        <FilterButtons filtered={filtered} onClear={() => apply({})} />
       </form>
       <ErrorBox error={q.error} what="rollouts" />
       <SimBanner models={simModels}>The answers behind these rewards</SimBanner>

@@ -122,6 +122,26 @@ function AttrKey({ k }: { k: string }): ReactNode {
   );
 }
 
+/** A span's or an event's attributes, by key. */
+function AttrTable({ attributes }: { attributes: Record<string, string> }): ReactNode {
+  return (
+    <table className="data compact attrs">
+      <tbody>
+        {Object.entries(attributes)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([k, v]) => (
+            <tr key={k}>
+              <td className="mono small">
+                <AttrKey k={k} />
+              </td>
+              <td className="mono small wrap">{v}</td>
+            </tr>
+          ))}
+      </tbody>
+    </table>
+  );
+}
+
 function SpanDetails({ span, t0 }: { span: TraceSpan; t0: bigint }): ReactNode {
   const start = BigInt(span.start_ns);
   const rollout = span.attributes['tracelight.rollout.id'] ?? span.attributes['tracelight.rollout_id'];
@@ -174,24 +194,7 @@ function SpanDetails({ span, t0 }: { span: TraceSpan; t0: bigint }): ReactNode {
         ) : null}
       </dl>
       <h4>Attributes ({Object.keys(span.attributes).length})</h4>
-      {Object.keys(span.attributes).length ? (
-        <table className="data compact attrs">
-          <tbody>
-            {Object.entries(span.attributes)
-              .sort(([a], [b]) => a.localeCompare(b))
-              .map(([k, v]) => (
-                <tr key={k}>
-                  <td className="mono small">
-                    <AttrKey k={k} />
-                  </td>
-                  <td className="mono small wrap">{v}</td>
-                </tr>
-              ))}
-          </tbody>
-        </table>
-      ) : (
-        <p className="muted small">none</p>
-      )}
+      {Object.keys(span.attributes).length ? <AttrTable attributes={span.attributes} /> : <p className="muted small">none</p>}
       <h4>Events ({span.events.length})</h4>
       {span.events.length ? (
         span.events.map((e, i) => (
@@ -199,18 +202,7 @@ function SpanDetails({ span, t0 }: { span: TraceSpan; t0: bigint }): ReactNode {
             <div>
               <strong>{e.name}</strong> <span className="muted small">+{nsDuration(Number(BigInt(e.time_ns) - start))} into the span</span>
             </div>
-            <table className="data compact attrs">
-              <tbody>
-                {Object.entries(e.attributes).map(([k, v]) => (
-                  <tr key={k}>
-                    <td className="mono small">
-                      <AttrKey k={k} />
-                    </td>
-                    <td className="mono small wrap">{v}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <AttrTable attributes={e.attributes} />
           </div>
         ))
       ) : (

@@ -2,7 +2,7 @@
 // paged by cursor, and exported as JSONL exactly as shown.
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { api, withQuery } from '../api';
-import { Empty, ErrorBox, Id, LinkRow, Loading, PageHead, Reward, SimBanner } from '../components';
+import { Empty, ErrorBox, FilterButtons, Id, LinkRow, Loading, PageHead, Reward, SimBanner } from '../components';
 import { clip, int, isSimulatedModel, nsToMs, plural, time } from '../format';
 import { useDraft, useFilters, usePoll } from '../hooks';
 import { textOf } from '../transcript';
@@ -116,14 +116,7 @@ export function TripletsPage(): ReactNode {
           traces per page
           <input value={draft.limit} onChange={(e) => set({ limit: e.target.value })} placeholder="100" inputMode="numeric" size={5} />
         </label>
-        <div className="filter-buttons">
-          <button type="submit">apply</button>
-          {filtered ? (
-            <button type="button" className="ghost" onClick={() => apply({})}>
-              clear
-            </button>
-          ) : null}
-        </div>
+        <FilterButtons filtered={filtered} onClear={() => apply({})} />
       </form>
       <p className="muted small">
         policy <strong>{query.policy}</strong>: {POLICY_HELP[query.policy]}
