@@ -1,10 +1,10 @@
 // The transport-independent half of OTLP ingest: decoded items in, durable write, OTLP outcome out.
 // HTTP and gRPC both call this, so back-pressure and partial success behave the same on both.
 import { partialSuccessOf, type Decoded, type PartialSuccess } from './codec/index.js';
-import type { LogRecordRecord, SpanRecord } from '../schemas/telemetry.js';
+import type { LogRecordRecord, MetricPointRecord, SpanRecord } from '../schemas/telemetry.js';
 import { BackpressureError, DataRejectedError, StoreUnavailableError, type Store } from '../store/index.js';
 import type { NormalizedBatch } from '../schemas/genai.js';
-import type { ReceiverMetrics, Transport } from './metrics.js';
+import type { ReceiverMetrics, Signal, Transport } from './metrics.js';
 import { normalizeLogs, normalizeSpans } from '../normalize/index.js';
 import { reportActivity, type ActivityListener } from './activity.js';
 
@@ -14,11 +14,18 @@ export type IngestOutcome =
   | { ok: false; status: 400; message: string }
   | { ok: false; status: 413; message: string };
 
+const ITEM_NAMES: Readonly<Record<Signal, string>> = { spans: 'spans', logs: 'log records', metrics: 'metric data points' };
+const BATCH_HINTS: Readonly<Record<Signal, string>> = {
+  spans: 'e.g. OTEL_BSP_MAX_EXPORT_BATCH_SIZE',
+  logs: 'e.g. OTEL_BLRP_MAX_EXPORT_BATCH_SIZE',
+  metrics: 'fewer metrics or attribute sets per export',
+};
+
 export class Ingestor {
   /** `activity`: told which attempt ids a batch carries (each span with one is that attempt's heartbeat). */
   constructor(
     private readonly store: Store,
-    private readonly metrics: ReceiverMetrics,
+    private readonly counters: ReceiverMetrics,
     private readonly activity?: ActivityListener,
     private readonly maxItems = Infinity,
   ) {}
@@ -39,20 +46,28 @@ export class Ingestor {
     return this.ingest('logs', decoded, transport, () => this.store.writeTelemetry([], decoded.items, normalized));
   }
 
+  /** Metric data points: stored raw only (nothing is derived from them), each one an item of the request. */
+  async metrics(decoded: Decoded<MetricPointRecord>, transport: Transport): Promise<IngestOutcome> {
+    const big = this.tooMany('metrics', transport, decoded.items.length + decoded.rejected);
+    if (big) return big;
+    return this.ingest('metrics', decoded, transport, () => this.store.writeMetrics(decoded.items));
+  }
+
   /**
    * Refuses a request before it is decoded when the store would refuse its data anyway (buffer over its
    * limit, or the store failing), so that under overload refusals cost next to no CPU and come at once.
-   * `items` is the request's item count (countProtoItems), for the metrics. Null: go on and decode it.
+   * `items` is the request's item count from its framing (countProtoItems, countMetricPoints), for the metrics.
+   * Null: go on and decode it.
    */
-  refuseEarly(signal: 'spans' | 'logs', transport: Transport, items: number, bytes: number): IngestOutcome | null {
+  refuseEarly(signal: Signal, transport: Transport, items: number, bytes: number): IngestOutcome | null {
     const big = this.tooMany(signal, transport, items);
     if (big) return big;
     const err = this.store.writer.refusal(bytes);
     if (!err) return null;
     const labels = { signal, transport };
     const backpressure = err instanceof BackpressureError;
-    this.metrics.received.inc(labels, items);
-    this.metrics.rejected.inc({ ...labels, reason: backpressure ? 'backpressure' : 'store_unavailable' }, items);
+    this.counters.received.inc(labels, items);
+    this.counters.rejected.inc({ ...labels, reason: backpressure ? 'backpressure' : 'store_unavailable' }, items);
     return { ok: false, status: backpressure ? 429 : 503, retryAfterSeconds: err.retryAfterSeconds, message: err.message };
   }
 
@@ -61,14 +76,14 @@ export class Ingestor {
    * gigabytes of memory while occupying the event loop. Refused whole (413, not retryable), since a partial
    * acceptance would make the exporter drop the rest silently.
    */
-  private tooMany(signal: 'spans' | 'logs', transport: Transport, items: number): IngestOutcome | null {
+  private tooMany(signal: Signal, transport: Transport, items: number): IngestOutcome | null {
     if (items <= this.maxItems) return null;
-    this.metrics.received.inc({ signal, transport }, items);
-    this.metrics.rejected.inc({ signal, transport, reason: 'too_many_items' }, items);
+    this.counters.received.inc({ signal, transport }, items);
+    this.counters.rejected.inc({ signal, transport, reason: 'too_many_items' }, items);
     return {
       ok: false,
       status: 413,
-      message: `the request carries ${items} ${signal === 'spans' ? 'spans' : 'log records'}, more than the limit of ${this.maxItems} per request; send smaller batches (e.g. OTEL_BSP_MAX_EXPORT_BATCH_SIZE)`,
+      message: `the request carries ${items} ${ITEM_NAMES[signal]}, more than the limit of ${this.maxItems} per request; send smaller batches (${BATCH_HINTS[signal]})`,
     };
   }
 
@@ -76,42 +91,42 @@ export class Ingestor {
   private normalize(run: () => NormalizedBatch): NormalizedBatch | undefined {
     try {
       const n = run();
-      this.metrics.llmCalls.inc(n.calls.length);
-      this.metrics.rewards.inc(n.rewards.length);
-      this.metrics.unmatchedSpans.inc(n.unmatchedSpans);
-      if (n.droppedValues) this.metrics.droppedValues.inc(n.droppedValues);
+      this.counters.llmCalls.inc(n.calls.length);
+      this.counters.rewards.inc(n.rewards.length);
+      this.counters.unmatchedSpans.inc(n.unmatchedSpans);
+      if (n.droppedValues) this.counters.droppedValues.inc(n.droppedValues);
       return n;
     } catch (err) {
-      this.metrics.normalizeErrors.inc();
+      this.counters.normalizeErrors.inc();
       process.emitWarning(`tracelight: normalizer failed on a batch (raw telemetry is still stored): ${(err as Error).message}`);
       return undefined;
     }
   }
 
-  private async ingest(signal: 'spans' | 'logs', decoded: Decoded<unknown>, transport: Transport, write: () => Promise<void>): Promise<IngestOutcome> {
+  private async ingest(signal: Signal, decoded: Decoded<unknown>, transport: Transport, write: () => Promise<void>): Promise<IngestOutcome> {
     const labels = { signal, transport };
     const n = decoded.items.length;
-    this.metrics.received.inc(labels, n + decoded.rejected);
-    if (decoded.rejected > 0) this.metrics.rejected.inc({ ...labels, reason: 'invalid' }, decoded.rejected);
+    this.counters.received.inc(labels, n + decoded.rejected);
+    if (decoded.rejected > 0) this.counters.rejected.inc({ ...labels, reason: 'invalid' }, decoded.rejected);
     try {
       await write();
     } catch (err) {
       if (err instanceof DataRejectedError) {
-        this.metrics.rejected.inc({ ...labels, reason: 'refused_by_store' }, n);
+        this.counters.rejected.inc({ ...labels, reason: 'refused_by_store' }, n);
         return { ok: false, status: 400, message: err.message };
       }
       if (err instanceof BackpressureError || err instanceof StoreUnavailableError) {
         const backpressure = err instanceof BackpressureError;
-        this.metrics.rejected.inc({ ...labels, reason: backpressure ? 'backpressure' : 'store_unavailable' }, n);
+        this.counters.rejected.inc({ ...labels, reason: backpressure ? 'backpressure' : 'store_unavailable' }, n);
         return { ok: false, status: backpressure ? 429 : 503, retryAfterSeconds: err.retryAfterSeconds, message: err.message };
       }
       throw err;
     } finally {
       const s = this.store.writer.stats;
-      this.metrics.queueRows.set(s.bufferedRows);
-      this.metrics.queueBytes.set(s.bufferedBytes);
+      this.counters.queueRows.set(s.bufferedRows);
+      this.counters.queueBytes.set(s.bufferedBytes);
     }
-    this.metrics.accepted.inc(labels, n);
+    this.counters.accepted.inc(labels, n);
     return { ok: true, partial: partialSuccessOf(decoded) };
   }
 }

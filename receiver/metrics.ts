@@ -3,7 +3,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BatchObserver } from '../store/index.js';
 
-export type Signal = 'spans' | 'logs';
+export type Signal = 'spans' | 'logs' | 'metrics';
 export type Transport = 'http' | 'grpc';
 
 export type IngestTotals = {
@@ -26,19 +26,19 @@ export class ReceiverMetrics {
   readonly registry = new Registry();
   readonly received = new Counter({
     name: 'tracelight_received_total',
-    help: 'Spans and log records received, before validation.',
+    help: 'Spans, log records and metric data points received, before validation.',
     labelNames: ['signal', 'transport'],
     registers: [this.registry],
   });
   readonly accepted = new Counter({
     name: 'tracelight_accepted_total',
-    help: 'Spans and log records durably written and acknowledged.',
+    help: 'Spans, log records and metric data points durably written (or, with raw storage off, accepted) and acknowledged.',
     labelNames: ['signal', 'transport'],
     registers: [this.registry],
   });
   readonly rejected = new Counter({
     name: 'tracelight_rejected_total',
-    help: 'Spans and log records refused, by reason (invalid, backpressure, store_unavailable, malformed).',
+    help: 'Spans, log records and metric data points refused, by reason (invalid, backpressure, store_unavailable, malformed, too_many_items).',
     labelNames: ['signal', 'transport', 'reason'],
     registers: [this.registry],
   });

@@ -1,11 +1,14 @@
-// OTLP/gRPC on its own port (4317): the trace and logs collector services. Messages are decoded with the
+// OTLP/gRPC on its own port (4317): the trace, logs and metrics collector services. Messages are decoded with the
 // same codec as OTLP/HTTP; grpc-js only frames bytes.
 import * as grpc from '@grpc/grpc-js';
 import {
+  countMetricPoints,
   countProtoItems,
   decodeLogsProto,
+  decodeMetricsProto,
   decodeTracesProto,
   encodeLogsResponse,
+  encodeMetricsResponse,
   encodeTraceResponse,
   OtlpDecodeError,
   type Decoded,
@@ -13,9 +16,21 @@ import {
 } from './codec/index.js';
 import { GRPC_STATUS, kindOfStatus } from '../schemas/errors.js';
 import type { Ingestor, IngestOutcome } from './ingest.js';
-import type { ReceiverMetrics } from './metrics.js';
+import type { ReceiverMetrics, Signal } from './metrics.js';
 
 const identity = (b: Buffer): Buffer => b;
+
+const SERVICES: Readonly<Record<Signal, string>> = {
+  spans: 'opentelemetry.proto.collector.trace.v1.TraceService',
+  logs: 'opentelemetry.proto.collector.logs.v1.LogsService',
+  metrics: 'opentelemetry.proto.collector.metrics.v1.MetricsService',
+};
+
+/** The signal of a call's method path (`/<service>/Export`), for the metrics of calls refused before their handler. */
+function signalOf(path: string): Signal {
+  for (const s of ['spans', 'logs', 'metrics'] as const) if (path.startsWith(`/${SERVICES[s]}/`)) return s;
+  return 'spans';
+}
 
 function unaryService(name: string): grpc.ServiceDefinition {
   return {
@@ -54,7 +69,7 @@ export async function startOtlpGrpc(
             const auth = md.get('authorization')[0];
             const refusal = opts.authorize(typeof auth === 'string' ? auth : auth?.toString());
             if (refusal === null) return pass(md);
-            metrics.requests.inc({ signal: method.path.includes('Logs') ? 'logs' : 'spans', transport: 'grpc', code: '401' });
+            metrics.requests.inc({ signal: signalOf(method.path), transport: 'grpc', code: '401' });
             call.sendStatus({ code: GRPC_STATUS.unauthorized, details: refusal });
           },
         }),
@@ -63,7 +78,8 @@ export async function startOtlpGrpc(
 
   const handler =
     <T>(
-      signal: 'spans' | 'logs',
+      signal: Signal,
+      count: (b: Uint8Array) => number,
       decode: (b: Uint8Array) => Decoded<T>,
       ingest: (d: Decoded<T>) => Promise<IngestOutcome>,
       encode: (p?: PartialSuccess) => Uint8Array,
@@ -78,7 +94,7 @@ export async function startOtlpGrpc(
       const refuse = (outcome: Exclude<IngestOutcome, { ok: true }>): void =>
         fail(outcome.status, outcome.message, 'retryAfterSeconds' in outcome ? outcome.retryAfterSeconds : undefined);
       // Under back-pressure, refuse before decoding (the framing alone gives the item count).
-      const items = countProtoItems(call.request);
+      const items = count(call.request);
       const early = items >= 0 ? ingestor.refuseEarly(signal, 'grpc', items, call.request.length) : null;
       if (early && !early.ok && early.status !== 400) return refuse(early);
       let decoded: Decoded<T>;
@@ -101,11 +117,14 @@ export async function startOtlpGrpc(
       );
     };
 
-  server.addService(unaryService('opentelemetry.proto.collector.trace.v1.TraceService'), {
-    Export: handler('spans', decodeTracesProto, (d) => ingestor.traces(d, 'grpc'), encodeTraceResponse),
+  server.addService(unaryService(SERVICES.spans), {
+    Export: handler('spans', countProtoItems, decodeTracesProto, (d) => ingestor.traces(d, 'grpc'), encodeTraceResponse),
   });
-  server.addService(unaryService('opentelemetry.proto.collector.logs.v1.LogsService'), {
-    Export: handler('logs', decodeLogsProto, (d) => ingestor.logs(d, 'grpc'), encodeLogsResponse),
+  server.addService(unaryService(SERVICES.logs), {
+    Export: handler('logs', countProtoItems, decodeLogsProto, (d) => ingestor.logs(d, 'grpc'), encodeLogsResponse),
+  });
+  server.addService(unaryService(SERVICES.metrics), {
+    Export: handler('metrics', countMetricPoints, decodeMetricsProto, (d) => ingestor.metrics(d, 'grpc'), encodeMetricsResponse),
   });
 
   const port = await new Promise<number>((resolve, reject) => {

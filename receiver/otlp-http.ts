@@ -1,17 +1,22 @@
-// OTLP/HTTP: POST /v1/traces and /v1/logs, protobuf or JSON, optionally gzip-compressed. Responses follow
+// OTLP/HTTP: POST /v1/traces, /v1/logs and /v1/metrics, protobuf or JSON, optionally gzip-compressed. Responses follow
 // the OTLP spec: Export*ServiceResponse (with partial_success) on success, a google.rpc.Status body in the
 // request's encoding on failure, 429/503 with Retry-After under back-pressure.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
+  countMetricPoints,
   countProtoItems,
   decodeLogsJson,
   decodeLogsProto,
+  decodeMetricsJson,
+  decodeMetricsProto,
   decodeTracesJson,
   decodeTracesProto,
   encodeLogsResponse,
+  encodeMetricsResponse,
   encodeRpcStatus,
   encodeTraceResponse,
   logsResponseJson,
+  metricsResponseJson,
   OtlpDecodeError,
   traceResponseJson,
   type Decoded,
@@ -19,7 +24,7 @@ import {
 } from './codec/index.js';
 import { GRPC_STATUS, HTTP_STATUS, kindOfStatus, type ErrorKind } from '../schemas/errors.js';
 import type { Ingestor, IngestOutcome } from './ingest.js';
-import type { ReceiverMetrics } from './metrics.js';
+import type { ReceiverMetrics, Signal } from './metrics.js';
 
 type Encoding = 'protobuf' | 'json';
 
@@ -39,7 +44,9 @@ export function sendOtlpError(reply: FastifyReply, encoding: Encoding, kind: Err
 
 interface SignalSpec<T> {
   path: string;
-  signal: 'spans' | 'logs';
+  signal: Signal;
+  /** The request's item count from its protobuf framing alone (-1: broken framing). */
+  countProto(b: Uint8Array): number;
   decodeProto(b: Uint8Array): Decoded<T>;
   decodeJson(b: Uint8Array): Decoded<T>;
   ingest(d: Decoded<T>): Promise<IngestOutcome>;
@@ -48,7 +55,7 @@ interface SignalSpec<T> {
 }
 
 export function registerOtlpHttp(app: FastifyInstance, ingestor: Ingestor, metrics: ReceiverMetrics): void {
-  const sendOutcome = (reply: FastifyReply, encoding: Encoding, signal: 'spans' | 'logs', outcome: Exclude<IngestOutcome, { ok: true }>): FastifyReply => {
+  const sendOutcome = (reply: FastifyReply, encoding: Encoding, signal: Signal, outcome: Exclude<IngestOutcome, { ok: true }>): FastifyReply => {
     metrics.requests.inc({ signal, transport: 'http', code: String(outcome.status) });
     if ('retryAfterSeconds' in outcome) reply.header('Retry-After', String(outcome.retryAfterSeconds));
     return sendOtlpError(reply, encoding, kindOfStatus(outcome.status), outcome.message);
@@ -62,7 +69,7 @@ export function registerOtlpHttp(app: FastifyInstance, ingestor: Ingestor, metri
       }
       if (encoding === 'protobuf') {
         // Under back-pressure, refuse before decoding (the framing alone gives the item count).
-        const items = countProtoItems(body);
+        const items = spec.countProto(body);
         const early = items >= 0 ? ingestor.refuseEarly(spec.signal, 'http', items, body.length) : null;
         if (early && !early.ok && early.status !== 400) return sendOutcome(reply, encoding, spec.signal, early);
       }
@@ -90,6 +97,7 @@ export function registerOtlpHttp(app: FastifyInstance, ingestor: Ingestor, metri
   route({
     path: '/v1/traces',
     signal: 'spans',
+    countProto: countProtoItems,
     decodeProto: decodeTracesProto,
     decodeJson: decodeTracesJson,
     ingest: (d) => ingestor.traces(d, 'http'),
@@ -99,10 +107,21 @@ export function registerOtlpHttp(app: FastifyInstance, ingestor: Ingestor, metri
   route({
     path: '/v1/logs',
     signal: 'logs',
+    countProto: countProtoItems,
     decodeProto: decodeLogsProto,
     decodeJson: decodeLogsJson,
     ingest: (d) => ingestor.logs(d, 'http'),
     encodeProto: encodeLogsResponse,
     encodeJson: logsResponseJson,
+  });
+  route({
+    path: '/v1/metrics',
+    signal: 'metrics',
+    countProto: countMetricPoints,
+    decodeProto: decodeMetricsProto,
+    decodeJson: decodeMetricsJson,
+    ingest: (d) => ingestor.metrics(d, 'http'),
+    encodeProto: encodeMetricsResponse,
+    encodeJson: metricsResponseJson,
   });
 }

@@ -1,4 +1,4 @@
-// The receiver's in-memory view of OTLP data: one flat record per span or log record, with its
+// The receiver's in-memory view of OTLP data: one flat record per span, log record or metric data point, with its
 // resource and scope attached, so every later stage (storage rows, normalizers) reads one shape
 // whether the request came as protobuf or JSON, over HTTP or gRPC.
 
@@ -11,6 +11,8 @@ export interface Scope {
   name: string;
   version: string;
   attributes: Attributes;
+  /** InstrumentationScope.dropped_attributes_count; set only when not 0 (otel_metrics_* store it). */
+  droppedAttributesCount?: number;
 }
 
 export interface SpanEventRecord {
@@ -69,6 +71,97 @@ export interface LogRecordRecord {
   scope: Scope;
   scopeSchemaUrl: string;
 }
+
+/** The OTLP metric types, each stored in its own table. */
+export type MetricType = 'gauge' | 'sum' | 'histogram' | 'exponential_histogram' | 'summary';
+
+/** What a metric's data points share: its descriptor, its data's aggregation, and where it came from. */
+export interface MetricRecord {
+  name: string;
+  description: string;
+  unit: string;
+  type: MetricType;
+  /** OTLP AggregationTemporality (0 unspecified, 1 delta, 2 cumulative); 0 for gauges and summaries. */
+  aggregationTemporality: number;
+  /** Sum.is_monotonic; false for every other type. */
+  isMonotonic: boolean;
+  resource: Attributes;
+  resourceSchemaUrl: string;
+  scope: Scope;
+  scopeSchemaUrl: string;
+}
+
+/**
+ * A measurement's value as it was sent: a bigint for `as_int` (int64, exact), a number for `as_double`. The two stay
+ * apart until the row encoder, so an integer is never read as a double on the way.
+ */
+export type MetricValue = number | bigint;
+
+export interface ExemplarRecord {
+  filteredAttributes: Attributes;
+  timeUnixNano: bigint;
+  /** Null when the exemplar carries no value. */
+  value: MetricValue | null;
+  /** Lower-case hex or ''. */
+  traceId: string;
+  spanId: string;
+}
+
+interface MetricPointBase {
+  metric: MetricRecord;
+  attributes: Attributes;
+  startTimeUnixNano: bigint;
+  timeUnixNano: bigint;
+  /** OTLP DataPointFlags (bit 0: no recorded value). */
+  flags: number;
+}
+
+export interface NumberPointRecord extends MetricPointBase {
+  type: 'gauge' | 'sum';
+  value: MetricValue;
+  exemplars: ExemplarRecord[];
+}
+
+export interface HistogramPointRecord extends MetricPointBase {
+  type: 'histogram';
+  count: bigint;
+  /** The optional fields are null when absent. */
+  sum: number | null;
+  bucketCounts: bigint[];
+  explicitBounds: number[];
+  exemplars: ExemplarRecord[];
+  min: number | null;
+  max: number | null;
+}
+
+export interface ExponentialBuckets {
+  offset: number;
+  bucketCounts: bigint[];
+}
+
+export interface ExponentialHistogramPointRecord extends MetricPointBase {
+  type: 'exponential_histogram';
+  count: bigint;
+  sum: number | null;
+  scale: number;
+  zeroCount: bigint;
+  zeroThreshold: number;
+  positive: ExponentialBuckets;
+  negative: ExponentialBuckets;
+  exemplars: ExemplarRecord[];
+  min: number | null;
+  max: number | null;
+}
+
+export interface SummaryPointRecord extends MetricPointBase {
+  type: 'summary';
+  count: bigint;
+  sum: number;
+  quantileValues: { quantile: number; value: number }[];
+}
+
+/** One OTLP data point with the metric it belongs to: the unit metrics are received, counted and stored in. */
+export type MetricPointRecord = NumberPointRecord | HistogramPointRecord | ExponentialHistogramPointRecord | SummaryPointRecord;
 
 export const SPAN_KIND_NAMES = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'] as const;
 export const STATUS_CODE_NAMES = ['Unset', 'Ok', 'Error'] as const;

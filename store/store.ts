@@ -7,9 +7,10 @@ import { migrate, type MigrationResult } from './migrate.js';
 import { encodeLogs, encodeSpans, LOGS_FORMAT, TRACES_FORMAT } from './otel-rows.js';
 import { DEFAULT_SQL_LIMITS, prepareReadOnlySql, type SqlLimits } from './read-only-sql.js';
 import { ServerDriver } from './server-driver.js';
-import type { LogRecordRecord, SpanRecord } from '../schemas/telemetry.js';
+import type { LogRecordRecord, MetricPointRecord, SpanRecord } from '../schemas/telemetry.js';
 import type { NormalizedBatch, Reward } from '../schemas/genai.js';
 import { genaiBatches, rewardRow } from './genai-rows.js';
+import { encodeMetricPoints } from './otel-metrics-rows.js';
 
 export interface StoreConfig {
   /** Embedded data directory (default `./.tracelight`); ignored when clickhouseUrl is set. */
@@ -23,9 +24,10 @@ export interface StoreConfig {
   sqlLimits?: Partial<SqlLimits>;
   observer?: BatchObserver;
   /**
-   * Store the raw spans and log records (`otel_traces`, `otel_logs`); default true. False when a Collector
-   * already writes them (its ClickHouse exporter, same schema): tracelight then writes only what it derives
-   * (calls, contents, rewards, identities), so a fan-out stores each span once.
+   * Store the raw spans, log records and metric data points (`otel_traces`, `otel_logs`, `otel_metrics_*`);
+   * default true. False when a Collector already writes them (its ClickHouse exporter, same schema): tracelight
+   * then writes only what it derives (calls, contents, rewards, identities), so a fan-out stores each span once,
+   * and accepts metrics without storing them.
    */
   raw?: boolean;
 }
@@ -42,7 +44,7 @@ export function openDriver(cfg: StoreConfig): Driver {
 export class Store {
   readonly writer: BatchWriter;
   readonly sqlLimits: SqlLimits;
-  /** Whether raw spans and log records are stored (StoreConfig.raw). */
+  /** Whether raw spans, log records and metric data points are stored (StoreConfig.raw). */
   readonly raw: boolean;
 
   private constructor(
@@ -89,6 +91,14 @@ export class Store {
         : []),
       ...(normalized ? genaiBatches(normalized) : []),
     ]);
+  }
+
+  /**
+   * Resolves once the metric data points are durably written (one table per metric type), or at once when raw
+   * telemetry is not stored: nothing is derived from metrics, and the Collector beside tracelight stores them.
+   */
+  writeMetrics(points: readonly MetricPointRecord[]): Promise<void> {
+    return this.raw ? this.writer.write(encodeMetricPoints(points)) : Promise.resolve();
   }
 
   /** Writes only what the normalizers derived (spans read back from a Collector's tables are already stored). */

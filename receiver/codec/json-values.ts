@@ -45,6 +45,39 @@ export function asUint(v: unknown, path: string, max: bigint): bigint {
   throw new ItemError(`${path} must be an unsigned integer (number or decimal string), got ${JSON.stringify(v)}`);
 }
 
+/** A double: a JSON number, or the strings proto3 JSON uses for the non-finite ones (and numeric strings). */
+export function asDouble(v: unknown, path: string): number {
+  if (v === undefined || v === null) return 0;
+  if (typeof v === 'number') return v;
+  if (v === 'NaN') return NaN;
+  if (v === 'Infinity') return Infinity;
+  if (v === '-Infinity') return -Infinity;
+  if (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) return Number(v);
+  throw new ItemError(`${path} must be a number, got ${JSON.stringify(v)}`);
+}
+
+/** An int64, exact (number or decimal string). */
+export function asInt64(v: unknown, path: string): bigint {
+  if (v === undefined || v === null) return 0n;
+  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
+  if (typeof v === 'string' && /^-?\d{1,19}$/.test(v)) {
+    const b = BigInt(v);
+    if (b <= 9223372036854775807n && b >= -9223372036854775808n) return b;
+  }
+  throw new ItemError(`${path} must be an int64 (number or decimal string), got ${JSON.stringify(v)}`);
+}
+
+export function asBool(v: unknown, path: string): boolean {
+  if (v === undefined || v === null) return false;
+  if (typeof v !== 'boolean') throw new ItemError(`${path} must be a boolean`);
+  return v;
+}
+
+/** Whether a JSON field is present (proto3 JSON writes an unset field as absent or null). */
+export function present(v: unknown): boolean {
+  return v !== undefined && v !== null;
+}
+
 export function asEnum(v: unknown, path: string, names: readonly string[]): number {
   if (v === undefined || v === null) return 0;
   if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < names.length) return v;
@@ -126,7 +159,14 @@ export function jsonAttrs(v: unknown, path: string, depth = 0): Attributes {
 
 export function jsonScope(v: unknown, path: string): Scope {
   const o = asObject(v, path);
-  return { name: asString(o.name, `${path}.name`), version: asString(o.version, `${path}.version`), attributes: jsonAttrs(o.attributes, `${path}.attributes`) };
+  const scope: Scope = {
+    name: asString(o.name, `${path}.name`),
+    version: asString(o.version, `${path}.version`),
+    attributes: jsonAttrs(o.attributes, `${path}.attributes`),
+  };
+  const dropped = Number(asUint(field(o, 'droppedAttributesCount', 'dropped_attributes_count'), `${path}.droppedAttributesCount`, 0xffffffffn));
+  if (dropped !== 0) scope.droppedAttributesCount = dropped;
+  return scope;
 }
 
 export function asStringOr(v: unknown): string {

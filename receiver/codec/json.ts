@@ -11,7 +11,7 @@ const SPAN_KIND_ENUM = ['SPAN_KIND_UNSPECIFIED', 'SPAN_KIND_INTERNAL', 'SPAN_KIN
 const STATUS_ENUM = ['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'];
 const SEVERITY_ENUM = Array.from({ length: 25 }, (_, i) => `SEVERITY_NUMBER_${i}`);
 
-function parseJsonBody(body: Uint8Array | string, what: string): Json {
+export function parseJsonBody(body: Uint8Array | string, what: string): Json {
   let parsed: unknown;
   try {
     parsed = JSON.parse(typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));

@@ -118,12 +118,12 @@ function pbKeyValue(r: PbReader, end: number, out: Attributes, depth: number): v
 }
 
 /** A repeated attributes field: the map so far, or the error that fails it (raised where the data model checks it). */
-interface PbAttrList {
+export interface PbAttrList {
   attrs: Attributes;
   err: ItemError | null;
 }
 
-function newAttrList(): PbAttrList {
+export function newAttrList(): PbAttrList {
   return { attrs: {}, err: null };
 }
 
@@ -132,7 +132,7 @@ function newAttrList(): PbAttrList {
  * nested too deeply fails the list (the first such error is kept); reading goes on, so that a wire error
  * later in the message still fails the request.
  */
-function pbAttr(r: PbReader, list: PbAttrList): void {
+export function pbAttr(r: PbReader, list: PbAttrList): void {
   const e = r.len();
   const outer = r.end;
   try {
@@ -145,13 +145,13 @@ function pbAttr(r: PbReader, list: PbAttrList): void {
   r.pos = e;
 }
 
-function checkedAttrs(a: PbAttrList): Attributes {
+export function checkedAttrs(a: PbAttrList): Attributes {
   if (a.err) throw a.err;
   return a.attrs;
 }
 
 /** Merges one InstrumentationScope message into `s`. */
-function pbScopeMessage(r: PbReader, end: number, s: { name: string; version: string; attrs: PbAttrList }): void {
+function pbScopeMessage(r: PbReader, end: number, s: { name: string; version: string; attrs: PbAttrList; dropped: number }): void {
   const outer = r.end;
   r.end = end;
   while (r.pos < end) {
@@ -165,6 +165,9 @@ function pbScopeMessage(r: PbReader, end: number, s: { name: string; version: st
         break;
       case (3 << 3) | WT_LEN:
         pbAttr(r, s.attrs);
+        break;
+      case (4 << 3) | WT_VARINT:
+        s.dropped = r.uint32();
         break;
       default:
         r.skip(tag);
@@ -186,13 +189,13 @@ function pbResourceMessage(r: PbReader, end: number, list: PbAttrList): void {
 }
 
 /** ResourceSpans / ScopeSpans / ResourceLogs / ScopeLogs: field 1 (resource or scope, merged), field 2 (children), field 3 (schema URL). */
-interface Container {
+export interface Container {
   heads: [number, number][];
   children: [number, number][];
   schemaUrl: string;
 }
 
-function pbContainer(r: PbReader, end: number): Container {
+export function pbContainer(r: PbReader, end: number): Container {
   const outer = r.end;
   r.end = end;
   const c: Container = { heads: [], children: [], schemaUrl: '' };
@@ -223,7 +226,7 @@ function pbContainer(r: PbReader, end: number): Container {
 }
 
 /** The export request's repeated field 1. */
-function pbTopLevel(r: PbReader): [number, number][] {
+export function pbTopLevel(r: PbReader): [number, number][] {
   const out: [number, number][] = [];
   while (r.pos < r.end) {
     const tag = r.tag();
@@ -246,12 +249,14 @@ function pbResourceOf(r: PbReader, heads: [number, number][]): Attributes {
 }
 
 function pbScopeOf(r: PbReader, heads: [number, number][]): Scope {
-  const s = { name: '', version: '', attrs: newAttrList() };
+  const s = { name: '', version: '', attrs: newAttrList(), dropped: 0 };
   for (const [start, e] of heads) {
     r.pos = start;
     pbScopeMessage(r, e, s);
   }
-  return { name: s.name, version: s.version, attributes: checkedAttrs(s.attrs) };
+  const scope: Scope = { name: s.name, version: s.version, attributes: checkedAttrs(s.attrs) };
+  if (s.dropped !== 0) scope.droppedAttributesCount = s.dropped;
+  return scope;
 }
 
 interface RawEvent {
@@ -520,13 +525,16 @@ function pbLog(r: PbReader, end: number, resource: Attributes, resourceSchemaUrl
  * many items a refused resource or scope holds, so each of them is read (a wire error in it still fails the
  * request) and counted as rejected under the resource's or scope's path.
  */
-function pbDecodeNested<T>(input: Uint8Array, names: Nesting, item: ItemReader<PbReader, number, T>): Decoded<T> {
+export function pbDecodeNested<T>(input: Uint8Array, names: Nesting, item: ItemReader<PbReader, number, T>): Decoded<T> {
   const out = new Collector<T>();
   try {
     const buf = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
     const r = new PbReader(buf, 0, buf.length);
     const tops = pbTopLevel(r);
+    const where = { resource: names.resource, scope: names.scope, item: names.item, i: 0, j: 0, k: 0 };
+    out.where = where;
     for (let i = 0; i < tops.length; i++) {
+      where.i = i;
       const [rs, re] = tops[i] as [number, number];
       r.pos = rs;
       const rc = pbContainer(r, re);
@@ -534,16 +542,20 @@ function pbDecodeNested<T>(input: Uint8Array, names: Nesting, item: ItemReader<P
         r.pos = ss;
         return pbContainer(r, se);
       });
-      // Items whose resource or scope is refused are still read, so that a wire error in them fails the request.
+      // Items whose resource or scope is refused are still read, so that a wire error in them fails the request,
+      // and so that each is counted as the number of items it holds (a metric's data points).
       const readRefused = (sc: Container, path: string, err: ItemError): void => {
         for (const [is, ie] of sc.children) {
           r.pos = is;
+          const scratch = new Collector<T>();
+          let n = 1;
           try {
-            item(r, ie, {}, '', { name: '', version: '', attributes: {} }, '');
+            if (item(r, ie, {}, '', { name: '', version: '', attributes: {} }, '', scratch) === undefined) n = scratch.items.length + scratch.rejected;
           } catch (x) {
             if (!(x instanceof ItemError)) throw x;
+            n = x.items;
           }
-          out.reject(path, err);
+          if (n > 0) out.reject(path, new ItemError(err.message, n));
         }
       };
       let resource: Attributes;
@@ -555,6 +567,7 @@ function pbDecodeNested<T>(input: Uint8Array, names: Nesting, item: ItemReader<P
         continue;
       }
       for (let j = 0; j < scopes.length; j++) {
+        where.j = j;
         const sc = scopes[j] as Container;
         let scope: Scope;
         try {
@@ -565,10 +578,12 @@ function pbDecodeNested<T>(input: Uint8Array, names: Nesting, item: ItemReader<P
           continue;
         }
         for (let k = 0; k < sc.children.length; k++) {
+          where.k = k;
           const [is, ie] = sc.children[k] as [number, number];
           r.pos = is;
           try {
-            out.items.push(item(r, ie, resource, rc.schemaUrl, scope, sc.schemaUrl));
+            const read = item(r, ie, resource, rc.schemaUrl, scope, sc.schemaUrl, out);
+            if (read !== undefined) out.items.push(read);
           } catch (err) {
             if (!(err instanceof ItemError)) throw err;
             out.reject(`${names.resource}[${i}].${names.scope}[${j}].${names.item}[${k}]`, err);

@@ -1,6 +1,7 @@
-// An export request nests its items resource → scope → item, the same way for traces and logs; only the
-// field names differ. Keeping that walk in one place (instead of one hand-written copy per signal) is what
-// makes traces and logs reject the same malformed nesting with the same paths and the same counts. The
+// An export request nests its items resource → scope → item, the same way for traces, logs and metrics; only
+// the field names differ. Keeping that walk in one place (instead of one hand-written copy per signal) is what
+// makes every signal reject the same malformed nesting with the same paths and the same counts. A metric is one
+// item of the walk that yields many (its data points): its reader adds them to the result itself. The
 // protobuf decoder walks the same shape from the wire framing (pbDecodeNested in protobuf.ts), with the
 // same names and item-reader signature; it stays there because it walks byte ranges, not JSON values.
 import type { Attributes, Scope } from '../../schemas/telemetry.js';
@@ -38,11 +39,31 @@ export const LOGS: Nesting = {
   itemSnake: 'log_records',
 };
 
+export const METRICS: Nesting = {
+  request: 'ExportMetricsServiceRequest',
+  resource: 'resourceMetrics',
+  resourceSnake: 'resource_metrics',
+  scope: 'scopeMetrics',
+  scopeSnake: 'scope_metrics',
+  item: 'metrics',
+  itemSnake: 'metrics',
+};
+
 /**
  * Reads one item from `src` (`at` locates it: a byte range's end, or a JSON path) under the resource and scope
- * it inherits. Throws ItemError to reject the item alone; anything else fails the request.
+ * it inherits, and returns it; or adds what it read to `out` itself and returns undefined (a metric's data
+ * points, each accepted or rejected on its own). Throws ItemError to reject the item alone; anything else fails
+ * the request.
  */
-export type ItemReader<S, A, T> = (src: S, at: A, resource: Attributes, resourceSchemaUrl: string, scope: Scope, scopeSchemaUrl: string) => T;
+export type ItemReader<S, A, T> = (
+  src: S,
+  at: A,
+  resource: Attributes,
+  resourceSchemaUrl: string,
+  scope: Scope,
+  scopeSchemaUrl: string,
+  out: Collector<T>,
+) => T | undefined;
 
 /**
  * The resource → scope → item walk of a parsed OTLP/JSON request, calling `item` with each item's object and
@@ -81,7 +102,8 @@ export function walkJson<T>(req: Json, n: Nesting, item: ItemReader<Json, string
       items.forEach((v, k) => {
         const p = `${sp}.${n.item}[${k}]`;
         try {
-          out.items.push(item(asObject(v, p), p, resource, resourceSchemaUrl, scope, scopeSchemaUrl));
+          const read = item(asObject(v, p), p, resource, resourceSchemaUrl, scope, scopeSchemaUrl, out);
+          if (read !== undefined) out.items.push(read);
         } catch (err) {
           if (!(err instanceof ItemError)) throw err;
           out.reject(p, err);

@@ -148,6 +148,18 @@ export class PbReader {
     return BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo));
   }
 
+  /** sint32: a zigzag-encoded varint. */
+  sint32(): number {
+    const n = this.uint32();
+    return (n >>> 1) ^ -(n & 1);
+  }
+
+  /** uint64, exact. */
+  uint64(): bigint {
+    this.varint64();
+    return (BigInt(this.hi) << 32n) | BigInt(this.lo);
+  }
+
   /** As protobufjs reads a bool: the varint's low 32 bits, non-zero. */
   bool(): boolean {
     return this.uint32() !== 0;
