@@ -5,7 +5,7 @@ import { keysFromConfig, parseApiKeys } from '../api/auth.js';
 import { readConfigFile } from '../algorithms/apo/config.js';
 import { DEFAULT_SERVER_OPTIONS, startServer } from '../server/server.js';
 import { VERSION } from '../server/version.js';
-import { DEFAULT_BATCH_OPTIONS, DEFAULT_DATA_DIR, DEFAULT_SQL_LIMITS, Store, type StoreConfig } from '../store/index.js';
+import { DEFAULT_BATCH_OPTIONS, DEFAULT_DATA_DIR, DEFAULT_SQL_LIMITS, migrationStatements, Store, type StoreConfig } from '../store/index.js';
 import { chosenFormat, CliError, formatOption, renderObject, renderRows } from './output.js';
 import { DEFAULT_SERVER_URL, recordServer, withClient, type ClientTarget } from '../client/index.js';
 import { renderTranscript } from './transcript.js';
@@ -36,6 +36,7 @@ interface StoreFlags {
   clickhouseUser?: string;
   clickhousePassword?: string;
   clickhouseDatabase?: string;
+  clickhouseCluster?: string;
 }
 
 function withStoreOptions(cmd: Command): Command {
@@ -44,7 +45,12 @@ function withStoreOptions(cmd: Command): Command {
     .addOption(new Option('--clickhouse-url <url>', 'use a ClickHouse server instead of the embedded store').env('TRACELIGHT_CLICKHOUSE_URL'))
     .addOption(new Option('--clickhouse-user <user>', 'ClickHouse user').env('TRACELIGHT_CLICKHOUSE_USER'))
     .addOption(new Option('--clickhouse-password <password>', 'ClickHouse password').env('TRACELIGHT_CLICKHOUSE_PASSWORD'))
-    .addOption(new Option('--clickhouse-database <db>', 'ClickHouse database').env('TRACELIGHT_CLICKHOUSE_DATABASE'));
+    .addOption(new Option('--clickhouse-database <db>', 'ClickHouse database').env('TRACELIGHT_CLICKHOUSE_DATABASE'))
+    .addOption(
+      new Option('--clickhouse-cluster <name>', 'the tables are Replicated and Distributed on this ClickHouse cluster (see migrate --cluster)').env(
+        'TRACELIGHT_CLICKHOUSE_CLUSTER',
+      ),
+    );
 }
 
 function storeConfig(f: StoreFlags): StoreConfig {
@@ -54,11 +60,13 @@ function storeConfig(f: StoreFlags): StoreConfig {
     clickhouseUser: f.clickhouseUser,
     clickhousePassword: f.clickhousePassword,
     clickhouseDatabase: f.clickhouseDatabase,
+    ...(f.clickhouseCluster ? { cluster: f.clickhouseCluster } : {}),
   };
 }
 
 function describeStore(cfg: StoreConfig): string {
-  return cfg.clickhouseUrl ? `ClickHouse server ${new URL(cfg.clickhouseUrl).origin}` : `embedded (chDB) in ${cfg.dataDir}`;
+  if (!cfg.clickhouseUrl) return `embedded (chDB) in ${cfg.dataDir}`;
+  return `ClickHouse server ${new URL(cfg.clickhouseUrl).origin}${cfg.cluster ? ` (cluster ${cfg.cluster})` : ''}`;
 }
 
 const program = new Command('tracelight')
@@ -241,8 +249,18 @@ withStoreOptions(
   },
 );
 
-withStoreOptions(program.command('migrate').description('create or upgrade the ClickHouse tables (idempotent)')).action(async (o: StoreFlags) => {
-  const cfg = storeConfig(o);
+withStoreOptions(
+  program
+    .command('migrate')
+    .description('create or upgrade the ClickHouse tables (idempotent)')
+    .option('--cluster <name>', 'create them ON CLUSTER: Replicated* tables <name>_local on every node, Distributed tables <name> over them')
+    .option('--print', 'print the DDL instead of running it'),
+).action(async (o: StoreFlags & { cluster?: string; print?: boolean }) => {
+  const cfg = storeConfig({ ...o, clickhouseCluster: o.cluster ?? o.clickhouseCluster });
+  if (o.print) {
+    for (const stmt of migrationStatements(cfg.cluster)) process.stdout.write(`${stmt};\n\n`);
+    return;
+  }
   const res = await Store.migrateOnly(cfg);
   const names = res.applied.map((m) => `${m.id} ${m.name}`);
   process.stdout.write(

@@ -11,8 +11,13 @@ export interface MigrationResult {
   alreadyApplied: number;
 }
 
-export async function migrate(driver: Driver, migrations: Migration[] = MIGRATIONS): Promise<MigrationResult> {
-  await driver.exec(MIGRATIONS_TABLE_DDL);
+/** `tableDdl`: the statements that create the migrations table (one on a single node, two on a cluster). */
+export async function migrate(
+  driver: Driver,
+  migrations: Migration[] = MIGRATIONS,
+  tableDdl: readonly string[] = [MIGRATIONS_TABLE_DDL],
+): Promise<MigrationResult> {
+  for (const stmt of tableDdl) await driver.exec(stmt);
   const done = await driver.query<{ id: number }>('SELECT DISTINCT id FROM tracelight_migrations');
   const doneIds = new Set(done.map((r) => Number(r.id)));
   const applied: Migration[] = [];

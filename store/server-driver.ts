@@ -9,6 +9,8 @@ export interface ServerDriverOptions {
   password?: string;
   database?: string;
   requestTimeoutMs?: number;
+  /** Session settings sent with every request (a cluster's, see schemas/cluster.ts). */
+  settings?: Readonly<Record<string, string>>;
 }
 
 function wrap(err: unknown): StoreError {
@@ -52,6 +54,7 @@ export class ServerDriver implements Driver {
       password,
       database,
       request_timeout: opts.requestTimeoutMs ?? 30_000,
+      ...(opts.settings ? { clickhouse_settings: { ...opts.settings } } : {}),
       compression: { request: false, response: true },
       // Failures reach the caller as StoreError (and /metrics); the client's own console logging would repeat them.
       log: { level: ClickHouseLogLevel.OFF },

@@ -1,6 +1,9 @@
 // The one entry point to ClickHouse: opens the right driver, applies migrations, writes telemetry through
 // the batch writer and runs read-only queries. Everything above store/ goes through this class.
 import { ChdbDriver } from './chdb-driver.js';
+import { clusterMigrations, clusterMigrationsTableDdl } from './cluster-ddl.js';
+import { CLUSTER_SESSION_SETTINGS } from '../schemas/cluster.js';
+import { TracelightError } from '../schemas/errors.js';
 import { StoreError, type Driver, type QueryParams } from './driver.js';
 import { BatchWriter, type BatchObserver, type BatchWriterOptions } from './batch-writer.js';
 import { migrate, type MigrationResult } from './migrate.js';
@@ -30,15 +33,32 @@ export interface StoreConfig {
    * and accepts metrics without storing them.
    */
   raw?: boolean;
+  /**
+   * The ClickHouse cluster the tables live on (server only): migrations create Replicated tables behind
+   * Distributed ones (store/cluster-ddl.ts), and the session waits for every shard on insert.
+   */
+  cluster?: string;
 }
 
 export const DEFAULT_DATA_DIR = '.tracelight';
 
 export function openDriver(cfg: StoreConfig): Driver {
   if (cfg.clickhouseUrl) {
-    return new ServerDriver({ url: cfg.clickhouseUrl, username: cfg.clickhouseUser, password: cfg.clickhousePassword, database: cfg.clickhouseDatabase });
+    return new ServerDriver({
+      url: cfg.clickhouseUrl,
+      username: cfg.clickhouseUser,
+      password: cfg.clickhousePassword,
+      database: cfg.clickhouseDatabase,
+      ...(cfg.cluster ? { settings: CLUSTER_SESSION_SETTINGS } : {}),
+    });
   }
+  if (cfg.cluster) throw new TracelightError('invalid', 'a cluster needs a ClickHouse server (--clickhouse-url); the embedded store is one node');
   return new ChdbDriver(cfg.dataDir ?? DEFAULT_DATA_DIR);
+}
+
+function migrateFor(driver: Driver, cfg: StoreConfig): Promise<MigrationResult> {
+  if (!cfg.cluster) return migrate(driver);
+  return migrate(driver, clusterMigrations(cfg.cluster), clusterMigrationsTableDdl(cfg.cluster));
 }
 
 export class Store {
@@ -60,7 +80,7 @@ export class Store {
   static async open(cfg: StoreConfig = {}): Promise<Store> {
     const driver = openDriver(cfg);
     try {
-      await migrate(driver);
+      await migrateFor(driver, cfg);
     } catch (err) {
       await driver.close().catch(() => undefined);
       throw err;
@@ -71,7 +91,7 @@ export class Store {
   static async migrateOnly(cfg: StoreConfig = {}): Promise<MigrationResult> {
     const driver = openDriver(cfg);
     try {
-      return await migrate(driver);
+      return await migrateFor(driver, cfg);
     } finally {
       await driver.close();
     }
