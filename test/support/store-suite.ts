@@ -79,7 +79,17 @@ export function storeSuite(name: string, open: () => Promise<{ store: Store; cle
       const tables = await store.driver.query<{ name: string }>(
         "SELECT name FROM system.tables WHERE database = currentDatabase() AND name LIKE 'otel_%' ORDER BY name",
       );
-      expect(tables.map((t) => t.name)).toEqual(['otel_logs', 'otel_traces', 'otel_traces_trace_id_ts', 'otel_traces_trace_id_ts_mv']);
+      expect(tables.map((t) => t.name)).toEqual([
+        'otel_logs',
+        'otel_metrics_exponential_histogram',
+        'otel_metrics_gauge',
+        'otel_metrics_histogram',
+        'otel_metrics_sum',
+        'otel_metrics_summary',
+        'otel_traces',
+        'otel_traces_trace_id_ts',
+        'otel_traces_trace_id_ts_mv',
+      ]);
       const again = await migrate(store.driver);
       expect(again.applied).toEqual([]);
       const cols = await store.driver.query<{ name: string; type: string }>(
