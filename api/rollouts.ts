@@ -2,6 +2,7 @@
 //   POST /api/v1/rollouts                                         enqueue one or an array → 201 [{rollout_id, status}]
 //   POST /api/v1/rollouts/claim                                   {worker_id, wait_ms?} → a new attempt, or 204
 //   POST /api/v1/rollouts/{id}/attempts/{attempt}/heartbeat       the worker is alive (a span with the attempt id is too)
+//   POST /api/v1/rollouts/activity                                {attempt_ids}: spans a receiver process saw → heartbeats
 //   POST /api/v1/rollouts/{id}/attempts/{attempt}/complete        {status: succeeded|failed, reward?, error?}
 //   POST /api/v1/rollouts/{id}/cancel
 //   POST /api/v1/rollouts/wait                                    {rollout_ids, timeout_ms?} → states when all are final
@@ -13,7 +14,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { parseAgentPattern, parseSince } from '../training/filters.js';
 import { z } from 'zod';
 import { parseOrThrow, TracelightError } from '../schemas/errors.js';
-import { ClaimBody, CompleteBody, EnqueueItem, HeartbeatBody, ListQuery, MAX_ENQUEUE_BATCH, MAX_WAIT_MS, WaitBody } from '../schemas/rollouts.js';
+import { ActivityBody, ClaimBody, CompleteBody, EnqueueItem, HeartbeatBody, ListQuery, MAX_ENQUEUE_BATCH, MAX_WAIT_MS, WaitBody } from '../schemas/rollouts.js';
 import { clientGone, type ApiContext } from './context.js';
 
 const IdParams = z.object({ id: z.string() });
@@ -56,6 +57,14 @@ export const rolloutsArea: FastifyPluginAsync<ApiContext> = async (base, { queue
     });
     const summaries = await queue.summaries(list.map((r) => r.rollout_id));
     return { rollouts: list.map((r) => ({ ...r, ...(summaries.get(r.rollout_id) ?? { reward: null, agents: [] }) })) };
+  });
+
+  // A receiver process (`serve --role receiver`) has no queue: the attempt ids in the spans it took are sent
+  // here, where they count as heartbeats exactly as spans received by this process do. Its key has the ingest
+  // scope, as sending spans needs no more.
+  app.post('/activity', { schema: { body: ActivityBody }, config: { scope: 'ingest', subject: 'forwarded activity' } }, async (req, reply) => {
+    queue.onActivity(new Set(req.body.attempt_ids));
+    return reply.code(202).send({ accepted: req.body.attempt_ids.length });
   });
 
   app.get('/:id', { schema: { params: IdParams }, config: { scope: ['read', 'worker'] } }, async (req) => queue.get(req.params.id));

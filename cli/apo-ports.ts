@@ -106,5 +106,5 @@ function trainingDataPort(client: TracelightClient): TrainingDataPort {
 
 /** Ports for a server running in this process (its store and its serving queue). */
 export function portsFor(server: RunningServer): ApoPorts {
-  return apoPorts(new LocalClient(server.store, { queue: server.queue }));
+  return apoPorts(new LocalClient(server.store, server.queue ? { queue: server.queue } : {}));
 }

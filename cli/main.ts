@@ -3,7 +3,7 @@
 import { Command, Option } from 'commander';
 import { keysFromConfig, parseApiKeys } from '../api/auth.js';
 import { readConfigFile } from '../algorithms/apo/config.js';
-import { DEFAULT_SERVER_OPTIONS, startServer } from '../server/server.js';
+import { DEFAULT_SERVER_OPTIONS, startServer, type ServerRole } from '../server/server.js';
 import { VERSION } from '../server/version.js';
 import { DEFAULT_BATCH_OPTIONS, DEFAULT_DATA_DIR, DEFAULT_SQL_LIMITS, migrationStatements, Store, type StoreConfig } from '../store/index.js';
 import { chosenFormat, CliError, formatOption, renderObject, renderRows } from './output.js';
@@ -97,6 +97,14 @@ withStoreOptions(
     .option('--no-grpc', 'do not serve OTLP/gRPC')
     .addOption(
       new Option(
+        '--clickhouse-http-port <port>',
+        "also serve the embedded store read-only over ClickHouse's HTTP interface on this port (for Grafana's ClickHouse data source; off by default)",
+      )
+        .argParser(int('--clickhouse-http-port', 0, 65535))
+        .env('TRACELIGHT_CLICKHOUSE_HTTP_PORT'),
+    )
+    .addOption(
+      new Option(
         '--api-key <key...>',
         'require "Authorization: Bearer <key>" on OTLP and REST; KEY grants every scope, "ingest+read:KEY" only those named (scopes: ingest, worker, read, admin; repeatable; env TRACELIGHT_API_KEYS, comma-separated)',
       ),
@@ -157,7 +165,15 @@ withStoreOptions(
         .default(10)
         .argParser(int('--source-lookback-min', 0, 10_080)),
     )
-    .option('--config <file>', 'run the training jobs of this file (jobs: with cron schedules; see README)'),
+    .option('--config <file>', 'run the training jobs of this file (jobs: with cron schedules; see README)')
+    .addOption(
+      new Option('--role <role>', 'all: serve everything; receiver: OTLP ingest, health and metrics only, beside one owner (see README: Deploy)')
+        .choices(['all', 'receiver'])
+        .default('all')
+        .env('TRACELIGHT_ROLE'),
+    )
+    .addOption(new Option('--owner-url <url>', 'with --role receiver: the serving process that owns the rollout queue').env('TRACELIGHT_OWNER_URL'))
+    .addOption(new Option('--owner-api-key <key>', 'with --role receiver: a key of the owner with the ingest scope').env('TRACELIGHT_OWNER_API_KEY')),
 ).action(
   async (
     o: StoreFlags & {
@@ -165,6 +181,7 @@ withStoreOptions(
       port: number;
       grpcPort: number;
       grpc: boolean;
+      clickhouseHttpPort?: number;
       apiKey?: string[];
       metricsPublic?: boolean;
       maxItems: number;
@@ -184,8 +201,15 @@ withStoreOptions(
       sourceIntervalS: number;
       sourceLookbackMin: number;
       config?: string;
+      role: ServerRole;
+      ownerUrl?: string;
+      ownerApiKey?: string;
     },
   ) => {
+    if (o.role === 'receiver') {
+      if (o.config) throw new CliError('--config: training jobs run in the owner process, not in a receiver (--role receiver)');
+      if (o.source) throw new CliError('--source: the Collector tables are read by the owner process, not by a receiver (--role receiver)');
+    } else if (o.ownerUrl) throw new CliError('--owner-url is for --role receiver');
     const jobCount = o.config ? checkJobsFile(o.config) : 0;
     let fileKeys: ReturnType<typeof keysFromConfig> = [];
     if (o.config) {
@@ -204,6 +228,9 @@ withStoreOptions(
       host: o.host,
       port: o.port,
       grpcPort: o.grpc ? o.grpcPort : null,
+      clickhouseHttpPort: o.clickhouseHttpPort ?? SERVER.clickhouseHttpPort,
+      role: o.role,
+      ...(o.ownerUrl ? { owner: { url: o.ownerUrl, ...(o.ownerApiKey ? { apiKey: o.ownerApiKey } : {}) } } : {}),
       apiKeys,
       metricsPublic: o.metricsPublic ?? false,
       maxItemsPerRequest: o.maxItems,
@@ -216,7 +243,14 @@ withStoreOptions(
       `tracelight listening`,
       `  OTLP/HTTP  ${server.httpUrl}  (OTEL_EXPORTER_OTLP_ENDPOINT=${server.httpUrl})`,
       server.grpcPort !== null ? `  OTLP/gRPC  ${o.host}:${server.grpcPort}` : '  OTLP/gRPC  off',
-      `  REST API   ${server.httpUrl}/api/v1/   metrics ${server.httpUrl}/metrics`,
+      o.role === 'receiver'
+        ? `  role       receiver: OTLP only; heartbeats from spans go to ${o.ownerUrl}, which serves the REST API   metrics ${server.httpUrl}/metrics`
+        : `  REST API   ${server.httpUrl}/api/v1/   metrics ${server.httpUrl}/metrics`,
+      ...(server.clickhouseHttpUrl !== null
+        ? [
+            `  ClickHouse ${server.clickhouseHttpUrl}  (read-only HTTP interface; ${apiKeys.length > 0 ? 'password: an API key with the read scope' : 'open: no API keys, anyone who reaches the port can read the store'})`,
+          ]
+        : []),
       `  store      ${describeStore(store)}`,
       ...(o.raw ? [] : ['  raw spans  not stored (--no-raw): otel_traces and otel_logs are left to the Collector; only the training tables are written']),
       ...(sourceTables

@@ -141,7 +141,7 @@ export function registerTrainCommands(program: Command, w: TrainWiring): void {
           );
       } else if (algorithm.needsWorkers(job.config)) {
         server = await startServer({ host: o.host, port: o.port, grpcPort: null, store: cfg });
-        client = new LocalClient(server.store, { queue: server.queue });
+        client = new LocalClient(server.store, server.queue ? { queue: server.queue } : {});
         if (format === 'table')
           process.stdout.write(
             `rollout queue and OTLP/HTTP at ${server.httpUrl}: workers running the agent connect here (OTEL_EXPORTER_OTLP_ENDPOINT=${server.httpUrl})\n`,

@@ -94,6 +94,12 @@ export class ReceiverMetrics {
     help: 'Batches whose normalization failed (raw telemetry still stored).',
     registers: [this.registry],
   });
+  readonly forwardedHeartbeats = new Counter({
+    name: 'tracelight_forwarded_heartbeats_total',
+    help: 'Attempt ids seen in spans by a receiver (--role receiver) and posted to its owner, by outcome (sent, failed).',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
   readonly queueRows = new Gauge({ name: 'tracelight_ingest_queue_rows', help: 'Rows buffered waiting for the store.', registers: [this.registry] });
   readonly queueBytes = new Gauge({ name: 'tracelight_ingest_queue_bytes', help: 'Bytes buffered waiting for the store.', registers: [this.registry] });
 

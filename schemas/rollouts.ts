@@ -186,6 +186,14 @@ export const CompleteBody = z.strictObject({
 
 export const HeartbeatBody = z.strictObject({});
 
+/** Most attempt ids one forwarded-activity request may carry (a receiver sends what it saw in about a second). */
+export const MAX_ACTIVITY_IDS = 2000;
+
+/** Attempt ids seen in spans by a receiver process (`serve --role receiver`), forwarded to the queue's owner. */
+export const ActivityBody = z.strictObject({
+  attempt_ids: z.array(z.string().min(1).max(256)).min(1).max(MAX_ACTIVITY_IDS),
+});
+
 export const WaitBody = z.strictObject({
   rollout_ids: z.array(RolloutId).min(1, 'must name at least one rollout').max(MAX_ENQUEUE_BATCH),
   timeout_ms: z.number().int('must be an integer').min(0, 'must be 0 or more').max(MAX_WAIT_MS, `must be at most ${MAX_WAIT_MS}`).optional(),

@@ -38,7 +38,8 @@ function answerOf(err: FastifyError, req: FastifyRequest, maxBodyBytes: number):
   return { kind: err.statusCode === undefined ? 'internal' : kindOfStatus(err.statusCode), message: err.message };
 }
 
-export function installErrorHandler(app: FastifyInstance, opts: { maxBodyBytes: number }): void {
+/** `notFoundHint`: said after "no route …" (a receiver names the process that serves the API). */
+export function installErrorHandler(app: FastifyInstance, opts: { maxBodyBytes: number; notFoundHint?: string }): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const a = answerOf(err, req, opts.maxBodyBytes);
     const status = a.kind === 'internal' && err.statusCode !== undefined && err.statusCode >= 500 ? err.statusCode : undefined;
@@ -49,6 +50,6 @@ export function installErrorHandler(app: FastifyInstance, opts: { maxBodyBytes: 
     return reply.code(status ?? HTTP_STATUS[a.kind]).send({ error: a.message });
   });
   app.setNotFoundHandler((req) => {
-    throw new TracelightError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`);
+    throw new TracelightError('not_found', `no route ${req.method} ${req.url.split('?')[0]}${opts.notFoundHint ? `; ${opts.notFoundHint}` : ''}`);
   });
 }

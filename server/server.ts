@@ -5,12 +5,14 @@ import { registerApi } from '../api/index.js';
 import { ApiKeys, installAuth, requestHas, UNAUTHORIZED_MESSAGE, type KeySpec } from '../api/auth.js';
 import { RolloutQueue, resourceStoreResolver, type QueueOptions } from '../queue/rollout-queue.js';
 import { decompressBody } from '../receiver/body-decompression.js';
+import { ActivityForwarder } from '../receiver/activity-forwarder.js';
 import { Ingestor } from '../receiver/ingest.js';
 import { ReceiverMetrics } from '../receiver/metrics.js';
 import { registerOtlpHttp } from '../receiver/otlp-http.js';
 import { startOtlpGrpc } from '../receiver/otlp-grpc.js';
 import { TracelightError } from '../schemas/errors.js';
 import { ResourceStore, Store, type StoreConfig } from '../store/index.js';
+import { startClickHouseHttpEndpoint, type ClickHouseHttpEndpoint, type ClickHouseHttpLimits } from './clickhouse-http.js';
 import { installErrorHandler } from './errors.js';
 import { registerWebUi } from './web-ui.js';
 import { VERSION } from './version.js';
@@ -34,7 +36,20 @@ export interface ServerOptions {
   warn?: (line: string) => void;
   /** Rollout queue settings (deadline sweep interval, …); resources default to the store's. */
   queue?: Partial<QueueOptions>;
+  /**
+   * `all` (default): one process serves everything. `receiver`: OTLP ingest, health and metrics only, into a
+   * ClickHouse server shared with other receivers; the rollout queue, scheduler, REST API and web UI live in
+   * the one owner process at `owner.url`, which is sent the attempt ids seen in spans (heartbeats).
+   */
+  role: ServerRole;
+  owner?: { url: string; apiKey?: string };
+  /** Port of the read-only ClickHouse HTTP endpoint over the embedded store (for Grafana and ClickHouse clients); null: off. */
+  clickhouseHttpPort: number | null;
+  /** Bounds on that endpoint's requests (its queries have the store's SQL limits). */
+  clickhouseHttp?: Partial<ClickHouseHttpLimits>;
 }
+
+export type ServerRole = 'all' | 'receiver';
 
 export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   host: '127.0.0.1',
@@ -46,15 +61,20 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   maxItemsPerRequest: 20_000,
   maxBodyBytes: 32 * 1024 * 1024,
   store: {},
+  clickhouseHttpPort: null,
+  role: 'all',
 };
 
 export interface RunningServer {
   app: FastifyInstance;
   store: Store;
-  queue: RolloutQueue;
+  /** Null on a receiver: its owner has the queue. */
+  queue: RolloutQueue | null;
   metrics: ReceiverMetrics;
   httpUrl: string;
   grpcPort: number | null;
+  /** The read-only ClickHouse HTTP endpoint's URL, when it is on. */
+  clickhouseHttpUrl: string | null;
   /** Every HTTP route served (method and path as registered), for the API description's coverage. */
   routes: readonly { method: string; url: string }[];
   /** Stops accepting, drains buffered writes into the store, closes it. */
@@ -65,16 +85,36 @@ const CLOSE_GRACE_MS = 5000;
 
 export async function startServer(partial: Partial<ServerOptions> = {}): Promise<RunningServer> {
   const opts: ServerOptions = { ...DEFAULT_SERVER_OPTIONS, ...partial };
+  // Checked before the store opens: a ClickHouse server is read by its own clients, not through this process.
+  if (opts.clickhouseHttpPort !== null && opts.store.clickhouseUrl)
+    throw new TracelightError(
+      'invalid',
+      'the ClickHouse HTTP endpoint (--clickhouse-http-port) serves the embedded store; with --clickhouse-url, point Grafana at that ClickHouse server with a read-only user',
+    );
+  const receiverOnly = opts.role === 'receiver';
+  if (receiverOnly && !opts.store.clickhouseUrl)
+    throw new TracelightError('invalid', 'a receiver (--role receiver) writes to a ClickHouse server shared with its owner: set --clickhouse-url');
+  if (receiverOnly && !opts.owner?.url)
+    throw new TracelightError('invalid', 'a receiver (--role receiver) needs --owner-url, the serving process that owns the rollout queue');
   const metrics = new ReceiverMetrics();
   const store = await Store.open({ ...opts.store, observer: metrics.observer() });
   const keys = new ApiKeys(opts.apiKeys);
   // The serving process owns the rollout queue: it reloads unfinished rollouts before serving.
   const resources = new ResourceStore(store.driver);
-  const queue = new RolloutQueue(store, { resources: resourceStoreResolver(resources), ...opts.queue });
+  const queue = receiverOnly ? null : new RolloutQueue(store, { resources: resourceStoreResolver(resources), ...opts.queue });
+  const forwarder =
+    receiverOnly && opts.owner
+      ? new ActivityForwarder({
+          ownerUrl: opts.owner.url,
+          ...(opts.owner.apiKey ? { apiKey: opts.owner.apiKey } : {}),
+          onPost: (outcome, ids) => metrics.forwardedHeartbeats.inc({ outcome }, ids),
+          ...(opts.warn ? { warn: opts.warn } : {}),
+        })
+      : null;
   try {
-    await queue.start();
+    await queue?.start();
   } catch (err) {
-    await queue.close().catch(() => undefined);
+    await queue?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw err;
   }
@@ -94,7 +134,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
         `${atStart.map((p) => `${p.table}/${p.name} (${p.reason})`).join(', ')}; see "Recovering detached parts" in the README`,
     );
   }
-  const ingestor = new Ingestor(store, metrics, queue, opts.maxItemsPerRequest);
+  const ingestor = new Ingestor(store, metrics, queue ?? forwarder ?? undefined, opts.maxItemsPerRequest);
 
   const app = Fastify({
     logger: opts.logger ?? false,
@@ -119,11 +159,17 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
     for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
   });
   installAuth(app, keys);
-  installErrorHandler(app, { maxBodyBytes: opts.maxBodyBytes });
+  // On a receiver anything but OTLP and health is misdirected: the answer names where it belongs.
+  installErrorHandler(app, {
+    maxBodyBytes: opts.maxBodyBytes,
+    ...(receiverOnly ? { notFoundHint: `this is a receiver (OTLP only); the REST API and web UI are served by ${opts.owner?.url}` } : {}),
+  });
 
   // The API (and its description) first, so the description sees every route after it, OTLP's too.
-  await registerApi(app, { store, resources, queue, keys, ingestTotals: () => metrics.ingestTotals() }, VERSION);
-  await registerWebUi(app);
+  if (queue) {
+    await registerApi(app, { store, resources, queue, keys, ingestTotals: () => metrics.ingestTotals() }, VERSION);
+    await registerWebUi(app);
+  }
   registerOtlpHttp(app, ingestor, metrics);
   app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
   // Open, so orchestrators can probe it; where the data lives and the engine's own words only for a key
@@ -156,8 +202,18 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
   });
 
   let grpc: { port: number; close(): Promise<void> } | null = null;
+  let clickhouseHttp: ClickHouseHttpEndpoint | null = null;
   try {
     await app.listen({ host: opts.host, port: opts.port });
+    if (opts.clickhouseHttpPort !== null)
+      clickhouseHttp = await startClickHouseHttpEndpoint({
+        host: opts.host,
+        port: opts.clickhouseHttpPort,
+        store,
+        keys,
+        registry: metrics.registry,
+        ...(opts.clickhouseHttp ? { limits: opts.clickhouseHttp } : {}),
+      });
     if (opts.grpcPort !== null)
       grpc = await startOtlpGrpc(
         {
@@ -170,8 +226,10 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
         metrics,
       );
   } catch (err) {
+    await clickhouseHttp?.close().catch(() => undefined);
     await app.close().catch(() => undefined);
-    await queue.close().catch(() => undefined);
+    await queue?.close().catch(() => undefined);
+    await forwarder?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw err;
   }
@@ -187,15 +245,17 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
     metrics,
     httpUrl: `http://${hostForUrl}:${port}`,
     grpcPort: grpc?.port ?? null,
+    clickhouseHttpUrl: clickhouseHttp?.url ?? null,
     routes,
     close: () =>
       (closing ??= (async () => {
-        queue.stop(); // answers long-polling claims and waits, so closing the server does not wait for them
+        queue?.stop(); // answers long-polling claims and waits, so closing the server does not wait for them
         // Node 20 does not count a keep-alive connection that never sent a request as idle, so one such
         // client would hold shutdown until its header timeout; after a grace period, cut what is left.
         const cut = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
-        await Promise.all([app.close(), grpc?.close()]).finally(() => clearTimeout(cut));
-        await queue.close();
+        await Promise.all([app.close(), grpc?.close(), clickhouseHttp?.close()]).finally(() => clearTimeout(cut));
+        await queue?.close();
+        await forwarder?.close();
         await store.close();
       })()),
   };
