@@ -149,7 +149,10 @@ withStoreOptions(
         .argParser(int('--max-buffer-mb', 1, 16_384)),
     )
     .option('--log', 'log every request (JSON lines on stdout)')
-    .option('--no-raw', 'do not store raw spans and log records (otel_traces, otel_logs): a Collector already writes them; store only the training tables')
+    .option(
+      '--no-raw',
+      'do not store raw spans, log records and metrics (otel_traces, otel_logs, otel_metrics_*): a Collector already writes them; store only the training tables',
+    )
     .addOption(
       new Option(
         '--source <source>',
@@ -252,7 +255,11 @@ withStoreOptions(
           ]
         : []),
       `  store      ${describeStore(store)}`,
-      ...(o.raw ? [] : ['  raw spans  not stored (--no-raw): otel_traces and otel_logs are left to the Collector; only the training tables are written']),
+      ...(o.raw
+        ? []
+        : [
+            '  raw spans  not stored (--no-raw): otel_traces, otel_logs and otel_metrics_* are left to the Collector (metrics are accepted, not stored); only the training tables are written',
+          ]),
       ...(sourceTables
         ? [
             `  source     ${sourceTables.database ? `${sourceTables.database}.` : ''}${sourceTables.traces} + ${sourceTables.logs} every ${o.sourceIntervalS} s (look-back ${o.sourceLookbackMin} min)`,
