@@ -250,6 +250,7 @@ export async function prepareReadOnlySql(
   };
 }
 
+const SETTINGS_MESSAGE = 'a SETTINGS clause is not allowed in a query; the server sets the limits';
 const CLAUSE_MESSAGE = 'INTO OUTFILE and FORMAT clauses are not allowed; choose the output with --format / the "format" field';
 
 async function engineFormat(driver: Driver, sql: string): Promise<string> {
@@ -302,6 +303,8 @@ function checkAst(ast: readonly AstNode[], currentDb: string, formatTaken: boole
   const clauseMessage = formatTaken ? 'INTO OUTFILE is not allowed: the result goes back in the response' : CLAUSE_MESSAGE;
   const root = ast[0];
   if (!root) throw new ReadOnlySqlError('the query is empty', 'syntax');
+  // First, so a SETTINGS clause (a child of the root, like INTO OUTFILE) is refused for what it is.
+  if (ast.some((n) => n.kind === 'Set')) throw new ReadOnlySqlError(SETTINGS_MESSAGE, 'setting');
   const kind = root.kind === 'Explain' ? 'Explain' : root.kind;
   if (kind === 'Explain') {
     // EXPLAIN (plan, pipeline, syntax) of a SELECT: its one child must itself be a plain SELECT.
@@ -322,7 +325,6 @@ function checkAst(ast: readonly AstNode[], currentDb: string, formatTaken: boole
   }
   for (let i = 0; i < ast.length; i++) {
     const node = ast[i] as AstNode;
-    if (node.kind === 'Set') throw new ReadOnlySqlError('a SETTINGS clause is not allowed in a query; the server sets the limits', 'setting');
     if (node.kind === 'Function') {
       const name = (node.rest.split(' ')[0] ?? '').toLowerCase();
       const parent = parentOf(ast, i);

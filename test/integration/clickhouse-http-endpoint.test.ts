@@ -258,6 +258,7 @@ describe.runIf(cliBuilt())('the ClickHouse HTTP endpoint of tracelight serve', (
       ["SELECT * FROM url('http://127.0.0.1:1/x', 'CSV')", '', 497, /table function url\(\) is not allowed/],
       ['SELECT * FROM system.processes', '', 497, /system\.processes is not readable/],
       ['SELECT 1 SETTINGS readonly = 0', '', 164, /SETTINGS clause is not allowed/],
+      ['SELECT 1 FORMAT Native SETTINGS readonly = 0', '', 164, /SETTINGS clause is not allowed/],
       ['SELECT 1', 'max_execution_time=1000000', 164, /max_execution_time=1000000 is not allowed: it would lift the server's limit of 30/],
       ['SELECT 1', 'max_result_rows=0', 164, /max_result_rows=0 is not allowed/],
       ['SELECT 1', 'readonly=0', 164, /readonly=0 is not allowed/],
