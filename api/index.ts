@@ -3,6 +3,9 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, validatorCompiler } from 'fastify-type-provider-zod';
+import { aglGatewayArea } from './agl-gateway.js';
+import { aglStoreArea } from './agl-store.js';
+import { AGL_PREFIX } from '../schemas/agl.js';
 import type { ApiContext } from './context.js';
 import { overviewArea } from './overview.js';
 import { queryArea } from './query.js';
@@ -39,4 +42,12 @@ export async function registerApi(app: FastifyInstance, ctx: ApiContext, version
     },
     { prefix: API_PREFIX },
   );
+
+  // Agent Lightning v1's gateway API, at the paths v1 clients use (/api/rollouts, /api/models, /proxy/...), beside
+  // /api/v1 and not under it; its routes answer errors in FastAPI's shape from the plugin's own error handler.
+  await app.register(aglGatewayArea, ctx);
+
+  // Agent Lightning 0.3's LightningStore API (api/agl-store.ts) at /v1/agl, the path its LightningStoreClient
+  // uses, beside /api/v1 and not under it; FastAPI's error shape from the plugin's own error handler.
+  if (ctx.aglStore) await app.register(aglStoreArea, { aglStore: ctx.aglStore, prefix: AGL_PREFIX });
 }

@@ -19,7 +19,8 @@ import { checkJobsFile, registerTrainCommands, startJobScheduler } from './train
 import { registerDemoCommand } from './demo-command.js';
 import { registerProxyCommand } from './proxy-command.js';
 import { registerSimulatedModelCommand } from './simulated-model-command.js';
-import { intArg, stopOnSignals } from './args.js';
+import { intArg, resourceRefArg, stopOnSignals } from './args.js';
+import { createAglLlm } from '../instrumentation/proxy/gateway.js';
 import { registerExportCommands } from './export-command.js';
 import { parseAgentPattern, parseSince } from '../training/filters.js';
 import type { TripletPage } from '../training/training-data.js';
@@ -176,7 +177,21 @@ withStoreOptions(
         .env('TRACELIGHT_ROLE'),
     )
     .addOption(new Option('--owner-url <url>', 'with --role receiver: the serving process that owns the rollout queue').env('TRACELIGHT_OWNER_URL'))
-    .addOption(new Option('--owner-api-key <key>', 'with --role receiver: a key of the owner with the ingest scope').env('TRACELIGHT_OWNER_API_KEY')),
+    .addOption(new Option('--owner-api-key <key>', 'with --role receiver: a key of the owner with the ingest scope').env('TRACELIGHT_OWNER_API_KEY'))
+    .addOption(
+      new Option(
+        '--agl-llm-resource <name[@label|@version]>',
+        'Agent Lightning v1 gateway: the llm resource each new rollout pins (default label production); the proxy route calls its endpoint',
+      )
+        .argParser(resourceRefArg('--agl-llm-resource'))
+        .env('TRACELIGHT_AGL_LLM_RESOURCE'),
+    )
+    .addOption(
+      new Option(
+        '--agl-model <name>',
+        'Agent Lightning v1 gateway: the model asked of servers registered with POST /api/models (default: the first registered)',
+      ).env('TRACELIGHT_AGL_MODEL'),
+    ),
 ).action(
   async (
     o: StoreFlags & {
@@ -207,6 +222,8 @@ withStoreOptions(
       role: ServerRole;
       ownerUrl?: string;
       ownerApiKey?: string;
+      aglLlmResource?: { name: string; ref: string | number };
+      aglModel?: string;
     },
   ) => {
     if (o.role === 'receiver') {
@@ -240,6 +257,7 @@ withStoreOptions(
       maxBodyBytes: o.maxBodyMb * 1024 * 1024,
       store,
       logger: o.log ?? false,
+      agl: { llm: createAglLlm, resource: o.aglLlmResource ?? null, model: o.aglModel ?? null },
     });
     const sourceTables = o.source ? { database: o.sourceDatabase, traces: o.sourceTracesTable, logs: o.sourceLogsTable } : null;
     const lines = [
@@ -249,6 +267,11 @@ withStoreOptions(
       o.role === 'receiver'
         ? `  role       receiver: OTLP only; heartbeats from spans go to ${o.ownerUrl}, which serves the REST API   metrics ${server.httpUrl}/metrics`
         : `  REST API   ${server.httpUrl}/api/v1/   metrics ${server.httpUrl}/metrics`,
+      ...(o.role === 'receiver'
+        ? []
+        : [
+            `  AGL v1     ${server.httpUrl}/api/rollouts, /api/models, /proxy/rollout/…  (models: ${o.aglLlmResource ? `llm resource ${o.aglLlmResource.name}@${o.aglLlmResource.ref}` : 'servers registered with POST /api/models'})`,
+          ]),
       ...(server.clickhouseHttpUrl !== null
         ? [
             `  ClickHouse ${server.clickhouseHttpUrl}  (read-only HTTP interface; ${apiKeys.length > 0 ? 'password: an API key with the read scope' : 'open: no API keys, anyone who reaches the port can read the store'})`,

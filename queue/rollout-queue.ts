@@ -33,6 +33,8 @@ import {
   type ClaimedRollout,
   type EnqueueItem,
   type PinnedResource,
+  type RolloutConfig,
+  type RolloutMode,
   type RolloutRecord,
   type RolloutStatus,
   type RolloutView,
@@ -112,6 +114,36 @@ export interface WaitResult {
   all_final: boolean;
 }
 
+/** Told of every state the queue makes current (`prev`: the state before, when it was in memory). */
+export type CommitListener = (next: RolloutRecord, prev: RolloutRecord | undefined) => void;
+
+/** A rollout as Agent Lightning makes one: its config as given (no tracelight defaults), its resources snapshot. */
+export interface NewRollout {
+  input: unknown;
+  mode: RolloutMode | null;
+  config: RolloutConfig;
+  metadata: Record<string, unknown>;
+  resources_id: string | null;
+}
+
+/** Agent Lightning's update_rollout: each field present is set. */
+export interface RolloutPatch {
+  input?: unknown;
+  mode?: RolloutMode | null;
+  resources_id?: string | null;
+  status?: RolloutStatus;
+  config?: RolloutConfig;
+  metadata?: Record<string, unknown>;
+}
+
+/** Agent Lightning's update_attempt: each field present is set (`last_heartbeat_at` in ms). */
+export interface AttemptPatch {
+  status?: AttemptStatus;
+  worker_id?: string;
+  last_heartbeat_at?: number;
+  metadata?: Record<string, unknown> | null;
+}
+
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** The API's shape of a rollout; `heartbeatOf` supplies heartbeats newer than the persisted ones. */
@@ -153,6 +185,13 @@ export function toRolloutView(r: RolloutRecord, heartbeatOf: (a: AttemptRecord) 
   };
 }
 
+/** Agent Lightning's `rollout_status_from_attempt`: the rollout's status as its last attempt's status implies. */
+export function rolloutStatusFromAttempt(a: AttemptRecord, config: RolloutConfig): RolloutStatus {
+  if (a.status === 'preparing' || a.status === 'running' || a.status === 'succeeded') return a.status;
+  if ((config.retry_on as string[]).includes(a.status) && a.sequence < config.max_attempts) return 'requeuing';
+  return 'failed';
+}
+
 /** A FIFO of rollout ids with O(1) shift and unshift. */
 class Fifo {
   private items: string[] = [];
@@ -183,6 +222,7 @@ class Fifo {
 }
 
 const RESOURCE_CACHE_SIZE = 1000;
+const FOREIGN_ROLLOUTS_KEPT = 10_000;
 
 // Also the ingest path's ActivityListener (receiver/activity.ts), structurally: the queue does not import the receiver.
 export class RolloutQueue {
@@ -206,6 +246,9 @@ export class RolloutQueue {
   private readonly waits = new Set<() => void>();
   /** Resource versions are immutable: (name, version) → content, kept for claims. */
   private readonly resourceCache = new Map<string, ResolvedResource>();
+  private readonly commitListeners = new Set<CommitListener>();
+  /** Rollout ids seen in spans that no rollout of this queue has (oldest first). */
+  private readonly foreignRollouts = new Set<string>();
   private clock = 0;
   private loadedAt = 0;
   private sweeper: NodeJS.Timeout | null = null;
@@ -270,22 +313,26 @@ export class RolloutQueue {
     if (this.state !== 'open') throw new QueueClosedError('the rollout queue is shutting down; retry against the restarted server');
     const pinned = await this.pinResources(items, indexed);
     const now = Date.now();
-    const records: RolloutRecord[] = items.map((it, i) => ({
-      rollout_id: `ro-${randomUUID()}`,
-      status: 'queuing',
-      input: it.input,
-      mode: it.mode ?? null,
-      resources: pinned[i] ?? {},
-      config: rolloutConfig(it.config),
-      metadata: it.metadata ?? {},
-      attempts: [],
-      queue_seq: this.tick(),
-      enqueued_at: now,
-      started_at: null,
-      ended_at: null,
-      updated_at: now,
-      version: this.tick(),
-    }));
+    const records: RolloutRecord[] = items.map((it, i) => {
+      const seq = this.tick();
+      return {
+        rollout_id: `ro-${randomUUID()}`,
+        status: 'queuing',
+        input: it.input,
+        mode: it.mode ?? null,
+        resources: pinned[i] ?? {},
+        config: rolloutConfig(it.config),
+        metadata: it.metadata ?? {},
+        attempts: [],
+        queue_seq: seq,
+        enqueued_at: now,
+        started_at: null,
+        ended_at: null,
+        updated_at: now,
+        version: this.tick(),
+        created_seq: seq,
+      };
+    });
     await this.db.write(records, []);
     for (const r of records) this.commit(r);
     return records.map((r) => ({ rollout_id: r.rollout_id, status: r.status }));
@@ -486,7 +533,9 @@ export class RolloutQueue {
       if (!r || !a || a.attempt_id !== attemptId || a.status !== 'preparing') return;
       const now = Date.now();
       const a2: AttemptRecord = { ...a, status: 'running', last_heartbeat_at: this.lastHeartbeat(a) ?? now, version: this.tick() };
-      const next: RolloutRecord = { ...r, status: 'running', attempts: [...r.attempts.slice(0, -1), a2], updated_at: now, version: this.tick() };
+      // A rollout whose status was set by hand (Agent Lightning's update_rollout) keeps it; else it runs with its attempt.
+      const status = r.status === 'preparing' || r.status === 'requeuing' ? 'running' : r.status;
+      const next: RolloutRecord = { ...r, status, attempts: [...r.attempts.slice(0, -1), a2], updated_at: now, version: this.tick() };
       await this.db.write([next], [a2]);
       this.commit(next);
     });
@@ -593,6 +642,9 @@ export class RolloutQueue {
       const r = this.rollouts.get(rolloutId);
       const a = r?.attempts.at(-1);
       if (!r || !a || a.attempt_id !== attemptId || !this.overdue(r, a, now)) continue;
+      // Agent Lightning may set a rollout's status under a live attempt (update_rollout); like its own health
+      // check, only a preparing or running rollout has its attempt ended.
+      if (r.status !== 'preparing' && r.status !== 'running') continue;
       this.expiring.add(attemptId);
       this.expire(rolloutId, attemptId)
         .catch((err: Error) => process.emitWarning(`tracelight: could not end overdue attempt ${attemptId} (retrying): ${err.message}`))
@@ -663,6 +715,227 @@ export class RolloutQueue {
     return { rollouts, all_final: rollouts.every((r) => FINAL_ROLLOUT_STATUSES.has(r.status)) };
   }
 
+  // ---- Agent Lightning's state changes (queue/agl-store.ts) -------------------------------------------------
+  //
+  // Agent Lightning's LightningStore lets its callers set states tracelight's own API never does (a rollout's
+  // status by hand, an attempt's status, a new attempt on any rollout); each change still runs under the rollout's
+  // lock and is written before it becomes the state in memory, so the queue's guarantees hold for both APIs.
+
+  /** Told of every change made current, in order (Agent Lightning's workers follow their attempts this way). */
+  onCommit(listener: CommitListener): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
+  }
+
+  /** New rollouts: queued (enqueue), or with a first attempt held by `startedBy` (start_rollout, never queued). */
+  async create(items: readonly NewRollout[], startedBy?: string): Promise<RolloutRecord[]> {
+    if (this.state !== 'open') throw new QueueClosedError('the rollout queue is shutting down; retry against the restarted server');
+    const now = Date.now();
+    const records = items.map((it): RolloutRecord => {
+      const seq = this.tick();
+      const id = `ro-${randomUUID()}`;
+      const attempts: AttemptRecord[] =
+        startedBy === undefined
+          ? []
+          : [
+              {
+                rollout_id: id,
+                attempt_id: `at-${randomUUID()}`,
+                sequence: 1,
+                worker_id: startedBy,
+                status: 'preparing',
+                started_at: now,
+                ended_at: null,
+                last_heartbeat_at: null,
+                error: '',
+                version: this.tick(),
+              },
+            ];
+      return {
+        rollout_id: id,
+        status: startedBy === undefined ? 'queuing' : 'preparing',
+        input: it.input,
+        mode: it.mode,
+        resources: {},
+        config: it.config,
+        metadata: it.metadata,
+        attempts,
+        queue_seq: seq,
+        enqueued_at: now,
+        started_at: startedBy === undefined ? null : now,
+        ended_at: null,
+        updated_at: now,
+        version: this.tick(),
+        resources_id: it.resources_id,
+        created_seq: seq,
+      };
+    });
+    await this.db.write(
+      records,
+      records.flatMap((r) => r.attempts),
+    );
+    for (const r of records) this.commit(r);
+    return records;
+  }
+
+  /** A new attempt of any rollout, whatever its state (Agent Lightning's start_attempt); the rollout is preparing. */
+  async startAttempt(rolloutId: string, workerId: string): Promise<RolloutRecord> {
+    await this.find(rolloutId);
+    return this.locks.run(rolloutId, async () => {
+      const r = await this.find(rolloutId);
+      const now = Date.now();
+      const attempt: AttemptRecord = {
+        rollout_id: rolloutId,
+        attempt_id: `at-${randomUUID()}`,
+        sequence: r.attempts.length + 1,
+        worker_id: workerId,
+        status: 'preparing',
+        started_at: now,
+        ended_at: null,
+        last_heartbeat_at: null,
+        error: '',
+        version: this.tick(),
+      };
+      const next: RolloutRecord = {
+        ...r,
+        status: 'preparing',
+        attempts: [...r.attempts, attempt],
+        started_at: r.started_at ?? now,
+        updated_at: now,
+        version: this.tick(),
+      };
+      await this.db.write([next], [attempt]);
+      this.commit(next, r);
+      return next;
+    });
+  }
+
+  /** Sets a rollout's fields (Agent Lightning's update_rollout); its attempts are left as they are. */
+  async update(rolloutId: string, patch: RolloutPatch): Promise<RolloutRecord> {
+    await this.find(rolloutId);
+    return this.locks.run(rolloutId, async () => {
+      const r = await this.find(rolloutId);
+      const now = Date.now();
+      const next: RolloutRecord = { ...r, updated_at: now, version: this.tick() };
+      if ('input' in patch) next.input = patch.input;
+      if (patch.mode !== undefined) next.mode = patch.mode;
+      if (patch.resources_id !== undefined) next.resources_id = patch.resources_id;
+      if (patch.config !== undefined) next.config = patch.config;
+      if (patch.metadata !== undefined) next.metadata = patch.metadata;
+      if (patch.status !== undefined) this.setStatus(next, patch.status, now);
+      await this.db.write([next], []);
+      this.commit(next, r);
+      return next;
+    });
+  }
+
+  /**
+   * Sets an attempt's fields (Agent Lightning's update_attempt; `latest`: the rollout's last attempt). When it is
+   * the last attempt, the rollout's status follows it: retried when the config allows, else final.
+   */
+  async updateAttempt(rolloutId: string, attemptId: string, patch: AttemptPatch): Promise<{ rollout: RolloutRecord; attempt: AttemptRecord }> {
+    await this.find(rolloutId);
+    return this.locks.run(rolloutId, async () => {
+      const r = await this.find(rolloutId);
+      const latest = r.attempts.at(-1);
+      if (!latest) throw new RolloutNotFoundError(`rollout ${rolloutId} has no attempts`);
+      const a = attemptId === 'latest' ? latest : r.attempts.find((x) => x.attempt_id === attemptId);
+      if (!a) throw new RolloutNotFoundError(`rollout ${rolloutId} has no attempt ${attemptId}`);
+      const now = Date.now();
+      const a2: AttemptRecord = { ...a, last_heartbeat_at: this.lastHeartbeat(a), version: this.tick() };
+      if (patch.worker_id !== undefined) a2.worker_id = patch.worker_id;
+      if (patch.status !== undefined) {
+        a2.status = patch.status;
+        // Agent Lightning ends the clock of a succeeded or failed attempt only; a timed-out one keeps running.
+        if (patch.status === 'succeeded' || patch.status === 'failed') a2.ended_at = now;
+      }
+      if (patch.last_heartbeat_at !== undefined) {
+        a2.last_heartbeat_at = patch.last_heartbeat_at;
+        this.heartbeats.delete(a.attempt_id); // the value set wins over the beats counted in memory
+      }
+      if (patch.metadata !== undefined) a2.metadata = patch.metadata;
+      const next: RolloutRecord = {
+        ...r,
+        attempts: r.attempts.map((x) => (x.attempt_id === a.attempt_id ? a2 : x)),
+        updated_at: now,
+        version: this.tick(),
+      };
+      if (a.attempt_id === latest.attempt_id) {
+        const status = rolloutStatusFromAttempt(a2, r.config);
+        if (status !== r.status) this.setStatus(next, status, now);
+      }
+      await this.db.write([next], [a2]);
+      this.commit(next, r);
+      return { rollout: next, attempt: a2 };
+    });
+  }
+
+  /**
+   * A span of the attempt arrived (Agent Lightning's heartbeat): the attempt is running again if it was preparing or
+   * unresponsive, and the rollout too while it is preparing or requeuing (Agent Lightning 0.3 also names
+   * "queueing" there, a status that does not exist, so a queuing rollout stays queuing). Unknown ids are ignored.
+   */
+  async spanHeartbeat(rolloutId: string, attemptId: string): Promise<void> {
+    const now = Date.now();
+    const known = this.rollouts.get(rolloutId);
+    const a = known?.attempts.find((x) => x.attempt_id === attemptId);
+    if (known && a && ACTIVE_ATTEMPT_STATUSES.has(a.status)) this.heartbeats.set(attemptId, now);
+    const latestOf = (r: RolloutRecord): boolean => r.attempts.at(-1)?.attempt_id === attemptId;
+    const needsWrite = (r: RolloutRecord, x: AttemptRecord): boolean =>
+      x.status === 'preparing' ||
+      x.status === 'unresponsive' ||
+      !ACTIVE_ATTEMPT_STATUSES.has(x.status) ||
+      (latestOf(r) && (r.status === 'preparing' || r.status === 'requeuing'));
+    if (known && a && !needsWrite(known, a)) return;
+    // Agents also trace under rollout ids of their own (not this queue's): one lookup each, not one per batch.
+    if (!known && this.foreignRollouts.has(rolloutId)) return;
+    const found = known ?? (await this.db.get(rolloutId));
+    if (!found) {
+      this.foreignRollouts.add(rolloutId);
+      if (this.foreignRollouts.size > FOREIGN_ROLLOUTS_KEPT) this.foreignRollouts.delete(this.foreignRollouts.values().next().value as string);
+      return;
+    }
+    if (!found.attempts.some((x) => x.attempt_id === attemptId)) return;
+    await this.locks.run(rolloutId, async () => {
+      const r = await this.find(rolloutId);
+      const x = r.attempts.find((y) => y.attempt_id === attemptId) as AttemptRecord;
+      if (!needsWrite(r, x)) return;
+      const a2: AttemptRecord = { ...x, last_heartbeat_at: Math.max(this.lastHeartbeat(x) ?? 0, now), version: this.tick() };
+      if (x.status === 'preparing' || x.status === 'unresponsive') a2.status = 'running';
+      const next: RolloutRecord = { ...r, attempts: r.attempts.map((y) => (y.attempt_id === attemptId ? a2 : y)), updated_at: now, version: this.tick() };
+      if (latestOf(r) && (r.status === 'preparing' || r.status === 'requeuing')) next.status = 'running';
+      await this.db.write([next], [a2]);
+      this.commit(next, r);
+    });
+  }
+
+  /** A rollout's current state with the heartbeats counted in memory (null: no such rollout). */
+  async snapshot(rolloutId: string): Promise<RolloutRecord | null> {
+    const r = this.rollouts.get(rolloutId) ?? (await this.db.get(rolloutId));
+    return r ? this.withHeartbeats(r) : null;
+  }
+
+  /** The current states of the rollouts that exist, in the order asked. */
+  async snapshots(rolloutIds: readonly string[]): Promise<RolloutRecord[]> {
+    const stored = new Map((await this.db.getMany(rolloutIds.filter((id) => !this.rollouts.has(id)))).map((r) => [r.rollout_id, r]));
+    return rolloutIds.flatMap((id) => {
+      const r = this.rollouts.get(id) ?? stored.get(id);
+      return r ? [this.withHeartbeats(r)] : [];
+    });
+  }
+
+  private withHeartbeats(r: RolloutRecord): RolloutRecord {
+    if (!r.attempts.some((a) => this.heartbeats.has(a.attempt_id))) return r;
+    return { ...r, attempts: r.attempts.map((a) => (this.heartbeats.has(a.attempt_id) ? { ...a, last_heartbeat_at: this.lastHeartbeat(a) } : a)) };
+  }
+
+  /** Sets a status by hand: a final one ends the rollout now, a claimable one puts it at the back of the queue. */
+  private setStatus(next: RolloutRecord, status: RolloutStatus, now: number): void {
+    next.status = status;
+    if (FINAL_ROLLOUT_STATUSES.has(status)) next.ended_at = now;
+    if (CLAIMABLE_ROLLOUT_STATUSES.has(status)) next.queue_seq = this.tick();
+  }
+
   // ---- internals -------------------------------------------------------------------------------------------
 
   private async find(rolloutId: string): Promise<RolloutRecord> {
@@ -700,8 +973,11 @@ export class RolloutQueue {
     return toRolloutView(r, (a) => (ACTIVE_ATTEMPT_STATUSES.has(a.status) ? this.lastHeartbeat(a) : a.last_heartbeat_at));
   }
 
-  /** Makes a written state the state in memory: queue, attempt index, finished cache, watchers. */
-  private commit(next: RolloutRecord): void {
+  /**
+   * Makes a written state the state in memory: queue, attempt index, finished cache, watchers. `base`: the state the
+   * change was made from, when it was read from the store rather than memory (for the commit listeners).
+   */
+  private commit(next: RolloutRecord, base?: RolloutRecord): void {
     const id = next.rollout_id;
     const prev = this.rollouts.get(id);
     this.rollouts.set(id, next);
@@ -713,6 +989,15 @@ export class RolloutQueue {
       this.fifo.push(id);
       this.wake();
     }
+    for (const l of this.commitListeners) {
+      try {
+        l(next, prev ?? base);
+      } catch (err) {
+        process.emitWarning(`tracelight: a rollout change listener failed: ${(err as Error).message}`);
+      }
+    }
+    // Agent Lightning can bring a finished rollout back (a new attempt, a status set by hand): it is live again.
+    if (!FINAL_ROLLOUT_STATUSES.has(next.status)) this.finished.delete(id);
     if (FINAL_ROLLOUT_STATUSES.has(next.status)) {
       this.finished.add(id);
       for (const w of [...this.finalWatchers]) w(id);

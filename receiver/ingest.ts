@@ -2,7 +2,7 @@
 // HTTP and gRPC both call this, so back-pressure and partial success behave the same on both.
 import { partialSuccessOf, type Decoded, type PartialSuccess } from './codec/index.js';
 import type { LogRecordRecord, MetricPointRecord, SpanRecord } from '../schemas/telemetry.js';
-import { BackpressureError, DataRejectedError, StoreUnavailableError, type Store } from '../store/index.js';
+import { BackpressureError, DataRejectedError, StoreUnavailableError, type Store, type TableRows } from '../store/index.js';
 import type { NormalizedBatch } from '../schemas/genai.js';
 import type { ReceiverMetrics, Signal, Transport } from './metrics.js';
 import { normalizeLogs, normalizeSpans } from '../normalize/index.js';
@@ -21,13 +21,25 @@ const BATCH_HINTS: Readonly<Record<Signal, string>> = {
   metrics: 'fewer metrics or attribute sets per export',
 };
 
+/**
+ * Rows some other part keeps for a batch's spans, written and acknowledged with them (Agent Lightning's span index,
+ * queue/agl-store.ts); `onWritten` runs once they are. Null: nothing for this batch.
+ */
+export interface SpanSideRows {
+  rowsFor(spans: readonly SpanRecord[]): Promise<{ rows: TableRows[]; onWritten: () => void } | null>;
+}
+
 export class Ingestor {
-  /** `activity`: told which attempt ids a batch carries (each span with one is that attempt's heartbeat). */
+  /**
+   * `activity`: told which attempt ids a batch carries (each span with one is that attempt's heartbeat).
+   * `sideRows`: rows written with each batch of spans.
+   */
   constructor(
     private readonly store: Store,
     private readonly counters: ReceiverMetrics,
     private readonly activity?: ActivityListener,
     private readonly maxItems = Infinity,
+    private readonly sideRows?: SpanSideRows,
   ) {}
 
   async traces(decoded: Decoded<SpanRecord>, transport: Transport): Promise<IngestOutcome> {
@@ -35,7 +47,32 @@ export class Ingestor {
     if (big) return big;
     reportActivity(this.activity, decoded.items);
     const normalized = this.normalize(() => normalizeSpans(decoded.items));
-    return this.ingest('spans', decoded, transport, () => this.store.writeTelemetry(decoded.items, [], normalized));
+    const side = await this.side(decoded.items);
+    const outcome = await this.ingest('spans', decoded, transport, () => this.store.writeTelemetry(decoded.items, [], normalized, side?.rows));
+    if (outcome.ok) side?.onWritten();
+    return outcome;
+  }
+
+  /**
+   * Spans that did not come over OTLP (Agent Lightning's REST add_span), stored and normalized exactly as OTLP
+   * spans are, with `extra` rows in the same write; throws the store's errors (back-pressure, store failing).
+   */
+  async writeSpans(spans: SpanRecord[], extra: TableRows[]): Promise<void> {
+    reportActivity(this.activity, spans);
+    const normalized = this.normalize(() => normalizeSpans(spans));
+    await this.store.writeTelemetry(spans, [], normalized, extra);
+  }
+
+  /** Side rows never cost the telemetry: a failure is counted as a normalizer fault and the spans still go in. */
+  private async side(spans: readonly SpanRecord[]): Promise<{ rows: TableRows[]; onWritten: () => void } | null> {
+    if (!this.sideRows) return null;
+    try {
+      return await this.sideRows.rowsFor(spans);
+    } catch (err) {
+      this.counters.normalizeErrors.inc();
+      process.emitWarning(`tracelight: Agent Lightning span rows not made for a batch (the spans are still stored): ${(err as Error).message}`);
+      return null;
+    }
   }
 
   async logs(decoded: Decoded<LogRecordRecord>, transport: Transport): Promise<IngestOutcome> {

@@ -581,6 +581,101 @@ SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`,
       'ALTER TABLE otel_metrics_summary MODIFY SETTING packed_skip_index_max_bytes = 1048576',
     ],
   },
+  {
+    id: 12,
+    name: 'agl_gateway',
+    statements: [
+      // Agent Lightning v1 gateway rollouts (api/agl-gateway.ts): one row per change holding the whole v1
+      // object (JSON); the newest row per rollout_id (highest version) is the state, a deletion included.
+      `CREATE TABLE IF NOT EXISTS agl_gateway_rollouts (
+    rollout_id String,
+    generation String,
+    created_seq UInt64,
+    state LowCardinality(String),
+    doc String CODEC(ZSTD(3)),
+    resource String,
+    queue_ids String,
+    deleted UInt8,
+    version UInt64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY rollout_id`,
+      // The append-only log of terminal transitions, numbered from 1: the terminal listing's cursor is a position in it.
+      `CREATE TABLE IF NOT EXISTS agl_gateway_terminal (
+    seq UInt64,
+    rollout_id String,
+    at DateTime64(3)
+) ENGINE = MergeTree
+ORDER BY seq`,
+      // Events of each rollout attempt in write order (seq); a rollout created again under its id is a new generation.
+      `CREATE TABLE IF NOT EXISTS agl_gateway_events (
+    rollout_id String,
+    generation String,
+    attempt_id String,
+    seq UInt64,
+    event_type LowCardinality(String),
+    timestamp Float64,
+    data String CODEC(ZSTD(3))
+) ENGINE = MergeTree
+ORDER BY (rollout_id, generation, attempt_id, seq)`,
+      // Registered model servers, upserted by (model, endpoint); a deletion is a row with deleted = 1.
+      `CREATE TABLE IF NOT EXISTS agl_gateway_models (
+    model String,
+    endpoint String,
+    model_version Int64,
+    seq UInt64,
+    deleted UInt8,
+    version UInt64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY (model, endpoint)`,
+    ],
+  },
+  {
+    id: 13,
+    name: 'agl_store',
+    statements: [
+      // Agent Lightning's LightningStore API (queue/agl-store.ts, store/agl.ts). Its rollouts are the queue's: a
+      // rollout's resources snapshot, and its creation order (Agent Lightning lists in insertion order).
+      `ALTER TABLE rollouts ADD COLUMN IF NOT EXISTS resources_id String DEFAULT ''`,
+      `ALTER TABLE rollouts ADD COLUMN IF NOT EXISTS created_seq UInt64 DEFAULT 0`,
+      // Each span as Agent Lightning's JSON beside its otel_traces row, with its sequence id; a span id written
+      // twice in one attempt (an exporter's retry) is read once, the first write (write_seq) winning.
+      `CREATE TABLE IF NOT EXISTS agl_spans (
+    rollout_id String,
+    attempt_id String,
+    span_id String,
+    sequence_id UInt64,
+    trace_id String,
+    name String,
+    span String CODEC(ZSTD(3)),
+    write_seq UInt64
+) ENGINE = MergeTree
+ORDER BY (rollout_id, attempt_id, span_id)`,
+      // Sequence ids handed out before their span arrived; the newest (largest) per rollout is kept.
+      `CREATE TABLE IF NOT EXISTS agl_span_sequences (
+    rollout_id String,
+    sequence_id UInt64
+) ENGINE = ReplacingMergeTree(sequence_id)
+ORDER BY rollout_id`,
+      // Workers, one row per change holding the whole worker (JSON); the newest row (highest version) is its state.
+      `CREATE TABLE IF NOT EXISTS agl_workers (
+    worker_id String,
+    state String,
+    version UInt64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY worker_id`,
+      // Resources snapshots: resources_id → the tracelight resource version of each named resource (pins, JSON);
+      // one row per change, the newest (write_seq) is the state.
+      `CREATE TABLE IF NOT EXISTS agl_resources (
+    resources_id String,
+    version UInt32,
+    create_time Float64,
+    update_time Float64,
+    pins String,
+    write_seq UInt64
+) ENGINE = ReplacingMergeTree(write_seq)
+ORDER BY resources_id`,
+    ],
+  },
 ];
 
 /** Tables the migrations runner itself keeps; created before any migration runs. */

@@ -69,6 +69,8 @@ export interface AttemptRecord {
   last_heartbeat_at: number | null;
   error: string;
   version: number;
+  /** Agent Lightning's per-attempt metadata (absent on attempts made through tracelight's own API). */
+  metadata?: Record<string, unknown> | null;
 }
 
 /** One rollout with its attempts: the unit the queue keeps in memory and persists as one row. */
@@ -90,6 +92,10 @@ export interface RolloutRecord {
   updated_at: number;
   /** Increases with every change (microsecond hybrid clock); the newest row wins. */
   version: number;
+  /** Agent Lightning's resources snapshot for the rollout (queue/agl-store.ts); null or absent: none. */
+  resources_id?: string | null;
+  /** The queue clock at creation: Agent Lightning lists rollouts in creation order (0: made before it was kept). */
+  created_seq?: number;
 }
 
 // ---- what the API returns ---------------------------------------------------------------------------------

@@ -1,15 +1,19 @@
 // The tracelight server: OTLP/HTTP and the REST API on one port (4318), OTLP/gRPC on 4317, health and
 // Prometheus metrics. It owns the store (chDB allows one data directory per process).
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { AglGatewayOptions } from '../api/agl-gateway.js';
 import { registerApi } from '../api/index.js';
 import { ApiKeys, installAuth, requestHas, UNAUTHORIZED_MESSAGE, type KeySpec } from '../api/auth.js';
 import { RolloutQueue, resourceStoreResolver, type QueueOptions } from '../queue/rollout-queue.js';
+import { AglLightningStore } from '../queue/agl-store.js';
 import { decompressBody } from '../receiver/body-decompression.js';
 import { ActivityForwarder } from '../receiver/activity-forwarder.js';
 import { Ingestor } from '../receiver/ingest.js';
 import { ReceiverMetrics } from '../receiver/metrics.js';
+import { decodeTracesProto } from '../receiver/codec/index.js';
 import { registerOtlpHttp } from '../receiver/otlp-http.js';
 import { startOtlpGrpc } from '../receiver/otlp-grpc.js';
+import type { AglLlmFactory, OtlpTraceSink } from '../schemas/agl-gateway.js';
 import { TracelightError } from '../schemas/errors.js';
 import { ResourceStore, Store, type StoreConfig } from '../store/index.js';
 import { startClickHouseHttpEndpoint, type ClickHouseHttpEndpoint, type ClickHouseHttpLimits } from './clickhouse-http.js';
@@ -47,6 +51,12 @@ export interface ServerOptions {
   clickhouseHttpPort: number | null;
   /** Bounds on that endpoint's requests (its queries have the store's SQL limits). */
   clickhouseHttp?: Partial<ClickHouseHttpLimits>;
+  /**
+   * Agent Lightning v1's gateway: its model routing, and `llm`, the LLM proxy's call path (instrumentation/proxy/
+   * gateway.ts, which this layer cannot import) given the ingest path for its spans; without it the proxy route
+   * answers 503.
+   */
+  agl?: Partial<Omit<AglGatewayOptions, 'llm'>> & { llm?: AglLlmFactory };
 }
 
 export type ServerRole = 'all' | 'receiver';
@@ -111,9 +121,13 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
           ...(opts.warn ? { warn: opts.warn } : {}),
         })
       : null;
+  // Agent Lightning's LightningStore over the queue; its REST spans take the OTLP path (ingestor, below).
+  const aglStore = queue ? new AglLightningStore({ store, queue, resources, writeSpans: (spans, extra) => ingestor.writeSpans(spans, extra) }) : null;
   try {
     await queue?.start();
+    await aglStore?.start();
   } catch (err) {
+    await aglStore?.close().catch(() => undefined);
     await queue?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw err;
@@ -134,7 +148,13 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
         `${atStart.map((p) => `${p.table}/${p.name} (${p.reason})`).join(', ')}; see "Recovering detached parts" in the README`,
     );
   }
-  const ingestor = new Ingestor(store, metrics, queue ?? forwarder ?? undefined, opts.maxItemsPerRequest);
+  const ingestor = new Ingestor(
+    store,
+    metrics,
+    queue ?? forwarder ?? undefined,
+    opts.maxItemsPerRequest,
+    aglStore ? { rowsFor: (spans) => aglStore.otlpRows(spans) } : undefined,
+  );
 
   const app = Fastify({
     logger: opts.logger ?? false,
@@ -167,7 +187,18 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
 
   // The API (and its description) first, so the description sees every route after it, OTLP's too.
   if (queue) {
-    await registerApi(app, { store, resources, queue, keys, ingestTotals: () => metrics.ingestTotals() }, VERSION);
+    // The gateway's LLM calls take the OTLP path's decode, normalize and write, as if an exporter had sent them.
+    const ingestSpans: OtlpTraceSink = async (bytes) => {
+      const outcome = await ingestor.traces(decodeTracesProto(bytes), 'http');
+      if (!outcome.ok) {
+        const retry = 'retryAfterSeconds' in outcome ? { retryAfterSeconds: outcome.retryAfterSeconds } : {};
+        const kind = outcome.status === 429 ? 'backpressure' : outcome.status === 503 ? 'unavailable' : outcome.status === 413 ? 'too_large' : 'invalid';
+        throw new TracelightError(kind, `the LLM call was not stored: ${outcome.message}`, retry);
+      }
+    };
+    const { llm: aglLlm, ...aglOptions } = opts.agl ?? {};
+    const agl = { ...aglOptions, ...(aglLlm ? { llm: aglLlm(ingestSpans) } : {}) };
+    await registerApi(app, { store, resources, queue, keys, ingestTotals: () => metrics.ingestTotals(), agl, ...(aglStore ? { aglStore } : {}) }, VERSION);
     await registerWebUi(app);
   }
   registerOtlpHttp(app, ingestor, metrics);
@@ -229,6 +260,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
     await clickhouseHttp?.close().catch(() => undefined);
     await app.close().catch(() => undefined);
     await queue?.close().catch(() => undefined);
+    await aglStore?.close().catch(() => undefined);
     await forwarder?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw err;
@@ -255,6 +287,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
         const cut = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
         await Promise.all([app.close(), grpc?.close(), clickhouseHttp?.close()]).finally(() => clearTimeout(cut));
         await queue?.close();
+        await aglStore?.close();
         await forwarder?.close();
         await store.close();
       })()),

@@ -1,4 +1,5 @@
-// SQL for the rollout queue (tables rollouts and rollout_attempts, migration 5).
+// SQL for the rollout queue (tables rollouts and rollout_attempts, migration 5; migration 13 adds the columns
+// resources_id and created_seq for Agent Lightning's LightningStore API, queue/agl-store.ts).
 //
 // The serving process owns the queue and keeps its authoritative state in memory; this store persists every
 // change before the change is acknowledged. Each change writes the whole rollout as one row of `rollouts`
@@ -39,14 +40,17 @@ interface RolloutRow {
   ended_ms: string | number | null;
   updated_ms: string | number;
   version: string | number;
+  resources_id?: string;
+  created_seq?: string | number;
 }
 
 const COLUMNS = `rollout_id, status, mode, input, resources, config, metadata, attempts, queue_seq,
   toUnixTimestamp64Milli(enqueued_at) AS enqueued_ms, toUnixTimestamp64Milli(started_at) AS started_ms,
-  toUnixTimestamp64Milli(ended_at) AS ended_ms, toUnixTimestamp64Milli(updated_at) AS updated_ms, version`;
+  toUnixTimestamp64Milli(ended_at) AS ended_ms, toUnixTimestamp64Milli(updated_at) AS updated_ms, version,
+  resources_id, created_seq, attempt_count`;
 
 /** The newest row of every rollout (the current state), as a subquery. */
-const LATEST = `(SELECT ${COLUMNS} FROM rollouts ORDER BY rollout_id, version DESC LIMIT 1 BY rollout_id)`;
+export const LATEST_ROLLOUTS = `(SELECT ${COLUMNS} FROM rollouts ORDER BY rollout_id, version DESC LIMIT 1 BY rollout_id)`;
 
 const FINAL_STATUSES = ['succeeded', 'failed', 'cancelled'];
 
@@ -68,6 +72,8 @@ function fromRow(r: RolloutRow): RolloutRecord {
     ended_at: num(r.ended_ms),
     updated_at: Number(r.updated_ms),
     version: Number(r.version),
+    resources_id: r.resources_id ? r.resources_id : null,
+    created_seq: Number(r.created_seq ?? 0),
   };
 }
 
@@ -91,6 +97,8 @@ export function rolloutRow(r: RolloutRecord): string {
       ended_at: r.ended_at,
       updated_at: r.updated_at,
       version: r.version,
+      resources_id: r.resources_id ?? '',
+      created_seq: r.created_seq ?? 0,
     },
     {},
   );
@@ -198,11 +206,11 @@ export class RolloutStore {
     );
     const byReward = bounds.length === 0 ? '' : `AND rollout_id IN (SELECT rollout_id FROM (${REWARD_OF_ROLLOUT}) WHERE ${bounds.join(' AND ')})`;
     const rows = await this.db.query<RolloutRow>(
-      `WITH ids AS (SELECT rollout_id FROM ${LATEST}
+      `WITH ids AS (SELECT rollout_id FROM ${LATEST_ROLLOUTS}
                     WHERE (empty({statuses:Array(String)}) OR has({statuses:Array(String)}, status))
                       AND ({mode:String} = '' OR mode = {mode:String})
                       AND enqueued_ms >= intDiv({sinceNs:UInt64}, 1000000))
-       SELECT * FROM ${LATEST}
+       SELECT * FROM ${LATEST_ROLLOUTS}
        WHERE rollout_id IN ids ${byAgent} ${byReward}
        ORDER BY enqueued_ms DESC, rollout_id
        LIMIT {limit:UInt32}`,
@@ -242,7 +250,7 @@ export class RolloutStore {
 
   /** Every rollout that is not final (what the queue reloads at start), in queue order. */
   async loadLive(): Promise<RolloutRecord[]> {
-    const rows = await this.db.query<RolloutRow>(`SELECT * FROM ${LATEST} WHERE status NOT IN {final:Array(String)} ORDER BY queue_seq, rollout_id`, {
+    const rows = await this.db.query<RolloutRow>(`SELECT * FROM ${LATEST_ROLLOUTS} WHERE status NOT IN {final:Array(String)} ORDER BY queue_seq, rollout_id`, {
       final: FINAL_STATUSES,
     });
     return rows.map(fromRow);

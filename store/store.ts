@@ -5,7 +5,7 @@ import { clusterMigrations, clusterMigrationsTableDdl } from './cluster-ddl.js';
 import { CLUSTER_SESSION_SETTINGS } from '../schemas/cluster.js';
 import { TracelightError } from '../schemas/errors.js';
 import { StoreError, type Driver, type QueryParams } from './driver.js';
-import { BatchWriter, type BatchObserver, type BatchWriterOptions } from './batch-writer.js';
+import { BatchWriter, type BatchObserver, type BatchWriterOptions, type TableRows } from './batch-writer.js';
 import { migrate, type MigrationResult } from './migrate.js';
 import { encodeLogs, encodeSpans, LOGS_FORMAT, TRACES_FORMAT } from './otel-rows.js';
 import { DEFAULT_SQL_LIMITS, prepareReadOnlySql, type SqlLimits } from './read-only-sql.js';
@@ -101,8 +101,15 @@ export class Store {
    * Resolves once the spans and log records, and the training records normalized from them, are durably
    * written: an OTLP request is acknowledged only when all of its data is in the store.
    */
-  writeTelemetry(spans: readonly SpanRecord[], logs: readonly LogRecordRecord[], normalized?: NormalizedBatch): Promise<void> {
+  writeTelemetry(
+    spans: readonly SpanRecord[],
+    logs: readonly LogRecordRecord[],
+    normalized?: NormalizedBatch,
+    extra: readonly TableRows[] = [],
+  ): Promise<void> {
     return this.writer.write([
+      // Rows kept beside the raw ones (Agent Lightning's span index), acknowledged with them.
+      ...extra,
       ...(this.raw
         ? [
             { table: 'otel_traces', format: TRACES_FORMAT, data: Buffer.from(encodeSpans(spans)), rows: spans.length },

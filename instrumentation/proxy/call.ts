@@ -8,7 +8,7 @@
 // `prompt_token_ids` / `token_ids` chunk fields OpenAI-compatible clients ignore as unknown fields. Logprobs are not
 // asked for on streams (they would change `logprobs: null` into objects). Turn streamTokenIds off for streams
 // byte-identical to a direct call; the span then has no ids for them.
-import { SpanKind, SpanStatusCode, defaultTextMapSetter, trace, type Span, type Tracer } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, defaultTextMapSetter, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { attribute, W3C_PROPAGATOR, type IncomingHeaders } from './attribution.js';
 import { isRecord, readAnswer } from './completion.js';
@@ -30,6 +30,29 @@ export interface CallSettings {
   tracer: Tracer;
   /** Upstreams that refused the token-id extension: asked without it from then on. */
   rejecting: BoundedSet;
+  /** Told what was sent and what came back (whole answers, errors included) before the agent gets it. */
+  observe?: (call: ObservedCall) => Promise<void>;
+  /** Set on every call's span at its start, beside the call's own. */
+  spanAttributes?: Attributes;
+}
+
+export interface ObservedCall {
+  /** The request as sent upstream. */
+  sent: Record<string, unknown>;
+  status: number;
+  /** The answer parsed as JSON; null when it was not JSON. */
+  body: unknown;
+  latencyMs: number;
+}
+
+type Observe = (status: number, raw: Buffer) => Promise<void>;
+
+function parsedOrNull(raw: Buffer): unknown {
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    return null;
+  }
 }
 
 /** A set that forgets everything when full: enough to stop asking a refusing upstream twice per call. */
@@ -115,10 +138,11 @@ export async function handleCall(s: CallSettings, op: Operation, request: Fastif
   const requestedModel = typeof body.model === 'string' ? body.model : '';
   const span = s.tracer.startSpan(
     `${op} ${requestedModel}`.trim(),
-    { kind: SpanKind.CLIENT, attributes: startAttributes(op, requestedModel, who) },
+    { kind: SpanKind.CLIENT, attributes: { ...s.spanAttributes, ...startAttributes(op, requestedModel, who) } },
     who.context,
   );
   const deadline = new Deadline(s.upstreamTimeoutMs);
+  const started = performance.now();
   // The agent hanging up abandons the upstream call too.
   reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) deadline.abort('the agent closed the connection');
@@ -133,20 +157,24 @@ export async function handleCall(s: CallSettings, op: Operation, request: Fastif
     const out = upstreamHeaders(headers, target.apiKey);
     W3C_PROPAGATOR.inject(trace.setSpan(who.context, span), out, defaultTextMapSetter);
     const payload = (a: Added): Uint8Array | string => (routed.changed || a.returnTokenIds || a.logprobs ? JSON.stringify(apply(op, routed.body, a)) : bytes);
+    const told = s.observe;
+    const observe: Observe | null = told
+      ? (status, raw) => told({ sent: apply(op, routed.body, added), status, body: parsedOrNull(raw), latencyMs: performance.now() - started })
+      : null;
 
     let res = await send(url, { headers: out, body: payload(added) }, deadline);
     if (!res.ok && (added.returnTokenIds || added.logprobs)) {
       const errBytes = await readBounded(res, s.maxResponseBytes, url, deadline);
-      if (!rejectsExtension(res.status, errBytes.toString('utf8'), added)) return answerError(reply, span, res, errBytes, deadline);
+      if (!rejectsExtension(res.status, errBytes.toString('utf8'), added)) return await answerError(reply, span, res, errBytes, deadline, observe);
       s.rejecting.add(target.upstream);
       span.setAttribute('tracelight.llm.token_ids_refused', true);
       added = NOTHING_ADDED;
       deadline.arm();
       res = await send(url, { headers: out, body: payload(added) }, deadline);
     }
-    if (!res.ok) return answerError(reply, span, res, await readBounded(res, s.maxResponseBytes, url, deadline), deadline);
+    if (!res.ok) return await answerError(reply, span, res, await readBounded(res, s.maxResponseBytes, url, deadline), deadline, observe);
     if ((res.headers.get('content-type') ?? '').includes('text/event-stream')) return await answerStream(s, reply, span, res, url, deadline);
-    return answerWhole(reply, span, res, await readBounded(res, s.maxResponseBytes, url, deadline), added, deadline);
+    return await answerWhole(reply, span, res, await readBounded(res, s.maxResponseBytes, url, deadline), added, deadline, observe);
   } catch (err) {
     deadline.clear();
     const e = err instanceof ProxyError ? err : new ProxyError(500, `the proxy failed: ${(err as Error).message}`, 'proxy_error');
@@ -160,15 +188,32 @@ export async function handleCall(s: CallSettings, op: Operation, request: Fastif
   }
 }
 
-function answerError(reply: FastifyReply, span: Span, res: Response, errBytes: Buffer, deadline: Deadline): FastifyReply {
+async function answerError(
+  reply: FastifyReply,
+  span: Span,
+  res: Response,
+  errBytes: Buffer,
+  deadline: Deadline,
+  observe: Observe | null,
+): Promise<FastifyReply> {
   deadline.clear();
+  await observe?.(res.status, errBytes);
   fail(span, res.status, `upstream answered ${res.status}: ${errorMessage(errBytes.toString('utf8'))}`);
   span.end();
   return reply.code(res.status).headers(responseHeaders(res.headers)).send(errBytes);
 }
 
-function answerWhole(reply: FastifyReply, span: Span, res: Response, raw: Buffer, added: Added, deadline: Deadline): FastifyReply {
+async function answerWhole(
+  reply: FastifyReply,
+  span: Span,
+  res: Response,
+  raw: Buffer,
+  added: Added,
+  deadline: Deadline,
+  observe: Observe | null,
+): Promise<FastifyReply> {
   deadline.clear();
+  await observe?.(res.status, raw);
   let sendBytes: Buffer | string = raw;
   let parsed: unknown;
   try {
