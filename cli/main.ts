@@ -270,6 +270,7 @@ withStoreOptions(
       ...(o.role === 'receiver'
         ? []
         : [
+            `  AGL store  ${server.httpUrl}/v1/agl/  (Agent Lightning 0.3 LightningStore API)`,
             `  AGL v1     ${server.httpUrl}/api/rollouts, /api/models, /proxy/rollout/…  (models: ${o.aglLlmResource ? `llm resource ${o.aglLlmResource.name}@${o.aglLlmResource.ref}` : 'servers registered with POST /api/models'})`,
           ]),
       ...(server.clickhouseHttpUrl !== null
