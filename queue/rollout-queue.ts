@@ -425,32 +425,38 @@ export class RolloutQueue {
     }
   }
 
+  /** The rollout with a new preparing attempt held by `workerId` (not yet written). */
+  private newAttempt(r: RolloutRecord, workerId: string): { attempt: AttemptRecord; next: RolloutRecord } {
+    const now = Date.now();
+    const attempt: AttemptRecord = {
+      rollout_id: r.rollout_id,
+      attempt_id: `at-${randomUUID()}`,
+      sequence: r.attempts.length + 1,
+      worker_id: workerId,
+      status: 'preparing',
+      started_at: now,
+      ended_at: null,
+      last_heartbeat_at: null,
+      error: '',
+      version: this.tick(),
+    };
+    const next: RolloutRecord = {
+      ...r,
+      status: 'preparing',
+      attempts: [...r.attempts, attempt],
+      started_at: r.started_at ?? now,
+      updated_at: now,
+      version: this.tick(),
+    };
+    return { attempt, next };
+  }
+
   private async claimOne(rolloutId: string, workerId: string): Promise<ClaimedRollout | null> {
     const r = this.rollouts.get(rolloutId);
     if (!r || !CLAIMABLE_ROLLOUT_STATUSES.has(r.status)) return null; // cancelled while queued
     try {
       const resources = await this.contentOf(r);
-      const now = Date.now();
-      const attempt: AttemptRecord = {
-        rollout_id: rolloutId,
-        attempt_id: `at-${randomUUID()}`,
-        sequence: r.attempts.length + 1,
-        worker_id: workerId,
-        status: 'preparing',
-        started_at: now,
-        ended_at: null,
-        last_heartbeat_at: null,
-        error: '',
-        version: this.tick(),
-      };
-      const next: RolloutRecord = {
-        ...r,
-        status: 'preparing',
-        attempts: [...r.attempts, attempt],
-        started_at: r.started_at ?? now,
-        updated_at: now,
-        version: this.tick(),
-      };
+      const { attempt, next } = this.newAttempt(r, workerId);
       await this.db.write([next], [attempt]);
       this.commit(next);
       return {
@@ -783,27 +789,7 @@ export class RolloutQueue {
     await this.find(rolloutId);
     return this.locks.run(rolloutId, async () => {
       const r = await this.find(rolloutId);
-      const now = Date.now();
-      const attempt: AttemptRecord = {
-        rollout_id: rolloutId,
-        attempt_id: `at-${randomUUID()}`,
-        sequence: r.attempts.length + 1,
-        worker_id: workerId,
-        status: 'preparing',
-        started_at: now,
-        ended_at: null,
-        last_heartbeat_at: null,
-        error: '',
-        version: this.tick(),
-      };
-      const next: RolloutRecord = {
-        ...r,
-        status: 'preparing',
-        attempts: [...r.attempts, attempt],
-        started_at: r.started_at ?? now,
-        updated_at: now,
-        version: this.tick(),
-      };
+      const { attempt, next } = this.newAttempt(r, workerId);
       await this.db.write([next], [attempt]);
       this.commit(next, r);
       return next;
