@@ -173,6 +173,8 @@ describe('withRollout and baggage', () => {
     expect(result).toBe('done');
     expect(currentRollout()).toBeNull();
 
+    // The span processor exports after the resource's attributes settle: wait for it, not for luck.
+    await otel.forceFlush();
     const [root] = spansNamed('tracelight.rollout', 'r-bag');
     expect(root).toBeDefined();
     expect(root!.attributes[ATTEMPT]).toBe('a-bag');
@@ -203,6 +205,8 @@ describe('withRollout and baggage', () => {
         throw new Error('tool exploded');
       }),
     ).rejects.toThrow('tool exploded');
+    // The span processor exports after the resource's attributes settle: wait for it, not for luck.
+    await otel.forceFlush();
     const [root] = spansNamed('tracelight.rollout', 'r-err');
     expect(root!.status).toMatchObject({ code: 2, message: 'tool exploded' });
     expect(root!.events.map((e) => e.name)).toContain('exception');
@@ -229,6 +233,8 @@ describe('reward', () => {
       const target = reward(1, { name: 'correct', primary: true });
       expect(target.spanId).toBe(currentRollout()!.span.spanContext().spanId);
     });
+    // The span processor exports after the resource's attributes settle: wait for it, not for luck.
+    await otel.forceFlush();
     const [step] = spansNamed('judged-step', 'r-rew');
     expect(step!.spanContext().spanId).toBe(judged!.spanContext().spanId);
     expect(evaluation(step!)).toEqual([
