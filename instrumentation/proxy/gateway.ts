@@ -112,7 +112,9 @@ export function createAglLlm(sink: OtlpTraceSink, options: { upstreamTimeoutMs?:
         if (err instanceof ProxyError) throw new AglGatewayError(err.status, err.message);
         throw err;
       } finally {
-        await processor.forceFlush().catch(() => undefined);
+        // The agent has its answer by now; the call's span goes on to the store without holding this request
+        // open, so the gateway's in-flight count is back down before the agent can send its next request.
+        void processor.forceFlush().catch(() => undefined);
       }
     },
 
