@@ -67,6 +67,11 @@ export interface LoadContext {
   data?: TrainingDataPort;
   /** The template whose renderings the recorded calls are matched against. */
   template: string;
+  /**
+   * The resource version that template is. A call that records another version of the resource was rendered
+   * from another template, even when its text also matches this one (a child that appends to its parent does).
+   */
+  resource?: { name: string; version: number };
   window: { sinceNs: string; untilNs: string };
 }
 
@@ -86,6 +91,8 @@ export async function loadSource(src: DataSource, field: string, ctx: LoadContex
   const out: Example[] = [];
   const seen = new Set<string>();
   for (const call of calls) {
+    const used = ctx.resource ? call.resources[ctx.resource.name] : undefined;
+    if (used !== undefined && used !== String(ctx.resource?.version)) continue;
     const m = matchRecorded(ctx.template, call.input);
     if (!m) continue;
     const id = call.rollout_id || call.span_id;

@@ -94,7 +94,13 @@ export async function runApo(cfg: ApoConfig, deps: ApoDeps): Promise<ApoResult> 
   const shape = promptShape(start.content, cfg.message);
   const startText = shapeText(shape);
 
-  const { train, validation } = await loadData(cfg.data, { baseDir: deps.baseDir, data: deps.data, template: startText, window: deps.window });
+  const { train, validation } = await loadData(cfg.data, {
+    baseDir: deps.baseDir,
+    data: deps.data,
+    template: startText,
+    resource: { name: cfg.resource, version: start.version },
+    window: deps.window,
+  });
   const skipped = (reason: string): ApoResult => ({
     status: 'skipped',
     reason,

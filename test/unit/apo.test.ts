@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, parseApoConfig, readConfigFile, type ApoConfig } from '../../algorithms/apo/config.js';
 import { Scorer, type Evaluator } from '../../algorithms/apo/evaluation.js';
 import { lastNumberGrade } from '../../algorithms/apo/graders.js';
+import { loadSource } from '../../algorithms/apo/dataset.js';
 import { parsePrompts } from '../../algorithms/apo/optimizer.js';
+import type { RecordedCall, TrainingDataPort } from '../../algorithms/ports.js';
 import { select } from '../../algorithms/apo/selection.js';
 import { checkChild, extractVariables, matchRecorded, promptShape, contentWith } from '../../algorithms/apo/template.js';
 import type { Candidate, Example } from '../../algorithms/apo/types.js';
@@ -118,6 +120,37 @@ describe('candidate prompts', () => {
       { role: 'user', parts: [{ type: 'text', content: 'Solve this: 1 + 1' }] },
     ];
     expect(matchRecorded('Solve this: {{question}}', messages)).toEqual({ index: 1, vars: { question: '1 + 1' } });
+  });
+
+  it('takes recorded calls rendered from the start version only, though a child that appends to it matches its text too', async () => {
+    const call = (id: string, content: string, resources: Record<string, string>): RecordedCall => ({
+      rollout_id: id,
+      trace_id: 't',
+      span_id: id,
+      agent: 'a',
+      model: 'm',
+      start_ns: '1',
+      input: [{ role: 'user', parts: [{ type: 'text', content }] }],
+      output: null,
+      reward: null,
+      explanation: '',
+      resources,
+    });
+    const calls = [
+      call('r1', 'Solve: 2 + 2', { arith: '1' }),
+      call('r2', 'Solve: 3 + 3\n\nGive only the number.', { arith: '4' }),
+      call('r3', 'Solve: 5 + 5', {}),
+      call('r4', 'Solve: 6 + 6', { arith: '1', other: '9' }),
+    ];
+    const data = { recordedCalls: async () => calls } as unknown as TrainingDataPort;
+    const ctx = { baseDir: '.', data, template: 'Solve: {{q}}', resource: { name: 'arith', version: 1 }, window: { sinceNs: '0', untilNs: '9' } };
+    const examples = await loadSource({ recorded: { agent: '', limit: 100 } }, 'data.train', ctx);
+    // r2 used version 4 (its text also parses as version 1 with q = "3 + 3\n\nGive only the number."); r3 names no version.
+    expect(examples.map((e) => [e.id, e.vars.q])).toEqual([
+      ['r1', '2 + 2'],
+      ['r3', '5 + 5'],
+      ['r4', '6 + 6'],
+    ]);
   });
 
   it('edits the template text or one message of a messages template', () => {
