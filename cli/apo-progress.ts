@@ -72,7 +72,7 @@ export function progress(format: OutputFormat, out: NodeJS.WriteStream = process
       case 'run_started':
         budget = e.budget;
         print(
-          `APO on ${e.resource} v${e.start_version}: ${e.mode} evaluation, ${e.train} train / ${e.validation} validation examples, budget ${e.budget} rollouts`,
+          `APO on ${e.resource} v${e.start_version}: ${e.mode} evaluation, ${e.train} train / ${e.validation} validation${e.test ? ` / ${e.test} test` : ''} examples, budget ${e.budget} rollouts`,
         );
         break;
       case 'baseline':
@@ -105,6 +105,11 @@ export function progress(format: OutputFormat, out: NodeJS.WriteStream = process
         break;
       case 'stopped':
         print(`stopped: ${e.reason}`);
+        break;
+      case 'test':
+        print(
+          `test: reward ${score(e.baseline)} (start) → ${score(e.best)} (${e.candidate}) on ${e.examples} examples, ${e.rollouts} rollouts outside the budget`,
+        );
         break;
       case 'resources_written':
         print(

@@ -6,7 +6,7 @@ import { runApo, type ApoResult } from './run.js';
 export const apoAlgorithm: TrainingAlgorithm<ApoConfig, ApoResult & { resources: { resource: string; versions: unknown[]; labels: Record<string, number> } }> =
   {
     name: 'apo',
-    summary: 'automatic prompt optimization of a prompt_template resource (beam search with textual gradients)',
+    summary: 'automatic prompt optimization of a prompt_template resource (textual-gradient beam search or GEPA-style evolution; few-shot demonstrations)',
     parseConfig: (raw, where) => parseApoConfig(raw, where),
     defaultJobName: (config) => config.name ?? `apo:${config.resource}`,
     graceSeconds: (config) => config.data.grace_seconds,

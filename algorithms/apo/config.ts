@@ -85,7 +85,31 @@ const Replay = z.strictObject({
   concurrency: posInt().default(8),
 });
 
-export const ApoConfig = z.strictObject({
+const Gepa = z.strictObject({
+  /** Reflection steps (one parent, one minibatch, children proposed from its failures). */
+  iterations: posInt().default(12),
+  /** Where the Pareto set (the examples every pooled candidate is scored on) is drawn from. */
+  pareto_set: z.enum(['validation', 'train'], { error: 'must be "validation" or "train"' }).default('validation'),
+  /** Examples in the Pareto set (fewer when the set is smaller). */
+  pareto_size: posInt().default(16),
+  /** Children proposed per reflection. */
+  children: posInt().default(1),
+  /** Every this many iterations, one iteration merges two front members instead of reflecting (0: never). */
+  merge_every: z.number({ error: 'must be an integer' }).int('must be an integer').min(0, 'must be at least 0').default(0),
+});
+
+const FewShot = z.strictObject({
+  /** Demonstrations per candidate. */
+  k: posInt().default(3),
+  /** Random demonstration subsets tried (each scored on the minibatch; the best is validated). */
+  trials: posInt().default(6),
+  /** Train examples each subset is scored on (default search.minibatch); never one of its demonstrations. */
+  minibatch: posInt().optional(),
+  /** Most demonstrations considered (the pool the subsets are drawn from). */
+  pool: posInt().default(32),
+});
+
+const ApoConfigFields = z.strictObject({
   /** The job's name: the key of its runs and watermark (default `apo:<resource>`). */
   name: z.string().min(1).max(200).optional(),
   /** The prompt_template resource to optimize. */
@@ -99,6 +123,11 @@ export const ApoConfig = z.strictObject({
   data: z.strictObject({
     train: DataSource,
     validation: z.union([DataSource, z.strictObject({ holdout: z.number().gt(0).lt(1) })]).default({ holdout: 0.5 }),
+    /**
+     * Scored only after the search (the start prompt and the winner), never used to choose: another source,
+     * or a hold-out of the train examples taken before the validation hold-out.
+     */
+    test: z.union([DataSource, z.strictObject({ holdout: z.number().gt(0).lt(1) })], { error: 'must be a data source or {holdout: FRACTION}' }).optional(),
     /** Fewer train examples than this: the run is skipped (recorded, watermark kept). */
     min_examples: z.number().int().min(1).default(4),
     /**
@@ -109,6 +138,11 @@ export const ApoConfig = z.strictObject({
   }),
   search: z
     .strictObject({
+      /**
+       * beam: rounds of textual-gradient beam search; gepa: reflective evolution over a Pareto front of
+       * candidates (search.gepa); none: no instruction search (the start prompt, with few_shot when set).
+       */
+      method: z.enum(['beam', 'gepa', 'none'], { error: 'must be "beam", "gepa" or "none"' }).default('beam'),
       beam_width: posInt().default(2),
       /** Children asked of the optimizer per beam member per round. */
       branch: posInt().default(3),
@@ -130,8 +164,10 @@ export const ApoConfig = z.strictObject({
       patience: posInt().default(1),
       min_delta: z.number().min(0).default(0),
       seed: z.number().int().default(1),
+      gepa: Gepa.prefault({}),
     })
     .prefault({}),
+  few_shot: FewShot.optional(),
   budget: z.strictObject({ rollouts: posInt().default(1000) }).prefault({}),
   /** The label the winner gets. */
   candidate_label: z
@@ -151,7 +187,14 @@ export const ApoConfig = z.strictObject({
     })
     .prefault({}),
 });
+
+export const ApoConfig = ApoConfigFields.superRefine((c, ctx) => {
+  // A run that neither edits the instruction nor adds demonstrations would only measure the start prompt.
+  if (c.search.method === 'none' && !c.few_shot)
+    ctx.addIssue({ code: 'custom', path: ['search', 'method'], message: '"none" needs few_shot (otherwise the run has nothing to search)' });
+});
 export type ApoConfig = z.infer<typeof ApoConfig>;
+export type FewShotConfig = z.infer<typeof FewShot>;
 export type ApoConfigInput = z.input<typeof ApoConfig>;
 
 /** `a.b[2].c: message` for the first issue (unknown keys are named too). */

@@ -8,7 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, describeIssues, type ApoConfig, type DataSource, type ExampleRecord } from './config.js';
 import type { TrainingDataPort } from '../ports.js';
-import { matchRecorded } from './template.js';
+import { matchRecorded, messageText } from './template.js';
 import type { Example } from './types.js';
 
 const Record_ = z.strictObject({
@@ -98,22 +98,63 @@ export async function loadSource(src: DataSource, field: string, ctx: LoadContex
     const id = call.rollout_id || call.span_id;
     if (seen.has(id)) continue;
     seen.add(id);
-    out.push({ id, vars: m.vars, input: m.vars, recorded: { messages: call.input, templateMessage: m.index, model: call.model, rolloutId: call.rollout_id } });
+    out.push({
+      id,
+      vars: m.vars,
+      input: m.vars,
+      recorded: {
+        messages: call.input,
+        templateMessage: m.index,
+        model: call.model,
+        rolloutId: call.rollout_id,
+        output: messageText(call.output),
+        reward: call.reward,
+      },
+    });
   }
   return out;
 }
 
-/** Deterministic hold-out: an example is in validation when the hash of its id falls below the fraction. */
-export function holdout(examples: Example[], fraction: number): { train: Example[]; validation: Example[] } {
-  const inVal = (e: Example): boolean => createHash('sha1').update(e.id).digest().readUInt32BE(0) / 0x100000000 < fraction;
+/**
+ * Deterministic hold-out: an example is held out when the hash of its id (salted, so the test and validation
+ * hold-outs of one train set are drawn independently) falls below the fraction.
+ */
+export function holdout(examples: Example[], fraction: number, salt = ''): { train: Example[]; validation: Example[] } {
+  const inVal = (e: Example): boolean => createHash('sha1').update(`${salt}${e.id}`).digest().readUInt32BE(0) / 0x100000000 < fraction;
   return { train: examples.filter((e) => !inVal(e)), validation: examples.filter(inVal) };
 }
 
-export async function loadData(cfg: ApoConfig['data'], ctx: LoadContext): Promise<{ train: Example[]; validation: Example[] }> {
-  const train = await loadSource(cfg.train, 'data.train', ctx);
-  if ('holdout' in cfg.validation) return holdout(train, cfg.validation.holdout);
-  const validation = await loadSource(cfg.validation, 'data.validation', ctx);
-  // The same id in both sets would share cache entries; keep them apart.
-  const trainIds = new Set(train.map((e) => e.id));
-  return { train, validation: validation.map((e) => (trainIds.has(e.id) ? { ...e, id: `val:${e.id}` } : e)) };
+export interface LoadedData {
+  train: Example[];
+  validation: Example[];
+  /** Empty when the config has no data.test. */
+  test: Example[];
+}
+
+/** Examples from another source than train get a prefix when their id is taken (they would share cache entries). */
+function apart(examples: Example[], taken: Set<string>, prefix: string): Example[] {
+  return examples.map((e) => (taken.has(e.id) ? { ...e, id: `${prefix}:${e.id}` } : e));
+}
+
+export async function loadData(cfg: ApoConfig['data'], ctx: LoadContext): Promise<LoadedData> {
+  let train = await loadSource(cfg.train, 'data.train', ctx);
+  let test: Example[] = [];
+  if (cfg.test && 'holdout' in cfg.test) {
+    // Taken first, so the validation hold-out never sees a test example.
+    const split = holdout(train, cfg.test.holdout, 'test:');
+    train = split.train;
+    test = split.validation;
+  }
+  let validation: Example[];
+  if ('holdout' in cfg.validation) {
+    const split = holdout(train, cfg.validation.holdout);
+    train = split.train;
+    validation = split.validation;
+  } else {
+    validation = apart(await loadSource(cfg.validation, 'data.validation', ctx), new Set(train.map((e) => e.id)), 'val');
+  }
+  if (cfg.test && !('holdout' in cfg.test)) {
+    test = apart(await loadSource(cfg.test, 'data.test', ctx), new Set([...train, ...validation].map((e) => e.id)), 'test');
+  }
+  return { train, validation, test };
 }

@@ -16,7 +16,7 @@ export const BudgetExhausted = errorClass('BudgetExhausted', 'backpressure');
 
 export interface ScoreOptions {
   /** Which set the examples come from (for events and the summary). */
-  set: 'train' | 'validation';
+  set: 'train' | 'validation' | 'test';
 }
 
 /** Mean of the rewards (0 for none). */
@@ -35,7 +35,7 @@ export class Scorer {
   constructor(
     private readonly evaluator: Evaluator,
     readonly budget: number,
-    private readonly onEvaluated?: (c: Candidate, outcomes: Outcome[], set: 'train' | 'validation', spent: number) => void,
+    private readonly onEvaluated?: (c: Candidate, outcomes: Outcome[], set: ScoreOptions['set'], spent: number) => void,
   ) {}
 
   get remaining(): number {
@@ -81,6 +81,13 @@ export class Scorer {
       this.onEvaluated?.(c, outcomes, opts.set, this.spent);
     }
     return this.known(c, examples);
+  }
+
+  /** Replaces known outcomes with fuller ones (answers read later); the rewards stay what they were. */
+  amend(c: Candidate, outcomes: readonly Outcome[]): void {
+    const mine = this.cache.get(c.id);
+    if (!mine) return;
+    for (const o of outcomes) if (mine.has(o.exampleId)) mine.set(o.exampleId, o);
   }
 
   /** Scores several candidates on the same examples concurrently (they are independent). */

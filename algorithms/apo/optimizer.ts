@@ -13,6 +13,8 @@ export interface OptimizerModel {
   readonly model: string;
   critique(prompt: string, failures: Failure[]): Promise<string>;
   rewrite(prompt: string, critique: string, failures: Failure[], n: number, seed: number): Promise<string[]>;
+  /** One prompt combining two (GEPA's merge step); without it, a search never merges. */
+  merge?(first: string, second: string, seed: number): Promise<string[]>;
   /** Requests sent so far. */
   readonly calls: number;
 }
@@ -73,6 +75,31 @@ export function rewriteRequest(prompt: string, critique: string, failures: Failu
       failureRecords(failures),
       '',
       `Respond in JSON: {"prompts": ["<new prompt 1>", "..."]} with ${n} prompt templates.`,
+    ].join('\n'),
+  };
+}
+
+export function mergeRequest(first: string, second: string): { system: string; user: string } {
+  return {
+    system: 'You are an expert prompt engineer. You edit prompt templates so that a language model answers correctly.',
+    user: [
+      'Two prompt templates for the same task each do well on different examples. Rewrite the first prompt template below so that it also keeps the instructions of the second one that it lacks: one new prompt that combines the strengths of both.',
+      'Keep every placeholder in double braces, such as {{question}}, exactly as written: it is filled in with each input.',
+      '',
+      '<prompt_template>',
+      first,
+      '</prompt_template>',
+      '',
+      '<second_template>',
+      second,
+      '</second_template>',
+      '',
+      '<critique>',
+      'Apply the instructions of the second template that the first one lacks, without dropping any of its own:',
+      second,
+      '</critique>',
+      '',
+      'Respond in JSON: {"prompts": ["<new prompt>"]} with 1 prompt template.',
     ].join('\n'),
   };
 }
@@ -180,5 +207,13 @@ export class OpenAIOptimizer implements OptimizerModel {
     if (prompts.length === 0)
       throw new OptimizerError(`the optimizer's rewrite holds no prompt (expected JSON {"prompts": [...]}), got: ${JSON.stringify(text.slice(0, 160))}`);
     return prompts.slice(0, n);
+  }
+
+  async merge(first: string, second: string, seed: number): Promise<string[]> {
+    const text = await this.ask(mergeRequest(first, second), seed, 'merge');
+    const prompts = parsePrompts(text);
+    if (prompts.length === 0)
+      throw new OptimizerError(`the optimizer's merge holds no prompt (expected JSON {"prompts": [...]}), got: ${JSON.stringify(text.slice(0, 160))}`);
+    return prompts.slice(0, 1);
   }
 }

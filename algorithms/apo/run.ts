@@ -21,9 +21,11 @@ import { loadGrader } from './graders.js';
 import { OpenAIOptimizer, type OptimizerModel } from './optimizer.js';
 import type { ResourcePort, RolloutQueuePort, TrainingDataPort } from '../ports.js';
 import { ReplayEvaluator } from './replay.js';
-import { beamSearch, type SearchResult } from './search.js';
+import { fewShotSearch } from './few-shot.js';
+import { gepaSearch } from './gepa.js';
+import { beamSearch, startOnly, type SearchInput, type SearchResult } from './search.js';
 import { contentWith, promptShape, shapeText } from './template.js';
-import type { Candidate, CandidateSummary, EmitFn } from './types.js';
+import type { Candidate, CandidateSummary, CurvePoint, EmitFn, Example } from './types.js';
 
 export interface ApoDeps {
   resources: ResourcePort;
@@ -61,13 +63,36 @@ export interface ApoResult {
   labels: Record<string, number>;
   written: WrittenVersion[];
   metrics: Record<string, number>;
+  /** Every candidate: scores, text, lineage. */
   summaries: CandidateSummary[];
-  curve: SearchResult['curve'];
+  /** Best validation so far against rollouts spent, naming the best-so-far candidate. */
+  curve: CurvePoint[];
   stopReason: string;
   startText: string;
   bestText: string;
+  /**
+   * The start prompt and the winner on data.test (null without one). Test rollouts are not part of
+   * `rollouts` nor of the budget: they are counted here.
+   */
+  test: TestFigures | null;
   /** Kept with the run (job_runs.report) for its page: every candidate, the curve, why the search stopped. */
-  report?: { candidates: CandidateSummary[]; curve: SearchResult['curve']; stop_reason: string; start_version: number; best_version: number | null };
+  report?: {
+    candidates: CandidateSummary[];
+    curve: CurvePoint[];
+    stop_reason: string;
+    start_version: number;
+    best_version: number | null;
+    method?: string;
+    test?: TestFigures | null;
+  };
+}
+
+export interface TestFigures {
+  baseline: number;
+  best: number;
+  examples: number;
+  /** Rollouts the test scoring ran (outside the search budget). */
+  rollouts: number;
 }
 
 function candidateMetrics(s: CandidateSummary): Record<string, number> {
@@ -77,6 +102,8 @@ function candidateMetrics(s: CandidateSummary): Record<string, number> {
     m['train.n'] = s.train_n;
   }
   if (s.validation !== null) m['validation.reward'] = s.validation;
+  if (s.test !== null) m['test.reward'] = s.test;
+  if (s.demonstrations !== undefined) m['apo.demonstrations'] = s.demonstrations;
   return m;
 }
 
@@ -94,7 +121,7 @@ export async function runApo(cfg: ApoConfig, deps: ApoDeps): Promise<ApoResult> 
   const shape = promptShape(start.content, cfg.message);
   const startText = shapeText(shape);
 
-  const { train, validation } = await loadData(cfg.data, {
+  const { train, validation, test } = await loadData(cfg.data, {
     baseDir: deps.baseDir,
     data: deps.data,
     template: startText,
@@ -112,12 +139,13 @@ export async function runApo(cfg: ApoConfig, deps: ApoDeps): Promise<ApoResult> 
     promoted: false,
     labels: {},
     written: [],
-    metrics: { train_examples: train.length, validation_examples: validation.length },
+    metrics: { train_examples: train.length, validation_examples: validation.length, test_examples: test.length },
     summaries: [],
     curve: [],
     stopReason: reason,
     startText,
     bestText: startText,
+    test: null,
   });
   if (train.length < cfg.data.min_examples)
     return skipped(`${train.length} train example${train.length === 1 ? '' : 's'} (data.min_examples is ${cfg.data.min_examples})`);
@@ -132,6 +160,8 @@ export async function runApo(cfg: ApoConfig, deps: ApoDeps): Promise<ApoResult> 
     mode: cfg.evaluation.mode,
     train: train.length,
     validation: validation.length,
+    ...(test.length > 0 ? { test: test.length } : {}),
+    method: cfg.search.method,
     budget: cfg.budget.rollouts,
   });
 
@@ -149,43 +179,75 @@ export async function runApo(cfg: ApoConfig, deps: ApoDeps): Promise<ApoResult> 
   });
 
   let evaluator: Evaluator;
+  // Test rollouts of active evaluation are enqueued in the queue's test mode, apart from the search's.
+  let testEvaluator: Evaluator;
   if (cfg.evaluation.mode === 'active') {
-    if (!deps.queue || !deps.data) throw new ConfigError('evaluation.mode: active evaluation needs the rollout queue and the store');
+    const { queue, data } = deps;
+    if (!queue || !data) throw new ConfigError('evaluation.mode: active evaluation needs the rollout queue and the store');
     const pinning = new Map<string, Promise<number>>();
-    evaluator = new ActiveEvaluator({
-      resource: cfg.resource,
-      queue: deps.queue,
-      data: deps.data,
-      config: cfg.evaluation,
-      metadata: { run_id: deps.runId },
-      pin: (c) => {
-        if (c.version !== undefined) return Promise.resolve(c.version);
-        let p = pinning.get(c.id);
-        if (!p) {
-          byId.set(c.id, c);
-          p = deps.resources.createVersion(cfg.resource, newVersion(c, { 'apo.round': c.round })).then((v) => {
-            c.version = v.version;
-            written.push({ candidate: c.id, version: v.version, parent: v.parent });
-            return v.version;
-          });
-          pinning.set(c.id, p);
-        }
-        return p;
-      },
-    });
+    const pin = (c: Candidate): Promise<number> => {
+      if (c.version !== undefined) return Promise.resolve(c.version);
+      let p = pinning.get(c.id);
+      if (!p) {
+        byId.set(c.id, c);
+        const metrics: Record<string, number> = { 'apo.round': c.round, ...(c.demonstrations !== undefined ? { 'apo.demonstrations': c.demonstrations } : {}) };
+        p = deps.resources.createVersion(cfg.resource, newVersion(c, metrics)).then((v) => {
+          c.version = v.version;
+          written.push({ candidate: c.id, version: v.version, parent: v.parent });
+          return v.version;
+        });
+        pinning.set(c.id, p);
+      }
+      return p;
+    };
+    const active = (config: typeof cfg.evaluation): ActiveEvaluator =>
+      new ActiveEvaluator({ resource: cfg.resource, queue, data, config, metadata: { run_id: deps.runId }, pin });
+    evaluator = active(cfg.evaluation);
+    testEvaluator = active({ ...cfg.evaluation, rollout_mode: 'test' });
   } else {
     const grade = deps.grader ?? (await loadGrader(cfg.evaluation.grader, deps.baseDir));
     evaluator = new ReplayEvaluator(shape, { model: cfg.evaluation.model, grade, role: cfg.evaluation.role, concurrency: cfg.evaluation.concurrency });
+    testEvaluator = evaluator;
   }
 
   const scorer = new Scorer(evaluator, cfg.budget.rollouts, (c, outs, set, spent) =>
     deps.emit({ event: 'evaluated', candidate: c.id, examples: outs.length, mean: mean(outs), set, rollouts: spent }),
   );
-  const result = await beamSearch({ start: startCandidate, train, validation, scorer, evaluator, optimizer, search: cfg.search, emit: deps.emit });
+  const input: SearchInput = { start: startCandidate, train, validation, scorer, evaluator, optimizer, search: cfg.search, emit: deps.emit };
+  let result: SearchResult =
+    cfg.search.method === 'gepa' ? await gepaSearch(input) : cfg.search.method === 'none' ? await startOnly(input) : await beamSearch(input);
+  if (cfg.few_shot) result = await fewShotSearch(input, result, cfg.few_shot);
+  deps.emit({ event: 'stopped', reason: result.stopReason, rollouts: scorer.spent });
   for (const c of result.candidates) byId.set(c.id, c);
 
+  // ---- test: the start prompt and the winner, outside the budget ----
+  const testScores = new Map<string, number>();
+  let testFigures: TestFigures | null = null;
+  if (test.length > 0) {
+    const testScorer = new Scorer(testEvaluator, Number.MAX_SAFE_INTEGER, (c, outs, set) =>
+      deps.emit({ event: 'evaluated', candidate: c.id, examples: outs.length, mean: mean(outs), set, rollouts: scorer.spent }),
+    );
+    const tested = result.best.id === startCandidate.id ? [startCandidate] : [startCandidate, result.best];
+    const outs = await testScorer.scoreAll(tested, test, { set: 'test' });
+    tested.forEach((c, i) => testScores.set(c.id, mean(outs[i] ?? [])));
+    testFigures = {
+      baseline: testScores.get(startCandidate.id) as number,
+      best: testScores.get(result.best.id) as number,
+      examples: test.length,
+      rollouts: testScorer.spent,
+    };
+    deps.emit({
+      event: 'test',
+      examples: test.length,
+      baseline: testFigures.baseline,
+      best: testFigures.best,
+      candidate: result.best.id,
+      rollouts: testScorer.spent,
+    });
+  }
+
   // ---- success: write (replay) and label ----
-  const summaryOf = new Map(result.summaries.map((s) => [s.id, s]));
+  const summaryOf = new Map(summarize(result, scorer, train, testScores).map((s) => [s.id, s]));
   for (const c of result.candidates) {
     if (c.version !== undefined) continue;
     const v = await deps.resources.createVersion(cfg.resource, newVersion(c, candidateMetrics(summaryOf.get(c.id) as CandidateSummary)));
@@ -238,8 +300,12 @@ export async function runApo(cfg: ApoConfig, deps: ApoDeps): Promise<ApoResult> 
     validation_examples: validation.length,
     start_version: start.version,
     best_version: bestVersion,
+    ...result.metrics,
+    ...(testFigures
+      ? { 'test.baseline': testFigures.baseline, 'test.best': testFigures.best, 'test.examples': testFigures.examples, 'test.rollouts': testFigures.rollouts }
+      : {}),
   };
-  const summaries = result.summaries.map((s) => ({ ...s, version: byId.get(s.id)?.version }));
+  const summaries = [...summaryOf.values()].map((s) => ({ ...s, version: byId.get(s.id)?.version }));
   return {
     status: 'succeeded',
     baseline: result.baseline,
@@ -256,6 +322,33 @@ export async function runApo(cfg: ApoConfig, deps: ApoDeps): Promise<ApoResult> 
     stopReason: result.stopReason,
     startText,
     bestText: result.best.text,
-    report: { candidates: summaries, curve: result.curve, stop_reason: result.stopReason, start_version: start.version, best_version: bestVersion },
+    test: testFigures,
+    report: {
+      candidates: summaries,
+      curve: result.curve,
+      stop_reason: result.stopReason,
+      start_version: start.version,
+      best_version: bestVersion,
+      method: cfg.search.method,
+      test: testFigures,
+    },
   };
+}
+
+function summarize(result: SearchResult, scorer: Scorer, train: readonly Example[], test: Map<string, number>): CandidateSummary[] {
+  return result.candidates.map((c) => {
+    const t = scorer.known(c, train);
+    return {
+      id: c.id,
+      parent: c.parentId,
+      round: c.round,
+      version: c.version,
+      train: t.length ? mean(t) : null,
+      train_n: t.length,
+      validation: result.validated.get(c.id) ?? null,
+      test: test.get(c.id) ?? null,
+      text: c.text,
+      ...(c.demonstrations !== undefined ? { demonstrations: c.demonstrations } : {}),
+    };
+  });
 }

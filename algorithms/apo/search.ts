@@ -10,12 +10,13 @@
 //     validate the top of the beam on the held-out validation set
 //   stop after `rounds`, when validation has not improved for `patience` rounds, when no child could be made,
 //   or when the rollout budget is spent. The winner is the candidate with the best validation score.
+import { BestSoFar } from './best-so-far.js';
 import type { ApoConfig } from './config.js';
 import { BudgetExhausted, mean, type Evaluator, type Scorer } from './evaluation.js';
 import type { OptimizerModel } from './optimizer.js';
 import { select } from './selection.js';
 import { checkChild } from './template.js';
-import type { Candidate, CandidateSummary, EmitFn, Example, Failure, Outcome } from './types.js';
+import type { Candidate, CurvePoint, EmitFn, Example, Failure, Outcome } from './types.js';
 
 export interface SearchInput {
   start: Candidate;
@@ -33,12 +34,16 @@ export interface SearchResult {
   best: Candidate;
   bestValidation: number;
   candidates: Candidate[];
-  summaries: CandidateSummary[];
+  /** The validation score of every candidate that was validated. */
+  validated: Map<string, number>;
   /** Best validation score so far against rollouts spent, after every validation. */
-  curve: { rollouts: number; best_validation: number }[];
+  curve: CurvePoint[];
+  /** Rounds (beam) or iterations (gepa) run. */
   rounds: number;
   stopReason: string;
   rejected: number;
+  /** Figures of the method's own, for the run's metrics. */
+  metrics?: Record<string, number>;
 }
 
 /** mulberry32: a small seedable PRNG, so runs repeat. */
@@ -63,31 +68,36 @@ export function shuffled<T>(xs: readonly T[], seed: number): T[] {
   return out;
 }
 
-function toFailure(o: Outcome): Failure {
+export function toFailure(o: Outcome): Failure {
   return { input: o.input, output: o.output, expected: o.expected, reward: o.reward, explanation: o.explanation };
+}
+
+/** No instruction search (`search.method: none`): the start prompt, validated, for few-shot to build on. */
+export async function startOnly(input: SearchInput): Promise<SearchResult> {
+  const tracker = new BestSoFar(input.scorer, input.validation, input.start);
+  const baseline = await tracker.baseline();
+  input.emit({ event: 'baseline', validation: baseline, rollouts: input.scorer.spent });
+  return {
+    baseline,
+    best: input.start,
+    bestValidation: baseline,
+    candidates: [input.start],
+    validated: tracker.validated,
+    curve: tracker.curve,
+    rounds: 0,
+    stopReason: 'no instruction search (search.method: none)',
+    rejected: 0,
+  };
 }
 
 export async function beamSearch(input: SearchInput): Promise<SearchResult> {
   const { scorer, optimizer, search, emit, train, validation } = input;
   const candidates: Candidate[] = [input.start];
-  const validationScore = new Map<string, number>();
-  const curve: SearchResult['curve'] = [];
+  const tracker = new BestSoFar(scorer, validation, input.start);
   let rejected = 0;
 
-  const validate = async (c: Candidate): Promise<number> => {
-    const known = validationScore.get(c.id);
-    if (known !== undefined) return known;
-    const outs = await scorer.score(c, validation, { set: 'validation' });
-    const v = mean(outs);
-    validationScore.set(c.id, v);
-    return v;
-  };
-
-  const baseline = await validate(input.start);
+  const baseline = await tracker.baseline();
   emit({ event: 'baseline', validation: baseline, rollouts: scorer.spent });
-  let best = input.start;
-  let bestValidation = baseline;
-  curve.push({ rollouts: scorer.spent, best_validation: bestValidation });
 
   let beam: Candidate[] = [input.start];
   let stale = 0;
@@ -149,7 +159,7 @@ export async function beamSearch(input: SearchInput): Promise<SearchResult> {
           round,
           beam: beam.map((c) => ({ id: c.id, train: mean(scorer.known(c, train)) })),
           validation: null,
-          best_validation: bestValidation,
+          best_validation: tracker.bestValidation,
           rollouts: scorer.spent,
         });
         break;
@@ -166,21 +176,18 @@ export async function beamSearch(input: SearchInput): Promise<SearchResult> {
 
       let roundBest: { c: Candidate; v: number } | null = null;
       for (const c of beam.slice(0, search.validate_top)) {
-        const v = await validate(c);
+        const v = await tracker.validate(c);
         if (!roundBest || v > roundBest.v) roundBest = { c, v };
       }
-      if (roundBest && roundBest.v > bestValidation + search.min_delta) {
-        best = roundBest.c;
-        bestValidation = roundBest.v;
-        stale = 0;
-      } else stale++;
-      curve.push({ rollouts: scorer.spent, best_validation: bestValidation });
+      if (roundBest && tracker.consider(roundBest.c, roundBest.v, search.min_delta)) stale = 0;
+      else stale++;
+      tracker.point();
       emit({
         event: 'round_finished',
         round,
         beam: beam.map((c) => ({ id: c.id, train: scorer.known(c, train).length ? mean(scorer.known(c, train)) : null })),
         validation: roundBest?.v ?? null,
-        best_validation: bestValidation,
+        best_validation: tracker.bestValidation,
         rollouts: scorer.spent,
       });
       if (stale >= search.patience && round < search.rounds) {
@@ -192,19 +199,15 @@ export async function beamSearch(input: SearchInput): Promise<SearchResult> {
     if (!(err instanceof BudgetExhausted)) throw err;
     stopReason = `the rollout budget (${scorer.budget}) is spent`;
   }
-  emit({ event: 'stopped', reason: stopReason, rollouts: scorer.spent });
-
-  const summaries: CandidateSummary[] = candidates.map((c) => {
-    const t = scorer.known(c, train);
-    return {
-      id: c.id,
-      parent: c.parentId,
-      round: c.round,
-      version: c.version,
-      train: t.length ? mean(t) : null,
-      train_n: t.length,
-      validation: validationScore.get(c.id) ?? null,
-    };
-  });
-  return { baseline, best, bestValidation, candidates, summaries, curve, rounds: Math.min(round, search.rounds), stopReason, rejected };
+  return {
+    baseline,
+    best: tracker.best,
+    bestValidation: tracker.bestValidation,
+    candidates,
+    validated: tracker.validated,
+    curve: tracker.curve,
+    rounds: Math.min(round, search.rounds),
+    stopReason,
+    rejected,
+  };
 }

@@ -15,7 +15,15 @@ export interface Example {
    * A recorded LLM call (OFFLINE REPLAY of a single-call agent): its messages, with `templateMessage` the index
    * of the message the template rendered; replay swaps that message for the candidate's rendering.
    */
-  recorded?: { messages: Message[]; templateMessage: number; model: string; rolloutId: string };
+  recorded?: {
+    messages: Message[];
+    templateMessage: number;
+    model: string;
+    rolloutId: string;
+    /** What the agent answered in the recorded call, and the reward its rollout got (few-shot demonstrations). */
+    output?: string;
+    reward?: number | null;
+  };
 }
 
 export interface Candidate {
@@ -28,6 +36,8 @@ export interface Candidate {
   round: number;
   /** The resource version holding it, once written (the start prompt's is known from the outset). */
   version?: number;
+  /** How many few-shot demonstrations its text holds (absent: none were added). */
+  demonstrations?: number;
 }
 
 export interface Outcome {
@@ -61,6 +71,20 @@ export interface CandidateSummary {
   train_n: number;
   /** Mean reward on the validation set, when it was validated. */
   validation: number | null;
+  /** Mean reward on the test set: only the start prompt and the winner are tested. */
+  test: number | null;
+  /** The template text. */
+  text: string;
+  /** Few-shot demonstrations in the text. */
+  demonstrations?: number;
+}
+
+/** Best validation score so far against rollouts spent, with the candidate holding it. */
+export interface CurvePoint {
+  rollouts: number;
+  best_validation: number;
+  /** Id of the best-so-far candidate (see the summaries for its text). */
+  best: string;
 }
 
 /** One JSON object per event with `--format jsonl`; the progress display reads the same events. */
@@ -74,13 +98,15 @@ export type ApoEvent =
       mode: string;
       train: number;
       validation: number;
+      test?: number;
+      method?: string;
       budget: number;
     }
   | { event: 'baseline'; validation: number; rollouts: number }
   | { event: 'round_started'; round: number; rounds: number; beam: string[] }
   | { event: 'critique'; round: number; candidate: string; failures: number; critique: string }
   | { event: 'candidate'; round: number; candidate: string; parent: string; status: 'new' | 'rejected'; reason?: string; version?: number }
-  | { event: 'evaluated'; candidate: string; examples: number; mean: number; set: 'train' | 'validation'; rollouts: number }
+  | { event: 'evaluated'; candidate: string; examples: number; mean: number; set: 'train' | 'validation' | 'test'; rollouts: number }
   | {
       event: 'round_finished';
       round: number;
@@ -90,6 +116,20 @@ export type ApoEvent =
       rollouts: number;
     }
   | { event: 'stopped'; reason: string; rollouts: number }
+  | { event: 'pareto'; iteration: number; front: { id: string; leads: number }[]; pool: number; rollouts: number }
+  | {
+      event: 'few_shot';
+      base: string;
+      /** Demonstrations found, subsets tried, the best subset validated (null: none did as well as the base on the minibatch). */
+      demonstrations: number;
+      trials: number;
+      candidate: string | null;
+      validation: number | null;
+      /** Whether that subset beat the base on validation and became the winner. */
+      kept: boolean;
+      rollouts: number;
+    }
+  | { event: 'test'; examples: number; baseline: number; best: number; candidate: string; rollouts: number }
   | { event: 'resources_written'; resource: string; versions: { candidate: string; version: number; parent: number | null }[]; labels: Record<string, number> }
   | {
       event: 'run_finished';
