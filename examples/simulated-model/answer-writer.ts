@@ -1,10 +1,12 @@
-// Turns a result into the text a chat model would write, obeying the format the prompt asked for
+// Turns a result into the text the SIMULATED model writes, obeying the format the prompt asked for
 // and, where the prompt is silent, answering the way chat models do: a friendly sentence with the
 // number somewhere inside, sometimes followed by other numbers from the question. That is the
-// failure a prompt optimizer has to discover and fix.
+// failure a prompt optimizer has to discover and fix. The working written here is the working the
+// slip model (slips.ts) credits: full steps, a squeezed single line, or none.
 
 import { pick } from './hash.js';
 import type { Directives } from './instructions.js';
+import type { Rounding } from './order-problem.js';
 import { OP_SYMBOL, type Step } from './word-problem.js';
 
 export interface NumericResult {
@@ -17,6 +19,8 @@ export interface NumericResult {
   quantities: number[];
   /** For plain expressions: "12 * (3 + 4)". */
   expression?: string;
+  /** A count that ends by rounding the last step's result (boxes needed). */
+  rounding?: Rounding;
 }
 
 export function formatNumber(value: number, decimals: number | null): string {
@@ -43,6 +47,10 @@ function stepLines(r: NumericResult, d: Directives): string[] {
       : r.expression
         ? [`Step 1: ${r.expression} = ${fmt(r.value)}`]
         : [`Step 1: the quantity asked for is ${fmt(r.value)}`];
+  if (r.rounding) {
+    const how = r.rounding.how === 'up' ? 'rounded up' : 'rounded to the nearest whole number';
+    lines.push(`Step ${lines.length + 1}: ${fmt(Number(r.rounding.from.toFixed(4)))} ${r.rounding.noun}, ${how}, is ${fmt(r.rounding.to)} ${r.rounding.noun}`);
+  }
   const last = r.steps[r.steps.length - 1];
   if (d.verify && last) {
     const inverse: Record<string, string> = { '+': '-', '-': '+', '*': '÷', '/': '×' };
@@ -89,13 +97,24 @@ function politeWrap(text: string, d: Directives): string {
  * Writes a numeric answer. `styleKey` picks the chatty phrasing (a hash of the prompt), so a
  * given prompt always gets the same wording but different prompts get different ones.
  */
+/** The one line of working a reply squeezes in when told both to show it and to give only the number. */
+function squeezed(r: NumericResult, spoken: string): string {
+  const fmt = (v: number) => formatNumber(v, null);
+  const last = r.steps[r.steps.length - 1];
+  const eq = last ? `${fmt(last.left.value)} ${OP_SYMBOL[last.op]} ${fmt(last.right.value)} = ${fmt(last.result)}` : (r.expression ?? '');
+  return eq ? `${eq}, so ${spoken}.` : `${spoken}.`;
+}
+
 export function writeNumericAnswer(r: NumericResult, d: Directives, styleKey: string): string {
   const bare = formatNumber(r.value, d.decimals);
   const unitWanted = d.units === 'include';
   const plain = unitWanted ? withUnit(bare, r, d) : bare;
   const spoken = d.units === 'omit' ? bare : withUnit(bare, r, d);
   const f = d.format;
+  if (d.working === 'compressed' && f.kind !== 'json') return politeWrap(squeezed(r, spoken), d);
   switch (f.kind) {
+    case 'final-number':
+      return `${d.showWork ? stepLines(r, d).join('\n') + '\n' : ''}${plain}`;
     case 'number-only':
       return plain;
     case 'labelled-line': {
@@ -129,6 +148,7 @@ export function writeTextAnswer(short: string, sentence: string, d: Directives):
   const f = d.format;
   switch (f.kind) {
     case 'number-only':
+    case 'final-number':
       return short;
     case 'labelled-line':
       return politeWrap(`${sentence}\n${f.label}: ${short}`, d);

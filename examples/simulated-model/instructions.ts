@@ -1,110 +1,61 @@
-// The instruction parser: what the prompt asks for, read from system/developer/user text.
-// This is where prompt quality becomes measurable. Each behaviour is switched on by several
-// paraphrases (case-insensitive), and a negation just before a phrase ("do not show your work")
-// switches it off, so a prompt optimizer has to write real instructions, not magic words.
+// The instruction parser of the SIMULATED model: what the prompt asks for, read from
+// system/developer/user text through the tolerant intent parser (intent-parser.ts). It also
+// resolves conflicts the way a model does: asking for the work and for "only the number" cannot
+// both be obeyed, so the stronger (or, at equal strength, the later) one wins and the other is
+// broken; a prompt gets both only by asking for the work followed by a clearly marked final
+// answer line ("Answer: <n>", \boxed{}, a JSON reasoning field, or "then give only the final
+// number" on a last line of its own).
 
-export type ReasoningLevel = 'none' | 'careful' | 'verify' | 'stepwise';
+import {
+  affirmedHits,
+  ANSWER_ONLY_PATTERNS,
+  BRIEF_PATTERNS,
+  clauses,
+  EXPLAIN_PATTERNS,
+  hits,
+  negatedHits,
+  NO_WORK_PATTERNS,
+  VERIFY_PATTERNS,
+  WORK_PATTERNS,
+  type Hit,
+} from './intent-parser.js';
+import { isShopRuleSentence, lastSide, parseShopRules, type ShopRules } from './shop-rules.js';
 
 export type AnswerFormat =
   | { kind: 'free' }
   | { kind: 'number-only' }
   | { kind: 'labelled-line'; label: string }
+  | { kind: 'final-number' }
   | { kind: 'json'; key: string | null; extraKeys: string[] }
   | { kind: 'boxed' };
 
+/** How much working the reply will contain: what decides how often multi-step arithmetic slips. */
+export type Working = 'full' | 'compressed' | 'none';
+
 export interface Directives {
-  /** The strongest reasoning instruction found; decides how often multi-step arithmetic goes wrong. */
-  reasoning: ReasoningLevel;
-  /** Whether verification was asked for in addition to the strongest level. */
-  verify: boolean;
-  /** Print the steps (step-by-step / show your work), unless the format forbids extra text. */
+  /** The working the reply writes, after conflicts are resolved. */
+  working: Working;
+  /** Print the steps (full working). */
   showWork: boolean;
+  /** Verification was asked for; a reply with full working adds a check line. */
+  verify: boolean;
+  /** The prompt holds instructions that cannot both be obeyed (reported by the critic too). */
+  conflict: boolean;
   format: AnswerFormat;
   units: 'include' | 'omit' | null;
   decimals: number | null;
   concise: boolean;
   polite: boolean;
   language: 'en' | 'fr' | 'es' | 'de';
+  shop: ShopRules;
 }
-
-const NEGATION = /\b(not|don't|dont|do not|never|no need to|avoid|without|stop)\b[^.!?\n]{0,20}$/i;
-
-/** Sentences, so a negation only reaches the phrase it belongs to. */
-function sentences(text: string): string[] {
-  return text
-    .split(/(?<=[.!?])\s+|\n+/)
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
-
-/** True when one of the patterns occurs in a sentence without a negation right before it. */
-function affirmed(sentenceList: string[], patterns: RegExp[]): boolean {
-  return sentenceList.some((s) =>
-    patterns.some((p) => {
-      const re = new RegExp(p.source, 'gi');
-      for (const m of s.matchAll(re)) {
-        if (!NEGATION.test(s.slice(0, m.index))) return true;
-      }
-      return false;
-    }),
-  );
-}
-
-function negated(sentenceList: string[], patterns: RegExp[]): boolean {
-  return sentenceList.some((s) =>
-    patterns.some((p) => {
-      const re = new RegExp(p.source, 'gi');
-      for (const m of s.matchAll(re)) if (NEGATION.test(s.slice(0, m.index))) return true;
-      return false;
-    }),
-  );
-}
-
-export const STEPWISE_PHRASES = [
-  /step[- ]by[- ]step/,
-  /show (all )?(of )?(your|the) (work|working|steps|reasoning|calculations?|math)/,
-  /(explain|walk through|lay out|write out|list|describe) (all )?(your|the|each|every) (reasoning|steps?|calculations?|intermediate (steps|results))/,
-  /one step at a time/,
-  /break (the problem|the question|it|this) (down )?into (smaller |simple |separate )?steps/,
-  /chain[- ]of[- ]thought/,
-  /(think|reason|work) (it |this )?through (each|every|all the|the) (step|steps|calculation|calculations)/,
-  /(solve|work through) (each|every) (step|part|calculation) (explicitly|in order|separately)/,
-  /intermediate (steps|results|calculations)/,
-];
-
-export const VERIFY_PHRASES = [
-  /double[- ]check/,
-  /(verify|check|re-?check|validate|confirm) (all |each |every |your |the )*(arithmetic|math|calculations?|computations?|answers?|results?|work|steps)/,
-  /re-?calculate|recompute/,
-];
-
-export const CAREFUL_PHRASES = [
-  /\bbe careful\b/,
-  /\bcarefully\b/,
-  /pay (close )?attention/,
-  /think (hard|carefully|before answering)/,
-  /take your time/,
-  /make sure (that )?(the |your )?(answer|result|math) is (correct|right|accurate)/,
-  /you are an? (expert|skilled|careful|meticulous|precise|excellent) (mathematician|math|maths|tutor|teacher|solver|problem solver|calculator)/,
-];
-
-export const NUMBER_ONLY_PHRASES = [
-  /(answer|respond|reply|output|return|give|provide|write|print|state)( back)? (with )?(only|just|solely) (the |a |your )?(final )?(numeric(al)? )?(number|value|integer|answer|result)/,
-  /(only|just) (the |a )?(final )?(numeric(al)? )?(number|value|integer)\b/,
-  /(number|numeric answer|numerical answer|value) only\b/,
-  /(output|return|respond with|reply with|answer with|give) (a single|one single|one|a bare|a plain) (number|integer|value)/,
-  /nothing (else )?(but|other than|except) the (final )?(number|answer|value)/,
-  /(no|without( any)?) (explanations?|extra text|other text|additional text|words|commentary|prose|reasoning)\b/,
-  /(do not|don't|never) (include|add|give|write|provide|output)( any)? (explanations?|extra text|other text|additional text|commentary|words|reasoning)/,
-];
 
 const INCLUDE_UNITS = [
-  /(include|with|state|add|give|keep|use) (the )?(appropriate |correct |proper |relevant )?units?\b/,
-  /units? (in|with) (your|the) answer/,
+  /\b(?:include|with|state|add|give|keep|use|write|show|append|attach)\s+(?:the\s+)?(?:appropriate |correct |proper |relevant )?units?\b/,
+  /\bunits?\s+(?:in|with|after)\s+(?:your|the)\s+(?:answer|number|result)/,
 ];
-const OMIT_UNITS = [/(no|without|omit|exclude|drop|leave out) (the |any )?units?\b/, /(do not|don't) (include|add|write|give) (the |any )?units?\b/];
-const CONCISE = [/\b(concise|brief|briefly|succinct|terse|short answer|keep it short|keep (your|the) answer short|one sentence)\b/];
-const POLITE = [/\b(polite|politely|friendly|courteous|warm|kind and)\b/];
+const OMIT_UNITS = [/\b(?:no|without|omit|omitting|exclude|drop|leave out|strip)\s+(?:the\s+|any\s+)?(?:units?|currency (?:signs?|symbols?)|dollar signs?)\b/];
+const POLITE = [/\b(?:polite|politely|friendly|courteous|warm|kind and)\b/];
 
 const LANGUAGES: [RegExp, Directives['language']][] = [
   [/\b(respond|answer|reply|write|speak)( only)? in french\b|\ben français\b/i, 'fr'],
@@ -128,11 +79,21 @@ function findLabelledLine(text: string): string | null {
     }
   }
   const after =
-    /(after|prefix(ed)?( it| the answer| your answer)? with|preceded by|starting with|begin(ning)? with|line (that )?(starts|begins) with)\s*["'`]((final )?answer|result|solution)\s*:["'`]/i.exec(
+    /(?:after|prefix(?:ed)?(?: it| the answer| your answer)? with|preceded by|starting with|that starts with|that begins with|begin(?:ning|s)? with|start(?:s|ing)? with|labell?ed|marked(?: with)?)\s*["'`*]*((?:final )?answer|result|solution|total)\s*:/i.exec(
       text,
-    );
-  if (after?.[4]) return after[4];
+    ) ?? /["'`]((?:final )?answer|result|solution)\s*:\s*["'`]?\s*(?:followed by|and then|then)\b/i.exec(text);
+  if (after?.[1]) return /^[a-z]/.test(after[1]) && /\banswer\b/i.test(after[1]) ? capitalize(after[1]) : after[1];
   return null;
+}
+
+const capitalize = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** Sentences, for the JSON format request. */
+function sentences(text: string): string[] {
+  return text
+    .split(/(?<=[.!?])\s+|\n+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function findJsonFormat(text: string): AnswerFormat | null {
@@ -167,12 +128,17 @@ function findDecimals(text: string): number | null {
   return null;
 }
 
+const lastOf = (h: Hit[]): Hit | undefined => h[h.length - 1];
+
 export function parseDirectives(text: string): Directives {
-  const s = sentences(text.toLowerCase());
-  const stepwise = affirmed(s, STEPWISE_PHRASES);
-  const verify = affirmed(s, VERIFY_PHRASES);
-  const careful = affirmed(s, CAREFUL_PHRASES);
-  const reasoning: ReasoningLevel = stepwise ? 'stepwise' : verify ? 'verify' : careful ? 'careful' : 'none';
+  const list = clauses(text);
+  const work = hits(list, WORK_PATTERNS);
+  const workOn = affirmedHits(work);
+  const noWork = [...negatedHits(work), ...negatedHits(hits(list, EXPLAIN_PATTERNS)), ...affirmedHits(hits(list, NO_WORK_PATTERNS))].sort(
+    (a, b) => a.at - b.at,
+  );
+  const answerOnly = affirmedHits(hits(list, ANSWER_ONLY_PATTERNS));
+  const brief = affirmedHits(hits(list, BRIEF_PATTERNS));
 
   let format: AnswerFormat = { kind: 'free' };
   const label = findLabelledLine(text);
@@ -180,39 +146,75 @@ export function parseDirectives(text: string): Directives {
   if (/\\boxed/.test(text)) format = { kind: 'boxed' };
   else if (json) format = json;
   else if (label) format = { kind: 'labelled-line', label };
-  else if (affirmed(s, NUMBER_ONLY_PHRASES)) format = { kind: 'number-only' };
+  else if (answerOnly.length > 0 || noWork.length > 0) format = { kind: 'number-only' };
 
-  const showWork = stepwise && !negated(s, STEPWISE_PHRASES);
-  let units: Directives['units'] = null;
-  if (affirmed(s, OMIT_UNITS) || negated(s, INCLUDE_UNITS)) units = 'omit';
-  else if (affirmed(s, INCLUDE_UNITS)) units = 'include';
+  // A marked answer leaves room for working above it; a JSON object only when it has a field for it.
+  const marked = format.kind === 'labelled-line' || format.kind === 'boxed' || (format.kind === 'json' && format.extraKeys.length > 0);
+  const lastWork = lastOf(workOn);
+  let working: Working = lastWork ? 'full' : 'none';
+  let conflict = false;
+  if (lastWork) {
+    let blockers = marked ? noWork : [...noWork, ...answerOnly];
+    // "Work it out step by step, then give only the final number": the number gets a last line of its own.
+    const sequel = answerOnly.find((h) => h.sequenced && h.sentence === lastWork.sentence && h.at > lastWork.at);
+    if (!marked && sequel && !noWork.some((h) => h.at > lastWork.at)) {
+      format = { kind: 'final-number' };
+      blockers = noWork;
+    }
+    const lastBlock = lastOf(blockers);
+    if (lastBlock) {
+      conflict = true;
+      if (lastBlock.at > lastWork.at) {
+        working = 'none';
+      } else {
+        // The working wins, squeezed by the instruction it overrides; the bare answer is lost.
+        working = 'compressed';
+        if (format.kind === 'number-only') format = { kind: 'free' };
+      }
+    }
+  }
+  if (format.kind === 'json' && format.extraKeys.length === 0 && working !== 'none') working = 'none';
 
+  const units = lastSide(list, INCLUDE_UNITS, OMIT_UNITS);
   let language: Directives['language'] = 'en';
   for (const [re, lang] of LANGUAGES) if (re.test(text)) language = lang;
 
   return {
-    reasoning,
-    verify,
-    showWork,
+    working,
+    showWork: working === 'full',
+    verify: affirmedHits(hits(list, VERIFY_PATTERNS)).length > 0,
+    conflict,
     format,
-    units,
+    units: units === null ? null : units ? 'include' : 'omit',
     decimals: findDecimals(text),
-    concise: affirmed(s, CONCISE),
-    polite: affirmed(s, POLITE),
+    concise: brief.length > 0,
+    polite: affirmedHits(hits(list, POLITE)).length > 0,
     language,
+    shop: parseShopRules(text),
   };
 }
+
+const INSTRUCTION_PATTERNS = [
+  ...WORK_PATTERNS,
+  ...ANSWER_ONLY_PATTERNS,
+  ...NO_WORK_PATTERNS,
+  ...BRIEF_PATTERNS,
+  ...VERIFY_PATTERNS,
+  ...INCLUDE_UNITS,
+  ...OMIT_UNITS,
+  ...POLITE,
+];
 
 /** Sentences that are instructions rather than task content; the solvers skip them. */
 export function isInstructionSentence(sentence: string): boolean {
   const s = sentence.toLowerCase().trim();
   if (/\?\s*$/.test(s) && /\b(how|what|which|who|when|where)\b/.test(s)) return false;
-  const all = [...STEPWISE_PHRASES, ...VERIFY_PHRASES, ...CAREFUL_PHRASES, ...NUMBER_ONLY_PHRASES, ...INCLUDE_UNITS, ...OMIT_UNITS, ...CONCISE, ...POLITE];
-  if (all.some((p) => new RegExp(p.source, 'i').test(s))) return true;
+  if (INSTRUCTION_PATTERNS.some((p) => p.test(s))) return true;
+  if (isShopRuleSentence(s)) return true;
   if (findLabelledLine(sentence) || findDecimals(s) !== null || findJsonFormat(sentence)) return true;
   // Imperative openers mark instructions only when the sentence carries no quantities of its own.
   if (/\d/.test(s)) return false;
-  return /^(please |you must |always |never |make sure |ensure |remember |note:|do not |don't )?(answer|respond|reply|return|output|format|round|use|include|end|begin|start|think|solve|show|explain|write|give|provide|keep|be|you are|your task|remember|make sure|ensure|never|always|note)\b/.test(
+  return /^(please |you must |always |never |make sure |ensure |remember |note:|do not |don't )?(answer|respond|reply|return|output|format|round|use|include|end|begin|start|think|solve|show|explain|write|give|provide|keep|be|you are|your task|remember|make sure|ensure|never|always|note|reason|work|finish|report|express|convert|apply|treat|count|rules?|policy)\b/.test(
     s,
   );
 }

@@ -6,14 +6,17 @@ import { findExpression } from './arithmetic-expression.js';
 import { writeNumericAnswer, writeTextAnswer, formatNumber, type NumericResult } from './answer-writer.js';
 import { instructionText, lastUserIndex, toolExchangeSinceLastUser, type Conversation, type ToolCall, type ToolSpec, type Turn } from './conversation.js';
 import { answerGeneralQuestion } from './general-knowledge.js';
-import { hash32, hex, pick, unitHash } from './hash.js';
-import { parseDirectives, type Directives, type ReasoningLevel } from './instructions.js';
+import { hash32, hex } from './hash.js';
+import { parseDirectives, type Directives } from './instructions.js';
 import { isJudgeRequest, writeJudgement } from './judge-role.js';
 import { optimizerTask, writeCritique, writeRewrite } from './optimizer-role.js';
 import { asksForNumber, extractQuestion } from './question.js';
 import { fillSchema } from './structured-output.js';
 import { findLocation, makeCall, planArithmetic, resultNumber, summarizeResult, toolKind, type Intent } from './tool-use.js';
-import { mistakenAnswer, solveWordProblem, type Mistake, type Step } from './word-problem.js';
+import { solveOrderProblem, type Rounding } from './order-problem.js';
+import type { ShopRules } from './shop-rules.js';
+import { maybeSlip, slipRate } from './slips.js';
+import { solveWordProblem, type Step } from './word-problem.js';
 
 export interface Generation {
   text: string | null;
@@ -21,21 +24,13 @@ export interface Generation {
 }
 
 export interface GenerateOptions {
-  /** Requested model id; "large" in it halves the slip rate. */
+  /** Requested model id; "large" in it halves the slip rates. */
   model: string;
   /** Sampling salt (seed, temperature): shifts which inputs trigger slips and which phrasing is used. */
   salt: string;
   /** Choice index for n > 1. */
   variant: number;
 }
-
-/**
- * How often a multi-step problem goes wrong, by the strongest reasoning instruction in the
- * prompt. This is the lever a prompt optimizer can find: vague advice helps a little, asking
- * for verification more, asking for step-by-step work removes the slips.
- */
-export const SLIP_RATE: Record<ReasoningLevel, number> = { none: 0.6, careful: 0.35, verify: 0.15, stepwise: 0 };
-const MISTAKES: Mistake[] = ['drop-last-step', 'first-step-only', 'wrong-operation'];
 
 export function generate(conv: Conversation, opts: GenerateOptions): Generation {
   const text = instructionText(conv);
@@ -44,7 +39,7 @@ export function generate(conv: Conversation, opts: GenerateOptions): Generation 
 
   const task = optimizerTask(text);
   if (task === 'rewrite') return reply(asJson(writeRewrite(text, { variant: opts.variant, salt: opts.salt, jsonMode }), conv));
-  if (task === 'critique') return reply(writeCritique(text, jsonMode));
+  if (task === 'critique') return reply(writeCritique(text, { jsonMode, salt }));
   if (isJudgeRequest(text)) return reply(writeJudgement(text, jsonMode));
 
   const directives = parseDirectives(text);
@@ -55,7 +50,7 @@ export function generate(conv: Conversation, opts: GenerateOptions): Generation 
   const lastUser = conv.turns[lastUserIndex(conv)]?.text ?? '';
   const question = extractQuestion(lastUser);
   const styleKey = `${hash32(text)}|${salt}`;
-  const numeric = numericProblem(question);
+  const numeric = numericProblem(question, directives.shop);
 
   const toolsAllowed = conv.tools.length > 0 && conv.toolChoice !== 'none';
   if (toolsAllowed) {
@@ -64,12 +59,18 @@ export function generate(conv: Conversation, opts: GenerateOptions): Generation 
   }
 
   if (numeric) {
-    const slipRate = SLIP_RATE[directives.reasoning] * (/large/i.test(opts.model) ? 0.5 : 1);
-    let value = numeric.value;
-    if (numeric.steps.length >= 2 && unitHash(`slip|${question}|${opts.salt}`) < slipRate) {
-      value = mistakenAnswer({ ...numeric, answer: numeric.value }, pick(MISTAKES, `mistake|${question}|${opts.salt}`));
+    // Plain expressions are computed exactly; word problems slip unless the reply writes its steps.
+    if (numeric.expression) return reply(numericReply(numeric, directives, styleKey, conv));
+    const rate = slipRate(numeric.steps.length, directives.working, { large: /large/i.test(opts.model), verify: directives.verify });
+    const slip = maybeSlip(numeric.steps, numeric.value, directives.working, `${question}|${opts.salt}`, rate);
+    let value = slip.value;
+    let rounding = numeric.rounding;
+    if (slip.slipped && rounding) {
+      const to = rounding.how === 'up' ? Math.ceil(value - 1e-9) : Math.round(value);
+      rounding = { ...rounding, from: value, to };
+      value = to;
     }
-    return reply(numericReply({ ...numeric, value }, directives, styleKey, conv));
+    return reply(numericReply({ ...numeric, steps: slip.steps, value, rounding }, directives, styleKey, conv));
   }
   const general = answerGeneralQuestion(question || lastUser);
   if (jsonMode) return reply(JSON.stringify(fillSchema(conv.json?.schema, { number: null, text: general.short, explanation: general.sentence })));
@@ -94,9 +95,12 @@ function asJson(text: string, conv: Conversation): string {
 
 interface NumericProblem extends NumericResult {
   answer: number;
+  rounding?: Rounding;
 }
 
-function numericProblem(question: string): NumericProblem | null {
+function numericProblem(question: string, rules: ShopRules): NumericProblem | null {
+  const order = solveOrderProblem(question, rules);
+  if (order) return { ...order, value: order.answer };
   const expr = findExpression(question);
   if (expr) {
     const quantities = (expr.text.match(/\d+(?:\.\d+)?/g) ?? []).map(Number);

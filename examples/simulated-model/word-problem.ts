@@ -121,7 +121,7 @@ const DIVIDE_BEFORE =
 const DIVIDE_AFTER = /^\s*(equal|even)\w*\s+(groups|parts|piles|shares|portions|teams|bags|boxes|slices|pieces)/;
 const RECEIVE_BEFORE = /\b(gives?|gave|hands?|handed|sends?|sent|lends?|lent) (him|her|them|me|us|it)\s*$/;
 const SUBTRACT_BEFORE =
-  /\b(gives?|gave|given) away\b|\b(gives?|gave|given|hands? out|handed out|lends?|lent|donat\w*|sells?|sold|loses?|lost|spends?|spent|eats?|ate|eaten|uses?|used|breaks?|broke|broken|removes?|removed|takes? away|took away|throws? away|threw away|minus|subtract\w*|pays?|paid|drops?|dropped|returns?|returned|shipped|mails?|mailed|sends?|sent|fewer|less|leaves|deliver\w*|withdr\w*|burn\w*|cuts? off)\b/;
+  /\b(gives?|gave|given) away\b|\b(gives?|gave|given|hands? out|handed out|lends?|lent|donat\w*|sells?|sold|loses?|lost|spends?|spent|eats?|ate|eaten|uses?|used|breaks?|broke|broken|removes?|removed|takes? away|took away|throws? away|threw away|minus|subtract\w*|pays?|paid|drops?|dropped|returns?|returned|ships?|shipped|mails?|mailed|sends?|sent|fewer|less|leaves|deliver\w*|withdr\w*|burn\w*|cuts? off)\b/;
 const SUBTRACT_AFTER =
   /^\s*(\w+\s+){0,2}(each\s+|also\s+)?(fewer|less|eat|eats|ate|take|takes|took|use|uses|spend|spends|are removed|were removed|die|died|dies|are eaten|were eaten|get eaten|break|broke|are broken|were broken|are sold|were sold|left the|leave|fell|fall|are lost|were lost|ran away|run away|melt|melted|go missing|went missing|are used|were used|are given away|were given away|are taken|were taken)\b/;
 const MULTIPLY_AFTER = /^\s*(times|x)\b|^\s*(\w+\s+){0,2}(each|apiece)\b/;

@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateTasks } from '../../examples/arithmetic-agent/tasks.js';
 import { startSimulatedModel, type SimulatedModelServer } from '../../examples/simulated-model/index.js';
 
 let server: SimulatedModelServer;
@@ -59,23 +60,89 @@ async function accuracy(system: string, grade: (reply: string, want: number) => 
   return ok / PROBLEMS.length;
 }
 
+/** Many two- and three-step problems, for rates rather than single answers. */
+const MANY: [string, number][] = generateTasks({ seed: 7, train: 40, validation: 40 }).train.map((t) => [t.question, t.answer]);
+
+async function rate(system: string, problems: [string, number][], grade: (reply: string, want: number) => boolean): Promise<number> {
+  const oks = await Promise.all(problems.map(async ([q, want]) => grade(await ask(system, q), want)));
+  return oks.filter(Boolean).length / problems.length;
+}
+
+const showsWork = (reply: string) => /Step 1: .* = /.test(reply);
+const answerLine = (reply: string, want: number) => reply.trim().split('\n').at(-1) === `Answer: ${want}`;
+
 describe('simulated model: prompt quality matters', () => {
   it('a weak prompt scores measurably worse than a good one', async () => {
     const weak = 'You are a helpful assistant.';
-    const good = 'Solve the problem step by step, then answer with only the final number.';
-    const weakLenient = await accuracy(weak, lastNumber);
-    const weakStrict = await accuracy(weak, exact);
-    const goodStrict = await accuracy(good, exact);
-    expect(goodStrict).toBe(1);
-    expect(weakStrict).toBe(0); // chatty sentences never match exactly
-    expect(weakLenient).toBeLessThanOrEqual(0.5); // slips and trailing numbers
-    // Vague advice helps a little, verification more, step-by-step fully.
-    const careful = await accuracy('Be careful. Answer with only the number.', exact);
-    const verify = await accuracy('Double-check your arithmetic. Answer with only the number.', exact);
-    const bare = await accuracy('Answer with only the number.', exact);
-    expect(bare).toBeLessThanOrEqual(careful);
-    expect(careful).toBeLessThanOrEqual(verify);
-    expect(verify).toBeLessThan(goodStrict);
+    const good = 'Solve the problem step by step, then end with a final line "Answer: <n>".';
+    expect(await accuracy(weak, exact)).toBe(0); // chatty sentences never match exactly
+    expect(await accuracy(weak, lastNumber)).toBeLessThanOrEqual(0.5); // slips and trailing numbers
+    expect(await rate(good, MANY, answerLine)).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('benefits only from reasoning it writes: a bare-number reply slips as often with a reasoning instruction as without one', async () => {
+    const bare = await rate('Answer with only the number.', MANY, exact);
+    for (const told of [
+      'Think step by step. Answer with only the number.',
+      'Double-check your arithmetic. Answer with only the number.',
+      'Be careful. Answer with only the number.',
+    ]) {
+      expect(await rate(told, MANY, exact), told).toBe(bare);
+    }
+    const written = await rate('Show your work, then give the final answer on a last line "Answer: <n>".', MANY, answerLine);
+    expect(bare).toBeLessThan(0.9);
+    expect(written).toBeGreaterThan(bare + 0.1);
+  });
+
+  it('understands paraphrases: "Reason through the problem before answering" and "Think step by step" both make it show its work', async () => {
+    const q = PROBLEMS[0]![0];
+    for (const p of [
+      'Reason through the problem before answering.',
+      'Think step by step.',
+      'Walk me through your calculations.',
+      'Lay out the intermediate results.',
+    ]) {
+      expect(showsWork(await ask(p, q)), p).toBe(true);
+    }
+    for (const p of ['Reply with the number alone.', 'Do not explain.', 'Give nothing but the final number.', 'Your reply: a single bare number.']) {
+      expect(await ask(p, q), p).toMatch(/^\d+$/);
+    }
+    expect(showsWork(await ask('Do not show your work. Reply with the number alone.', q))).toBe(false);
+  });
+
+  it('conflicting instructions conflict: the later one wins and the other is broken, unless the answer gets a marked final line', async () => {
+    const q = PROBLEMS[0]![0];
+    // "Only the number" last: a bare number, no working.
+    expect(await ask('Think step by step. Respond with just the number and nothing else.', q)).toMatch(/^\d+$/);
+    // The working last: some working, squeezed, and no longer a bare number.
+    const squeezed = await ask('Give only the numeric answer. Think step by step and show your work.', q);
+    expect(squeezed).not.toMatch(/^\d+$/);
+    expect(showsWork(squeezed)).toBe(false);
+    // Both, reconciled: the working, then the marked answer.
+    const both = await ask('Give only the numeric answer. Think step by step and show your work. End with a final line `Answer: <n>`.', q);
+    expect(showsWork(both)).toBe(true);
+    expect(both.split('\n').at(-1)).toMatch(/^Answer: \d+$/);
+    // Contradictory prompts score below the reconciled one, whatever grader reads them.
+    const contradictory = await rate('Give only the numeric answer. Think step by step and show your work.', MANY, lastNumber);
+    const reconciled = await rate('Think step by step and show your work. End with a final line `Answer: <n>`.', MANY, lastNumber);
+    expect(contradictory).toBeLessThan(reconciled);
+  });
+
+  it('makes rare seeded errors even when everything is right, and they move with seed and temperature', async () => {
+    const good = 'Show your work step by step. End with a final line `Answer: <n>`.';
+    const all = [...MANY, ...generateTasks({ seed: 7, train: 40, validation: 40 }).validation.map((t): [string, number] => [t.question, t.answer])];
+    const wrong = async (extra: Partial<OpenAI.Chat.ChatCompletionCreateParamsNonStreaming>) => {
+      const miss: string[] = [];
+      for (const [q, want] of all) if (!answerLine(await ask(good, q, extra), want)) miss.push(q);
+      return miss;
+    };
+    const base = await wrong({});
+    expect(base.length).toBeGreaterThan(0);
+    expect(base.length).toBeLessThan(all.length * 0.12);
+    const seeded = await wrong({ seed: 42 });
+    const warm = await wrong({ temperature: 0.9 });
+    expect(seeded).not.toEqual(base);
+    expect(warm).not.toEqual(base);
   });
 
   it('is deterministic: the same request gives the same answer', async () => {
@@ -377,17 +444,35 @@ describe('simulated model: optimizer and judge roles', () => {
     'Reward: 0',
   ].join('\n');
 
-  it('critiques a prompt by naming defects visible in the failures', async () => {
-    const critique = await ask(
-      'You are an expert prompt engineer.',
-      `Critique the prompt below given these failures. Identify its weaknesses.\n\n<prompt>\n${template}\n</prompt>\n\nFailures:\n${failures}`,
-    );
-    expect(critique).toMatch(/extra text/i);
-    expect(critique).toMatch(/multi-step arithmetic errors/i);
-    expect(critique).toMatch(/no output format specified/i);
+  it('critiques a prompt by naming defects visible in the failures, in varied words', async () => {
+    const request = `Critique the prompt below given these failures. Identify its weaknesses.\n\n<prompt>\n${template}\n</prompt>\n\nFailures:\n${failures}`;
+    const critiques = await Promise.all([0, 1, 2, 3, 4, 5].map((seed) => ask('You are an expert prompt engineer.', request, { seed })));
+    const all = critiques.join('\n');
+    // The first failure has the right number buried before another one; the second a wrong total and no working.
+    expect(all).toMatch(/buried|not the last one/i);
+    expect(all).toMatch(/no working|no intermediate steps|one leap/i);
+    expect(new Set(critiques).size).toBeGreaterThan(2);
   });
 
-  it('rewrites the template keeping every placeholder, with varied children', async () => {
+  it('a critique names only defects present in the failures it was shown', async () => {
+    const unitsOnly = [
+      'Input: Omar orders 3 mugs at $4 each and 2 lamps at $5 each. What is the order total?',
+      'Output: Answer: 22',
+      'Expected: 2200',
+      'Reward: 0',
+    ].join('\n');
+    for (const seed of [0, 1, 2, 3]) {
+      const json = await ask(
+        'You are an expert prompt engineer.',
+        `Critique the prompt below given these failures. Respond in JSON with keys "critique" and "defects".\n\n<prompt>\nShow your work. End with "Answer: <n>".\n{{question}}\n</prompt>\n\nFailures:\n${unitsOnly}`,
+        { seed },
+      );
+      const { defects } = JSON.parse(json) as { defects: string[] };
+      for (const d of defects) expect(['units', 'guess']).toContain(d);
+    }
+  });
+
+  it('rewrites the template keeping every placeholder, with varied paraphrased children', async () => {
     const request = `Rewrite the prompt template to fix the problems in the critique. Keep every placeholder. Return the new prompt between <prompt></prompt> tags.\n\n<current_prompt>\n${template}\n</current_prompt>\n\n<critique>\nAnswers contain extra text around the number. Multi-step arithmetic errors.\n</critique>`;
     const res = await client.chat.completions.create({ model: 'sim-small', n: 6, messages: [{ role: 'user', content: request }] });
     const children = res.choices.map((c) => /<prompt>\n([\s\S]*?)\n<\/prompt>/.exec(c.message.content ?? '')?.[1]);
@@ -408,6 +493,48 @@ describe('simulated model: optimizer and judge roles', () => {
     const prompts = (JSON.parse(json) as { prompts: string[] }).prompts;
     expect(prompts).toHaveLength(3);
     for (const p of prompts) expect(p).toContain('{{question}}');
+  });
+
+  it('reads Agent Lightning APO requests: experiments with messages and rewards in, a critique from them out; apply-edit returns only the template', async () => {
+    const experiment = (n: number, question: string, answer: string, reward: number) =>
+      `## Experiment ${n}\n\nThis experiment has succeeded. It gets a final reward: ${reward}\n\n### Rollout Traces (Chat Messages, Grader Requests included)\n\n` +
+      JSON.stringify([
+        {
+          messages: [
+            { content: `Solve this math problem: ${question}`, role: 'user' },
+            { role: 'assistant', content: answer },
+          ],
+          tools: null,
+        },
+      ]);
+    const gradient = [
+      'You optimize a prompt template.',
+      '# Original Prompt Template\n\nSolve this math problem: {question}',
+      '# Experiments with Original Prompt Template',
+      experiment(1, PROBLEMS[0]![0], 'Okay, so the total comes to 29 apples (the problem starts from 3).', 0),
+      experiment(2, PROBLEMS[4]![0], 'Looking at the numbers 50, 18, 12, the result comes out to 32 shirts.', 0),
+      experiment(3, PROBLEMS[1]![0], 'That would be 8.', 1),
+      '# Your Task\n\nProduce a brief critique listing specific causes for the error or ways to raise reward next time. Return a bullet list with concrete, testable changes (format, constraints, ordering, definitions).',
+    ].join('\n\n');
+    const critique = await ask('', gradient, { temperature: 1 });
+    expect(critique).toMatch(/2 failing examples|2 examined|of 2/);
+    expect(critique).toMatch(/buried|not the last one|no working|no intermediate steps|one leap/i);
+    expect(() => JSON.parse(critique)).toThrow();
+    for (const [system, user] of [
+      [
+        'Revise the given prompt template using the critique as constraints and improvement guide.\n\n# Output Format\n\nReturn only the improved prompt template with placeholders intact. Do not include other explanations on how you did it, or headers and introductory texts.',
+        `# Prompt Template\n\nSolve this math problem: {question}\n\n# Critique\n\n${critique}`,
+      ],
+      [
+        'Revise the prompt to address ONE critique point clearly and effectively. Preserve all variable names in curly-brackets.\n\n# Output Format\n\nReturn only the revised full prompt. Do not include explanations, comparisons, or other text.',
+        `### PROMPT\n\nSolve this math problem: {question}\n\n### CRITIQUE\n\n${critique}`,
+      ],
+    ]) {
+      const edited = await ask(system!, user!, { temperature: 1 });
+      expect(edited.startsWith('Solve this math problem: {question}') || edited.includes('\nSolve this math problem: {question}')).toBe(true);
+      expect(edited).not.toMatch(/<prompt>|Here is|^#/m);
+      expect(edited).not.toContain('{{');
+    }
   });
 
   it('follows markdown-rendered optimizer prompts (Agent Lightning APO style)', async () => {
@@ -439,7 +566,7 @@ async function accuracyWithTemplate(template: string): Promise<number> {
   for (const [q, want] of PROBLEMS) {
     const prompt = template.replace('{context}', 'math homework').replace('{{question}}', q);
     const res = await client.chat.completions.create({ model: 'sim-small', messages: [{ role: 'user', content: prompt }] });
-    if (exact(res.choices[0]!.message.content ?? '', want)) ok++;
+    if (lastNumber(res.choices[0]!.message.content ?? '', want)) ok++;
   }
   return ok / PROBLEMS.length;
 }
