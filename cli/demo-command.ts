@@ -34,6 +34,7 @@ interface DemoOptions {
   port: number;
   train: number;
   validation: number;
+  test: number;
   budget: number;
   rounds: number;
   promote?: boolean;
@@ -81,6 +82,11 @@ export function registerDemoCommand(program: Command): void {
     .addOption(new Option('--port <port>', 'port for tracelight (OTLP/HTTP + REST); 0 picks a free one').default(0).argParser(intArg('--port', 0, 65535)))
     .addOption(new Option('--train <n>', 'train problems').default(40).argParser(intArg('--train', 1, 10_000)))
     .addOption(new Option('--validation <n>', 'validation problems').default(40).argParser(intArg('--validation', 1, 10_000)))
+    .addOption(
+      new Option('--test <n>', 'test problems: the weak prompt and the winner are scored on them, outside the budget (0: none)')
+        .default(40)
+        .argParser(intArg('--test', 0, 10_000)),
+    )
     .addOption(new Option('--budget <n>', 'rollout budget of the search').default(600).argParser(intArg('--budget', 1, 1_000_000)))
     .addOption(new Option('--rounds <n>', 'search rounds').default(3).argParser(intArg('--rounds', 1, 100)))
     .addOption(new Option('--concurrency <n>', 'rollouts the agent worker runs at once').default(8).argParser(intArg('--concurrency', 1, 256)))
@@ -147,10 +153,14 @@ export function registerDemoCommand(program: Command): void {
         const labels = await rs.labels(DEMO_RESOURCE);
         if (labels.production === undefined) await rs.moveLabel(DEMO_RESOURCE, 'production', startVersion, 'tracelight demo');
 
-        const { train, validation } = generateTasks({ seed: 7, train: o.train, validation: o.validation });
+        // One draw for validation and test keeps them disjoint from each other and from train.
+        const tasks = generateTasks({ seed: 7, train: o.train, validation: o.validation + o.test });
+        const { train } = tasks;
+        const validation = tasks.validation.slice(0, o.validation);
+        const test = tasks.validation.slice(o.validation).map((t, i) => ({ ...t, id: `test-${String(i).padStart(2, '0')}` }));
         const asExample = (t: (typeof train)[number]) => ({ id: t.id, vars: { question: t.question }, input: t, expected: t.answer });
         say(
-          `  tasks      ${train.length} train / ${validation.length} validation arithmetic word problems; starting prompt v${startVersion}: "${WEAK_PROMPT}"`,
+          `  tasks      ${train.length} train / ${validation.length} validation / ${test.length} test arithmetic word problems; starting prompt v${startVersion}: "${WEAK_PROMPT}"`,
         );
 
         worker = startWorker(
@@ -174,7 +184,11 @@ export function registerDemoCommand(program: Command): void {
           start: startVersion,
           optimizer: { base_url: baseURL, model: optimizerModel, ...(real ? {} : { max_retries: 0 }) },
           evaluation: { mode: 'active', rollout_mode: 'train', timeout_ms: 120_000, telemetry_wait_ms: 3000 },
-          data: { train: { examples: train.map(asExample) }, validation: { examples: validation.map(asExample) } },
+          data: {
+            train: { examples: train.map(asExample) },
+            validation: { examples: validation.map(asExample) },
+            ...(test.length > 0 ? { test: { examples: test.map(asExample) } } : {}),
+          },
           search: { beam_width: 2, branch: 3, rounds: o.rounds, minibatch: 8, max_failures: 5 },
           budget: { rollouts: o.budget },
           promote: { always: o.promote === true },
@@ -185,7 +199,14 @@ export function registerDemoCommand(program: Command): void {
           schedule: null,
           config: parseApoConfig(raw, 'demo'),
           baseDir: process.cwd(),
-          raw: { ...raw, data: { train: `${train.length} generated`, validation: `${validation.length} generated` } },
+          raw: {
+            ...raw,
+            data: {
+              train: `${train.length} generated`,
+              validation: `${validation.length} generated`,
+              ...(test.length > 0 ? { test: `${test.length} generated` } : {}),
+            },
+          },
         };
         const p = progress(format);
         const outcome = await runJob<ApoResult>(job, new JobRunStore(server.store.driver), portsFor(server), {
@@ -220,6 +241,7 @@ export function registerDemoCommand(program: Command): void {
             model: real ? agentModel : `${agentModel} (simulated)`,
             train: train.length,
             validation: validation.length,
+            test: r.test,
             seconds,
           };
           process.stdout.write(renderObject(summary, format, () => ''));
@@ -227,6 +249,11 @@ export function registerDemoCommand(program: Command): void {
           say('');
           say(`baseline validation reward  ${(r.baseline ?? 0).toFixed(3)}   (v${r.startVersion}, the weak prompt)`);
           say(`best validation reward      ${(r.best ?? 0).toFixed(3)}   (v${r.bestVersion}, labelled ${Object.keys(r.labels).join(' + ')})`);
+          if (r.test) {
+            say(
+              `test reward                 ${r.test.baseline.toFixed(3)} → ${r.test.best.toFixed(3)}   (${r.test.examples} problems the search never saw; ${r.test.rollouts} rollouts outside the budget)`,
+            );
+          }
           say(
             `rollouts spent              ${r.rollouts} of a budget of ${o.budget}, ${r.metrics.optimizer_calls ?? 0} optimizer calls, ${seconds} s${real ? '' : ' (simulated model)'}`,
           );
