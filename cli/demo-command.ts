@@ -189,7 +189,7 @@ export function registerDemoCommand(program: Command): void {
             validation: { examples: validation.map(asExample) },
             ...(test.length > 0 ? { test: { examples: test.map(asExample) } } : {}),
           },
-          search: { beam_width: 2, branch: 3, rounds: o.rounds, minibatch: 8, max_failures: 5 },
+          search: { beam_width: 2, branch: 3, rounds: o.rounds, minibatch: 12, max_failures: 5 },
           budget: { rollouts: o.budget },
           promote: { always: o.promote === true },
         };
