@@ -35,7 +35,7 @@ describe.runIf(cliBuilt())('tracelight demo / train (built CLI)', () => {
   it('demo --format jsonl, on a fresh directory, ends with the summary line and best > baseline', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'tl-demo-'));
     dirs.push(cwd);
-    const { code, stdout, stderr } = await run(['demo', '--format', 'jsonl'], cwd);
+    const { code, stdout, stderr } = await run(['demo', '--format', 'jsonl'], cwd, 200_000);
     expect(code, stderr).toBe(0);
     const lines = stdout.trim().split('\n');
     for (const l of lines) expect(typeof (JSON.parse(l) as { event?: unknown }).event, l).toBe('string');
@@ -46,6 +46,7 @@ describe.runIf(cliBuilt())('tracelight demo / train (built CLI)', () => {
       rollouts: number;
       model: string;
       best_version: number;
+      test: { baseline: number; best: number; examples: number } | null;
     };
     expect(last.event).toBe('summary');
     expect(
@@ -57,6 +58,9 @@ describe.runIf(cliBuilt())('tracelight demo / train (built CLI)', () => {
         .slice(0, 3000) + stderr,
     ).toBeGreaterThan(last.baseline);
     expect(last.rollouts).toBeGreaterThan(0);
+    // The gain holds on problems the search never saw.
+    expect(last.test?.examples).toBe(40);
+    expect(last.test!.best).toBeGreaterThan(last.test!.baseline);
     expect(last.model).toMatch(/simulated/);
     expect(lines.some((l) => JSON.parse(l).event === 'round_finished')).toBe(true);
     expect(existsSync(join(cwd, '.tracelight'))).toBe(true);
@@ -70,7 +74,8 @@ describe.runIf(cliBuilt())('tracelight demo / train (built CLI)', () => {
     const diff = await run(['resources', 'diff', 'arithmetic-prompt', '1', String(last.best_version)], cwd);
     expect(diff.code, diff.stderr).toBe(0);
     expect(diff.stdout).toContain('{{question}}');
-  });
+    // The default demo runs three rounds and a test split: longer than the default test timeout on a loaded machine.
+  }, 240_000);
 
   it('demo refuses a bad option before it starts anything', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'tl-demo-bad-'));
