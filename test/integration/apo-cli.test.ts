@@ -32,6 +32,7 @@ function run(args: string[], cwd: string, timeoutMs = 150_000): Promise<{ code: 
 }
 
 describe.runIf(cliBuilt())('tracelight demo / train (built CLI)', () => {
+  // The default demo runs three rounds and a test split: longer than the default test timeout on a loaded machine.
   it('demo --format jsonl, on a fresh directory, ends with the summary line and best > baseline', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'tl-demo-'));
     dirs.push(cwd);
@@ -74,7 +75,6 @@ describe.runIf(cliBuilt())('tracelight demo / train (built CLI)', () => {
     const diff = await run(['resources', 'diff', 'arithmetic-prompt', '1', String(last.best_version)], cwd);
     expect(diff.code, diff.stderr).toBe(0);
     expect(diff.stdout).toContain('{{question}}');
-    // The default demo runs three rounds and a test split: longer than the default test timeout on a loaded machine.
   }, 240_000);
 
   it('demo refuses a bad option before it starts anything', async () => {
