@@ -250,6 +250,8 @@ export async function runAgl(opts: {
   optimizerUrl: string;
   gradeUrl: string;
   knobs: AglKnobs;
+  /** The agent emits the grader's explanation and the adapter shows it to APO's critic. */
+  feedback: boolean;
   timeoutMs: number;
 }): Promise<AglOutcome> {
   const cfgFile = join(tmpdir(), `bench-apo-agl-${process.pid}-${opts.seed}.json`);
@@ -266,6 +268,7 @@ export async function runAgl(opts: {
       optimizer_model: 'sim-large',
       grade_url: opts.gradeUrl,
       knobs: opts.knobs,
+      feedback: opts.feedback,
     }),
   );
   const t0 = performance.now();

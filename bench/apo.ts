@@ -11,7 +11,7 @@
 //
 //   npm run bench:apo -- [--task order-desk|arithmetic] [--seeds 5] [--train 40] [--validation 32] [--test 64]
 //                        [--budget N] [--rounds 6] [--agl-rounds 3] [--agl-beam 2] [--agl-branch 3]
-//                        [--agl-gradient-batch 4] [--agl-val-batch 16] [--agl-parallel 2] [--methods a,b] [--no-agl]
+//                        [--agl-gradient-batch 4] [--agl-val-batch 16] [--agl-parallel 2] [--methods a,b] [--no-agl] [--no-agl-feedback]
 //                        [--capture DIR] [--json]
 import { parseArgs } from 'node:util';
 import { parseApoConfig, type ApoConfig } from '../algorithms/apo/config.js';
@@ -59,6 +59,7 @@ const { values } = parseArgs({
     'agl-parallel': { type: 'string', default: '2' },
     methods: { type: 'string' },
     'no-agl': { type: 'boolean', default: false },
+    'no-agl-feedback': { type: 'boolean', default: false },
     capture: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
@@ -242,65 +243,79 @@ for (const m of methods) {
 }
 
 // ---- Agent Lightning ----
-const agl: MethodRuns = { name: AGL_NAME, runs: [] };
+// As shipped, AGL's critique prompts show each rollout's messages and final reward only, never why the grader
+// marked it wrong; tracelight shows the grader's explanation. The second row gives AGL the same information the
+// way an AGL user would: the agent emits the grader's explanation with emit_message and the adapter appends it
+// to the rollout's messages.
+const AGL_FEEDBACK_NAME = `${AGL_NAME} + grader feedback`;
+const aglNames = new Set([AGL_NAME, AGL_FEEDBACK_NAME]);
 let exchanges: RecordedExchange[] = [];
 let graded = 0;
-if (values['no-agl']) agl.error = 'not run (--no-agl)';
-else {
-  let python: string | null = null;
+let aglPythonPath: string | null = null;
+let aglPythonError: string | null = null;
+if (!values['no-agl']) {
   try {
-    python = await aglPython();
+    aglPythonPath = await aglPython();
   } catch (err) {
-    agl.error = (err as Error).message.split('\n')[0];
-  }
-  if (python) {
-    const proxy = await startRecordingProxy(sim.url);
-    const grader = await startGradingEndpoint(task.grade);
-    const toAgl = (t: Task): AglTask => ({ id: t.id, question: t.question, answer: t.answer });
-    // Seeds run a few at a time: most of an AGL run is waiting on POML's renderer, one Node process per request.
-    const parallel = Math.max(1, num('agl-parallel'));
-    const results: AglOutcome[] = [];
-    for (let first = 1; first <= seeds; first += parallel) {
-      const batch = Array.from({ length: Math.min(parallel, seeds - first + 1) }, (_, i) => first + i);
-      results.push(
-        ...(await Promise.all(
-          batch.map((s) =>
-            runAgl({
-              python: python as string,
-              seed: s,
-              start: mustacheToFstring(task.start),
-              train: task.train.map(toAgl),
-              validation: task.validation.map(toAgl),
-              agentUrl: sim.url,
-              optimizerUrl: proxy.url,
-              gradeUrl: grader.url,
-              knobs,
-              timeoutMs: num('agl-timeout') * 1000,
-            }),
-          ),
-        )),
-      );
-    }
-    for (const [i, r] of results.entries()) {
-      const s = i + 1;
-      if (!r.ok) {
-        agl.error = r.reason;
-        log(`${AGL_NAME}: seed ${s}: ${r.reason}`);
-        continue;
-      }
-      // The agent's grading calls are a second count of the rollouts AGL ran; the two must agree.
-      if (grader.graded(s) !== r.rollouts) log(`${AGL_NAME}: seed ${s}: the algorithm counted ${r.rollouts} rollouts, the grader ${grader.graded(s)}`);
-      agl.runs.push({ points: r.points.map((p) => ({ rollouts: p.rollouts, prompt: fstringToMustache(p.prompt) })), rollouts: r.rollouts, seconds: r.seconds });
-      log(`${AGL_NAME}: seed ${s} done (${r.rollouts} rollouts, ${r.seconds.toFixed(1)} s)`);
-    }
-    graded = grader.graded();
-    exchanges = proxy.exchanges;
-    await grader.close();
-    await proxy.close();
-    if (values.capture) writeCaptured(values.capture, exchanges, 6);
+    aglPythonError = (err as Error).message.split('\n')[0] ?? 'the venv could not be built';
   }
 }
-all.push(agl);
+
+async function runAglVariant(name: string, feedback: boolean): Promise<MethodRuns> {
+  const agl: MethodRuns = { name, runs: [] };
+  if (values['no-agl']) agl.error = 'not run (--no-agl)';
+  else if (!aglPythonPath) agl.error = aglPythonError ?? 'no Python for Agent Lightning';
+  if (agl.error || !aglPythonPath) return agl;
+  const python = aglPythonPath;
+  const proxy = await startRecordingProxy(sim.url);
+  const grader = await startGradingEndpoint(task.grade);
+  const toAgl = (t: Task): AglTask => ({ id: t.id, question: t.question, answer: t.answer });
+  // Seeds run a few at a time: most of an AGL run is waiting on POML's renderer, one Node process per request.
+  const parallel = Math.max(1, num('agl-parallel'));
+  const results: AglOutcome[] = [];
+  for (let first = 1; first <= seeds; first += parallel) {
+    const batch = Array.from({ length: Math.min(parallel, seeds - first + 1) }, (_, i) => first + i);
+    results.push(
+      ...(await Promise.all(
+        batch.map((s) =>
+          runAgl({
+            python,
+            seed: s,
+            start: mustacheToFstring(task.start),
+            train: task.train.map(toAgl),
+            validation: task.validation.map(toAgl),
+            agentUrl: sim.url,
+            optimizerUrl: proxy.url,
+            gradeUrl: grader.url,
+            knobs,
+            feedback,
+            timeoutMs: num('agl-timeout') * 1000,
+          }),
+        ),
+      )),
+    );
+  }
+  for (const [i, r] of results.entries()) {
+    const s = i + 1;
+    if (!r.ok) {
+      agl.error = r.reason;
+      log(`${name}: seed ${s}: ${r.reason}`);
+      continue;
+    }
+    // The agent's grading calls are a second count of the rollouts AGL ran; the two must agree.
+    if (grader.graded(s) !== r.rollouts) log(`${name}: seed ${s}: the algorithm counted ${r.rollouts} rollouts, the grader ${grader.graded(s)}`);
+    agl.runs.push({ points: r.points.map((p) => ({ rollouts: p.rollouts, prompt: fstringToMustache(p.prompt) })), rollouts: r.rollouts, seconds: r.seconds });
+    log(`${name}: seed ${s} done (${r.rollouts} rollouts, ${r.seconds.toFixed(1)} s)`);
+  }
+  graded += grader.graded();
+  exchanges = exchanges.concat(proxy.exchanges);
+  await grader.close();
+  await proxy.close();
+  return agl;
+}
+all.push(await runAglVariant(AGL_NAME, false));
+if (!values['no-agl-feedback']) all.push(await runAglVariant(AGL_FEEDBACK_NAME, true));
+if (values.capture) writeCaptured(values.capture, exchanges, 6);
 
 // ---- test scoring: one evaluator, one grader, each distinct prompt once ----
 const testExamples = task.test.map(asExample);
@@ -366,11 +381,12 @@ for (const m of all) {
     toAgl: null,
   });
 }
-const aglRow = rows.find((r) => r.name === AGL_NAME);
-const aglFinal = aglRow && aglRow.final.n > 0 ? aglRow.final.mean : null;
+// The reference is Agent Lightning's better row, so the comparison never rests on starving it of feedback.
+const aglRow = rows.filter((r) => aglNames.has(r.name) && r.final.n > 0).sort((a, b) => b.final.mean - a.final.mean)[0];
+const aglFinal = aglRow ? aglRow.final.mean : null;
 if (aglFinal !== null) {
   for (const [i, m] of all.entries()) {
-    if (m.name === AGL_NAME || m.runs.length === 0) continue;
+    if (aglNames.has(m.name) || m.runs.length === 0) continue;
     const hits = (await Promise.all(m.runs.map((r) => reach(r, aglFinal)))).filter((x): x is number => x !== null);
     (rows[i] as Row).toAgl = {
       mean: hits.length ? hits.reduce((a, b) => a + b, 0) / hits.length : null,
@@ -437,13 +453,15 @@ if (values.json) {
       continue;
     }
     const toAgl =
-      r.name === AGL_NAME
+      r === aglRow
         ? '(reference)'
-        : !r.toAgl
+        : aglNames.has(r.name)
           ? '-'
-          : r.toAgl.mean === null
-            ? `never (0/${r.toAgl.of} seeds)`
-            : `${r.toAgl.mean.toFixed(0)} (max ${r.toAgl.max}, ${r.toAgl.reached}/${r.toAgl.of} seeds)`;
+          : !r.toAgl
+            ? '-'
+            : r.toAgl.mean === null
+              ? `never (0/${r.toAgl.of} seeds)`
+              : `${r.toAgl.mean.toFixed(0)} (max ${r.toAgl.max}, ${r.toAgl.reached}/${r.toAgl.of} seeds)`;
     out.push(
       `${r.name.padStart(w)}  ${(fmt(r.final) + range(r.final)).padEnd(26)}${fmt(r.rollouts, 0).padEnd(18)}${toAgl.padEnd(38)}${r.seconds.mean.toFixed(1)}`,
     );
@@ -453,11 +471,11 @@ if (values.json) {
     out.push('');
     const aglSpent = aglRow.rollouts.mean;
     for (const r of rows) {
-      if (r.name === AGL_NAME || !r.toAgl || r.cells.length === 0) continue;
+      if (aglNames.has(r.name) || !r.toAgl || r.cells.length === 0) continue;
       const half = r.toAgl.max !== null && r.toAgl.reached === r.toAgl.of && r.toAgl.max <= aglSpent / 2;
       const higher = r.final.mean > aglFinal;
       out.push(
-        `${r.name}: ${half ? 'reached' : 'did not reach'} AGL's final test score (${aglFinal.toFixed(3)}) within half AGL's rollouts (${(aglSpent / 2).toFixed(0)}) on every seed` +
+        `${r.name}: ${half ? 'reached' : 'did not reach'} AGL's best final test score (${aglFinal.toFixed(3)}, ${aglRow.name}) within half AGL's rollouts (${(aglSpent / 2).toFixed(0)}) on every seed` +
           ` (${r.toAgl.reached}/${r.toAgl.of} seeds reached it${r.toAgl.max !== null ? `, the slowest after ${r.toAgl.max}` : ''}); final test ${higher ? 'higher' : 'not higher'} (${r.final.mean.toFixed(3)} vs ${aglFinal.toFixed(3)})`,
       );
     }

@@ -5,7 +5,10 @@ its APO example uses them. What is supplied here:
   - the agent: one call to the agent model (sim-small) with the rendered prompt, rewarded by the bench's grading
     endpoint, so Agent Lightning and tracelight are scored by the same grader;
   - a subclass of APO that counts the rollouts it runs (train and validation, every agent run) and prints the best
-    prompt after each round with the rollouts spent so far, one JSON object per line on stdout.
+    prompt after each round with the rollouts spent so far, one JSON object per line on stdout;
+  - with "feedback" in the config, the grader's explanation (e.g. "expected 20240; the reply's final number is
+    202.4"), emitted by the agent with agl.emit_message and appended by the adapter to the rollout's messages,
+    so APO's critic sees why a rollout failed, as tracelight's does.
 
 Usage: python run_apo.py CONFIG.json   (written by bench/apo.ts)
 """
@@ -23,6 +26,7 @@ from typing import Any, Dict
 import agentlightning as agl
 import agentlightning.algorithm.apo.apo as apo_module
 from agentlightning.adapter.messages import TraceToMessages
+from agentlightning.emitter.message import get_message_value
 from agentlightning.algorithm.apo import APO
 from agentlightning.execution.shared_memory import SharedMemoryExecutionStrategy
 from agentlightning.types import PromptTemplate
@@ -79,6 +83,18 @@ class CountingAPO(APO[Dict[str, Any]]):
         )
 
 
+class GraderFeedbackToMessages(TraceToMessages):
+    """Agent Lightning's adapter, plus the messages the agent emitted (the grader's feedback) as the last turn."""
+
+    def adapt(self, source):  # type: ignore[override]
+        out = super().adapt(source)
+        notes = [v for v in (get_message_value(s) for s in source) if v]
+        if out and notes:
+            last = out[-1]
+            last["messages"] = [*last["messages"], *({"role": "user", "content": n} for n in notes)]
+        return out
+
+
 def main() -> None:
     cfg = json.load(open(sys.argv[1]))
     random.seed(cfg["seed"])
@@ -87,11 +103,13 @@ def main() -> None:
 
     agent_client = OpenAI(base_url=cfg["agent_url"], api_key="unused", max_retries=0)
 
-    def grade(question: str, output: str, expected: Any) -> float:
+    feedback = bool(cfg.get("feedback"))
+
+    def grade(question: str, output: str, expected: Any) -> Dict[str, Any]:
         body = json.dumps({"run": cfg["seed"], "question": question, "output": output, "expected": expected}).encode()
         req = urllib.request.Request(cfg["grade_url"], data=body, headers={"content-type": "application/json"})
         with urllib.request.urlopen(req, timeout=60) as res:
-            return float(json.load(res)["reward"])
+            return json.load(res)
 
     @agl.rollout
     def agent(task: Dict[str, Any], prompt_template: PromptTemplate) -> float:
@@ -99,7 +117,10 @@ def main() -> None:
             model=cfg["agent_model"],
             messages=[{"role": "user", "content": prompt_template.format(question=task["question"])}],
         )
-        return grade(task["question"], res.choices[0].message.content or "", task["answer"])
+        g = grade(task["question"], res.choices[0].message.content or "", task["answer"])
+        if feedback and g.get("explanation"):
+            agl.emit_message(f"Grader: reward {float(g['reward']):g}. {g['explanation']}")
+        return float(g["reward"])
 
     knobs = cfg["knobs"]
     algo = CountingAPO(
@@ -124,7 +145,7 @@ def main() -> None:
         # In one process (no store server, no runner processes); Agent Lightning's tracer is process-wide, so one runner.
         strategy=SharedMemoryExecutionStrategy(n_runners=knobs["runners"], main_thread="algorithm"),
         initial_resources={"prompt_template": PromptTemplate(template=cfg["start"], engine="f-string")},
-        adapter=TraceToMessages(),
+        adapter=GraderFeedbackToMessages() if feedback else TraceToMessages(),
     )
     trainer.fit(agent, train_dataset=cfg["train"], val_dataset=cfg["validation"])
     emit({"event": "done", "rollouts": algo.rollouts, "rounds": algo.rounds_done, "best_prompt": algo.get_best_prompt().template})
