@@ -382,20 +382,27 @@ for (const m of all) {
   });
 }
 // The reference is Agent Lightning's better row, so the comparison never rests on starving it of feedback.
-const aglRow = rows.filter((r) => aglNames.has(r.name) && r.final.n > 0).sort((a, b) => b.final.mean - a.final.mean)[0];
+const aglRows = rows.filter((r) => aglNames.has(r.name) && r.final.n > 0).sort((a, b) => b.final.mean - a.final.mean);
+const aglRow = aglRows[0];
 const aglFinal = aglRow ? aglRow.final.mean : null;
-if (aglFinal !== null) {
+type Reach = NonNullable<Row['toAgl']>;
+/** How many rollouts each of tracelight's rows needed to reach every AGL row's final test score. */
+const reachOf = new Map<string, Map<string, Reach>>();
+for (const a of aglRows) {
+  const byRow = new Map<string, Reach>();
   for (const [i, m] of all.entries()) {
     if (aglNames.has(m.name) || m.runs.length === 0) continue;
-    const hits = (await Promise.all(m.runs.map((r) => reach(r, aglFinal)))).filter((x): x is number => x !== null);
-    (rows[i] as Row).toAgl = {
-      mean: hits.length ? hits.reduce((a, b) => a + b, 0) / hits.length : null,
+    const hits = (await Promise.all(m.runs.map((r) => reach(r, a.final.mean)))).filter((x): x is number => x !== null);
+    byRow.set((rows[i] as Row).name, {
+      mean: hits.length ? hits.reduce((x, y) => x + y, 0) / hits.length : null,
       max: hits.length ? Math.max(...hits) : null,
       reached: hits.length,
       of: m.runs.length,
-    };
+    });
   }
+  reachOf.set(a.name, byRow);
 }
+if (aglRow) for (const r of rows) r.toAgl = reachOf.get(aglRow.name)?.get(r.name) ?? null;
 const startTest = await testScore(task.start);
 await sim.close();
 
@@ -468,16 +475,19 @@ if (values.json) {
     if (r.error) out.push(`${''.padStart(w)}  (stopped early: ${r.error})`);
   }
   if (aglRow && aglRow.cells.length > 0 && aglFinal !== null) {
-    out.push('');
-    const aglSpent = aglRow.rollouts.mean;
-    for (const r of rows) {
-      if (aglNames.has(r.name) || !r.toAgl || r.cells.length === 0) continue;
-      const half = r.toAgl.max !== null && r.toAgl.reached === r.toAgl.of && r.toAgl.max <= aglSpent / 2;
-      const higher = r.final.mean > aglFinal;
-      out.push(
-        `${r.name}: ${half ? 'reached' : 'did not reach'} AGL's best final test score (${aglFinal.toFixed(3)}, ${aglRow.name}) within half AGL's rollouts (${(aglSpent / 2).toFixed(0)}) on every seed` +
-          ` (${r.toAgl.reached}/${r.toAgl.of} seeds reached it${r.toAgl.max !== null ? `, the slowest after ${r.toAgl.max}` : ''}); final test ${higher ? 'higher' : 'not higher'} (${r.final.mean.toFixed(3)} vs ${aglFinal.toFixed(3)})`,
-      );
+    for (const a of aglRows) {
+      out.push('');
+      const spent = a.rollouts.mean;
+      for (const r of rows) {
+        const hit = reachOf.get(a.name)?.get(r.name);
+        if (!hit || r.cells.length === 0) continue;
+        const half = hit.max !== null && hit.reached === hit.of && hit.max <= spent / 2;
+        const higher = r.final.mean > a.final.mean;
+        out.push(
+          `${r.name}: ${half ? 'reached' : 'did not reach'} the final test score of ${a.name} (${a.final.mean.toFixed(3)}) within half its rollouts (${(spent / 2).toFixed(0)}) on every seed` +
+            ` (${hit.reached}/${hit.of} seeds reached it${hit.max !== null ? `, after ${hit.mean?.toFixed(0)} on average, the slowest after ${hit.max}` : ''}); final test ${higher ? 'higher' : 'not higher'} (${r.final.mean.toFixed(3)} vs ${a.final.mean.toFixed(3)})`,
+        );
+      }
     }
     out.push(
       `AGL optimizer requests: ${kinds.gradient} gradient, ${kinds['apply-edit']} apply-edit${kinds.other ? `, ${kinds.other} other` : ''}; AGL rollouts graded by the bench: ${graded}`,
