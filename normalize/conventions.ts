@@ -9,8 +9,10 @@ import { agentLightning } from './agentlightning.js';
 import type { ConventionReader } from './convention.js';
 import type { CallDraft } from './draft.js';
 import { llmProxy } from './llm-proxy.js';
+import { logfire } from './logfire.js';
 import { openInference } from './openinference.js';
 import { openLLMetry } from './openllmetry.js';
+import { classifyOperation, type SpanOperation } from './operations.js';
 import { otelGenAI, otelGenAILegacy } from './otel-genai.js';
 import type { Attrs } from './util.js';
 import { vercelAI } from './vercel-ai.js';
@@ -19,16 +21,38 @@ import { vercelAI } from './vercel-ai.js';
 type ReadersFor<Names extends readonly SpanConvention[]> = { readonly [I in keyof Names]: ConventionReader<Names[I]> };
 
 /** Most precise first. */
-export const CONVENTIONS: ReadersFor<typeof CONVENTION_NAMES> = [otelGenAI, llmProxy, vercelAI, openInference, openLLMetry, otelGenAILegacy, agentLightning];
+export const CONVENTIONS: ReadersFor<typeof CONVENTION_NAMES> = [
+  otelGenAI,
+  llmProxy,
+  vercelAI,
+  openInference,
+  openLLMetry,
+  logfire,
+  otelGenAILegacy,
+  agentLightning,
+];
 
-/** The conventions that claim a span as an LLM call, in precedence order ([] when it is not one). */
-export function detectConventions(span: SpanRecord): SpanConvention[] {
+export interface Detection {
+  /** The conventions that claim the span as an LLM call, in precedence order ([] when it is not one). */
+  conventions: SpanConvention[];
+  /** The operation its markers name (operations.ts), or null when it carries none. */
+  operation: SpanOperation | null;
+}
+
+/** Whether a span is an LLM call, and by which conventions: the operation tables decide, then the claims. */
+export function detectCall(span: SpanRecord): Detection {
   const attrs = span.attributes ?? {};
-  for (const c of CONVENTIONS) if (c.veto?.(span, attrs)) return [];
+  const operation = classifyOperation(span, attrs);
+  if (operation !== null && operation.kind !== 'inference') return { conventions: [], operation };
   const claims: SpanConvention[] = [];
   for (const c of CONVENTIONS) if (c.claims(span, attrs)) claims.push(c.name);
   if (claims.length === 0) for (const c of CONVENTIONS) if (c.claimsAsFallback?.(span, attrs)) claims.push(c.name);
-  return claims;
+  return { conventions: claims, operation };
+}
+
+/** The conventions that claim a span as an LLM call, in precedence order ([] when it is not one). */
+export function detectConventions(span: SpanRecord): SpanConvention[] {
+  return detectCall(span).conventions;
 }
 
 /** Runs the readers of `conventions` on the draft, in precedence order. */

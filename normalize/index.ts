@@ -2,8 +2,8 @@
 // rollout identities (schemas/genai.ts). Pure and synchronous; they never throw: a span that cannot be read is
 // counted as unmatched, a malformed attribute only loses what it held.
 //
-// A span is an LLM call when some convention claims it (cheap key lookups first; JSON is parsed only for
-// claimed spans) and no convention vetoes it as a non-inference operation. Each claiming convention then fills
+// A span is an LLM call when its operation markers do not name another kind of operation (operations.ts) and
+// some convention claims it (cheap key lookups first; JSON is parsed only for claimed spans). Each claiming convention then fills
 // the fields still empty, most precise first, so a span that carries several conventions is one call. Which
 // conventions exist, and their order, is the registry's (conventions.ts); what is left here are the passes that
 // join spans to each other (LiteLLM raw token spans, AgentOps tool-call spans) and rewards and identities.
@@ -12,16 +12,19 @@ import {
   dropUnstorableNumbers,
   type LlmCall,
   type LlmContent,
+  type Message,
   type MessagePart,
   type NormalizedBatch,
   type Reward,
   type SpanConvention,
+  type UnknownOperation,
 } from '../schemas/genai.js';
 import type { LogRecordRecord, SpanRecord } from '../schemas/telemetry.js';
 import { agentOpsToolCall, rawRequestTokenIds } from './agentlightning.js';
 import type { RawTokenIds } from './agentlightning.js';
-import { detectConventions, readConventions } from './conventions.js';
+import { detectCall, readConventions } from './conventions.js';
 import { newDraft } from './draft.js';
+import { normalizeFinishReason } from './finish-reasons.js';
 import {
   AgentResolver,
   IdentityCollector,
@@ -56,8 +59,8 @@ function buildCall(span: SpanRecord, conventions: SpanConvention[], agents: Agen
   readCommonGenAI(attrs, d);
   readConventions(span, attrs, conventions, d);
   const identity = readRolloutIdentity(attrs, resource);
-  const output = d.output ?? [];
-  let finish = d.finish_reasons;
+  const output = outputOf(d.output ?? []);
+  let finish = d.finish_reasons?.map(normalizeFinishReason) ?? null;
   if (finish === null) {
     finish = [];
     for (const m of output) if (m.finish_reason) finish.push(m.finish_reason);
@@ -79,11 +82,12 @@ function buildCall(span: SpanRecord, conventions: SpanConvention[], agents: Agen
     operation: d.operation || 'chat',
     request_model: d.request_model,
     response_model: d.response_model,
-    input: [...(d.system ?? []), ...(d.input ?? [])],
+    input: [...(d.system ?? []), ...historyOf(d.input ?? [])],
     output,
     finish_reasons: finish,
     input_tokens: d.input_tokens,
     output_tokens: d.output_tokens,
+    ...d.usage,
     prompt_token_ids: d.prompt_token_ids ?? [],
     response_token_ids: d.response_token_ids ?? [],
     response_logprobs: d.response_logprobs ?? [],
@@ -93,6 +97,20 @@ function buildCall(span: SpanRecord, conventions: SpanConvention[], agents: Agen
     status,
     error: status === 'error' ? span.statusMessage || str(attrs['error.type']) : '',
   };
+}
+
+/** Output messages with their finish reasons in the one vocabulary (finish-reasons.ts). */
+function outputOf(output: Message[]): Message[] {
+  return output.map((m) => (m.finish_reason === undefined ? m : { ...m, finish_reason: normalizeFinishReason(m.finish_reason) }));
+}
+
+/** A history's assistant turns as sent back to the model: a finish reason is the output's, not the prompt's. */
+function historyOf(input: Message[]): Message[] {
+  return input.map((m) => {
+    if (m.finish_reason === undefined) return m;
+    const { finish_reason: _finish, ...rest } = m;
+    return rest;
+  });
 }
 
 /** Drops the values no training column can hold, counting them (see dropUnstorableNumbers). */
@@ -116,6 +134,7 @@ export function normalizeSpans(spans: readonly SpanRecord[]): NormalizedBatch {
   const callsBySpan = new Map<string, LlmCall>();
   const rawTokenSpans: Array<{ span: SpanRecord; ids: RawTokenIds }> = [];
   const toolCallSpans: Array<{ span: SpanRecord; part: MessagePart }> = [];
+  const unknown = new UnknownOperations();
 
   for (const span of spans) {
     try {
@@ -130,7 +149,8 @@ export function normalizeSpans(spans: readonly SpanRecord[]): NormalizedBatch {
         matched = true;
       }
 
-      const conventions = detectConventions(span);
+      const { conventions, operation } = detectCall(span);
+      if (operation?.kind === 'unknown') unknown.add(operation.source, operation.operation);
       // A call's own versions are on the call; a version on another span (the rollout root, an agent span)
       // is the trace's, for the calls that come after it.
       if (conventions.length === 0) traceResources.add(span.traceId, readResourceVersions(attrs, {}), span.startTimeUnixNano);
@@ -193,7 +213,26 @@ export function normalizeSpans(spans: readonly SpanRecord[]): NormalizedBatch {
 
   out.identities = identities.list();
   out.traceResources = traceResources.list();
+  const unknownList = unknown.list();
+  if (unknownList.length > 0) out.unknownOperations = unknownList;
   return finish(out);
+}
+
+/** Longest operation name kept for the metric label; a sender chooses it, so it is cut. */
+const MAX_OPERATION_LABEL = 80;
+
+class UnknownOperations {
+  private readonly counts = new Map<string, UnknownOperation>();
+  add(source: string, operation: string): void {
+    const name = operation.length > MAX_OPERATION_LABEL ? operation.slice(0, MAX_OPERATION_LABEL) : operation;
+    const key = `${source}\u0000${name}`;
+    const seen = this.counts.get(key);
+    if (seen) seen.spans++;
+    else this.counts.set(key, { source, operation: name, spans: 1 });
+  }
+  list(): UnknownOperation[] {
+    return [...this.counts.values()];
+  }
 }
 
 /** The GenAI event name of a log record: the OTLP `event_name` field, else the older `event.name` attribute. */
@@ -260,8 +299,8 @@ function content(rec: LogRecordRecord, seq: number, time: bigint, input: LlmCont
     span_id: rec.spanId,
     seq,
     time_unix_nano: time,
-    input,
-    output,
+    input: historyOf(input),
+    output: outputOf(output),
     convention: 'otel-genai-events',
   };
 }

@@ -1,7 +1,13 @@
 // Builders for the normalized Message / MessagePart shape (the OTel GenAI one) from the message shapes the
 // instrumentations actually send: OTel GenAI `{role, parts}`, OpenAI chat `{role, content, tool_calls,
-// tool_call_id}`, Vercel AI SDK `{role, content: string | [{type: 'text' | 'tool-call' | 'tool-result', ...}]}`,
-// and the bodies of the deprecated per-message GenAI events. Input is already JSON-safe (see util.structured).
+// tool_call_id}`, OpenAI Responses items (`message`, `function_call`, `function_call_output`), Vercel AI SDK
+// `{role, content: string | [{type: 'text' | 'tool-call' | 'tool-result', ...}]}`, Anthropic content blocks
+// (`text`, `tool_use`, `tool_result`, `thinking`), Bedrock Converse blocks (`{text}`, `{toolUse}`, `{toolResult}`,
+// `{reasoningContent}`; what strands-agents records), Gemini parts (`{text}`, `{functionCall}`,
+// `{functionResponse}`, role `model`), LangChain message dicts (`{type: 'human' | 'ai' | 'tool', content,
+// tool_calls}` and the serialized `{lc, id, kwargs}` form), and the bodies of the deprecated per-message GenAI
+// events. A content that arrives as the JSON text of such blocks is read as the blocks. Input is already JSON-safe
+// (see util.structured).
 
 import type { Message, MessagePart } from '../schemas/genai.js';
 import { isRecord, parseJson, str } from './util.js';
@@ -42,6 +48,70 @@ function copyRecord(r: Record<string, unknown>): MessagePart {
   return { ...r, type: str(r.type) || 'unknown' };
 }
 
+/** A tool result's content blocks (Bedrock `[{text} | {json}]`, Anthropic `[{type: 'text', text}]`) as one value. */
+function toolResultValue(content: unknown): unknown {
+  if (!Array.isArray(content)) return content === undefined ? null : content;
+  const values = content.map((b) => (isRecord(b) ? (b.json !== undefined ? b.json : typeof b.text === 'string' ? b.text : b) : b));
+  if (values.every((v) => typeof v === 'string')) return values.join('');
+  return values.length === 1 ? values[0] : values;
+}
+
+/** Whether a value is a list of text / json result blocks only (and not a tool's own list of records). */
+function isResultBlocks(v: unknown): boolean {
+  return (
+    Array.isArray(v) &&
+    v.length > 0 &&
+    v.every((b) => isRecord(b) && (b.type === undefined || b.type === 'text' || b.type === 'json') && (typeof b.text === 'string' || b.json !== undefined))
+  );
+}
+
+/** Parts keyed by their one field, with no `type` (Bedrock Converse blocks, Gemini parts). */
+function keyedPart(p: Record<string, unknown>): MessagePart | null {
+  if (isRecord(p.toolUse)) {
+    const u = p.toolUse;
+    return toolCallPart(str(u.toolUseId) || str(u.id), str(u.name), parseArgs(u.input));
+  }
+  if (isRecord(p.toolResult)) {
+    const r = p.toolResult;
+    return toolResponsePart(str(r.toolUseId) || str(r.id), toolResultValue(r.content));
+  }
+  if (isRecord(p.reasoningContent)) {
+    const r = p.reasoningContent;
+    const text = isRecord(r.reasoningText) ? str(r.reasoningText.text) : str(r.text);
+    return { type: 'reasoning', content: text };
+  }
+  if (isRecord(p.functionCall)) {
+    const f = p.functionCall;
+    return toolCallPart(str(f.id), str(f.name), parseArgs(f.args));
+  }
+  if (isRecord(p.functionResponse)) {
+    const f = p.functionResponse;
+    return toolResponsePart(str(f.id) || str(f.name), f.response === undefined ? null : f.response);
+  }
+  if (typeof p.text === 'string') return p.thought === true ? { type: 'reasoning', content: p.text } : textPart(p.text);
+  if (typeof p.content === 'string') return textPart(p.content);
+  return null;
+}
+
+const BLOCK_KEYS = ['text', 'toolUse', 'toolResult', 'reasoningContent', 'functionCall', 'functionResponse', 'type'] as const;
+
+function isBlock(v: unknown): boolean {
+  return isRecord(v) && BLOCK_KEYS.some((k) => k in v);
+}
+
+/**
+ * Content given as the JSON text of content blocks (strands-agents writes Bedrock blocks this way into its
+ * message events): the blocks, or undefined when the text is not such JSON, so ordinary text stays text.
+ */
+export function jsonBlocks(content: unknown): unknown[] | undefined {
+  if (typeof content !== 'string') return undefined;
+  const t = content.trim();
+  if (t.length < 2 || (t[0] !== '[' && t[0] !== '{')) return undefined;
+  const parsed = parseJson(t);
+  if (Array.isArray(parsed)) return parsed.length > 0 && parsed.every(isBlock) ? parsed : undefined;
+  return isBlock(parsed) ? [parsed] : undefined;
+}
+
 /** One content part in any of the shapes seen (OTel part, OpenAI content part, Vercel content part). */
 export function contentPart(p: unknown): MessagePart | null {
   if (typeof p === 'string') return textPart(p);
@@ -59,8 +129,11 @@ export function contentPart(p: unknown): MessagePart | null {
     // output item's id as `id` and the linking id as `call_id` (what `function_call_output` refers to).
     case 'tool_call':
       return toolCallPart(str(p.call_id) || str(p.id), str(p.name), parseArgs(p.arguments));
-    case 'tool_call_response':
-      return toolResponsePart(str(p.call_id) || str(p.id), p.response !== undefined ? p.response : (p.result ?? null));
+    case 'tool_call_response': {
+      const response = p.response !== undefined ? p.response : (p.result ?? null);
+      // A result given as content blocks ([{text: '7'}], strands-agents) is the value they hold.
+      return toolResponsePart(str(p.call_id) || str(p.id), isResultBlocks(response) ? toolResultValue(response) : response);
+    }
     case 'tool-call': // Vercel AI SDK (v4: args, v5+: input)
       return toolCallPart(str(p.toolCallId), str(p.toolName), parseArgs(p.input !== undefined ? p.input : p.args));
     case 'tool-result': // Vercel AI SDK (v4: result, v5+: output {type, value})
@@ -68,11 +141,13 @@ export function contentPart(p: unknown): MessagePart | null {
     case 'tool_use': // Anthropic-shaped content block
       return toolCallPart(str(p.id), str(p.name), parseArgs(p.input));
     case 'tool_result':
-      return toolResponsePart(str(p.tool_use_id ?? p.id), p.content ?? null);
+      return toolResponsePart(str(p.tool_use_id ?? p.id), toolResultValue(p.content));
+    case 'function_call': // OpenAI Responses item
+      return toolCallPart(str(p.call_id) || str(p.id), str(p.name), parseArgs(p.arguments));
+    case 'function_call_output':
+      return toolResponsePart(str(p.call_id) || str(p.id), p.output === undefined ? null : p.output);
     case '':
-      if (typeof p.text === 'string') return textPart(p.text);
-      if (typeof p.content === 'string') return textPart(p.content);
-      return null;
+      return keyedPart(p);
     default:
       return copyRecord(p);
   }
@@ -102,6 +177,7 @@ function contentText(content: unknown): string {
 }
 
 function partsFromContent(content: unknown, into: MessagePart[]): void {
+  content = jsonBlocks(content) ?? content;
   if (typeof content === 'string') {
     if (content !== '') into.push(textPart(content));
   } else if (Array.isArray(content)) {
@@ -129,22 +205,80 @@ function isToolRole(role: string): boolean {
   return role === 'tool' || role === 'function' || role === 'ipython';
 }
 
+/** LangChain message types and Gemini's `model` → chat roles. */
+const ROLE_ALIASES: Readonly<Record<string, string>> = {
+  human: 'user',
+  ai: 'assistant',
+  model: 'assistant',
+  system: 'system',
+  tool: 'tool',
+  function: 'function',
+  chat: 'user',
+  HumanMessage: 'user',
+  AIMessage: 'assistant',
+  AIMessageChunk: 'assistant',
+  SystemMessage: 'system',
+  ToolMessage: 'tool',
+  FunctionMessage: 'function',
+};
+
+/** The `type` values of LangChain's message dicts (`message_to_dict`, `dumpd`), which name the role. */
+const LANGCHAIN_TYPES: ReadonlySet<string> = new Set(['human', 'ai', 'system', 'tool', 'function', 'chat', 'AIMessageChunk', 'HumanMessageChunk']);
+
+function alias(role: string): string {
+  return Object.prototype.hasOwnProperty.call(ROLE_ALIASES, role) ? (ROLE_ALIASES[role] as string) : role;
+}
+
+/** A serialized LangChain message `{lc: 1, type: 'constructor', id: [..., 'HumanMessage'], kwargs}` → its fields with a role. */
+function unwrapLangChain(m: Record<string, unknown>): Record<string, unknown> {
+  if (m.lc === undefined || !isRecord(m.kwargs)) return m;
+  const cls = Array.isArray(m.id) ? str(m.id[m.id.length - 1]) : '';
+  const kw = m.kwargs;
+  return { ...kw, role: str(kw.role) || (cls ? alias(cls) : '') || str(kw.type) };
+}
+
+/** An OpenAI Responses input or output item that is not a message → the message it stands for. */
+function responsesItem(m: Record<string, unknown>): Message | null {
+  if (m.role !== undefined) return null;
+  if (m.type === 'function_call') return { role: 'assistant', parts: [toolCallPart(str(m.call_id) || str(m.id), str(m.name), parseArgs(m.arguments))] };
+  if (m.type === 'function_call_output') return { role: 'tool', parts: [toolResponsePart(str(m.call_id), m.output === undefined ? null : m.output)] };
+  if (m.type === 'reasoning' && Array.isArray(m.summary)) {
+    const text = m.summary.map((x) => (isRecord(x) ? str(x.text) : '')).join('');
+    return { role: 'assistant', parts: [{ type: 'reasoning', content: text }] };
+  }
+  return null;
+}
+
 /**
  * One message in any of the known shapes; null when it is not an object. `defaultRole` fills a missing role
  * (the per-message events imply it by their name).
  */
-export function toMessage(m: unknown, defaultRole = 'user'): Message | null {
-  if (!isRecord(m)) return null;
-  const role = str(m.role) || defaultRole;
+export function toMessage(raw: unknown, defaultRole = 'user'): Message | null {
+  if (!isRecord(raw)) return null;
+  const item = responsesItem(raw);
+  if (item) return item;
+  const m = unwrapLangChain(raw);
+  // LangChain dicts name the role `type` (human, ai, tool); a Responses item's `type: 'message'` is no role.
+  const langChainType = m.role === undefined && typeof m.type === 'string' && LANGCHAIN_TYPES.has(m.type) ? alias(m.type) : '';
+  const role = alias(str(m.role)) || langChainType || defaultRole;
   const parts: MessagePart[] = [];
   if (Array.isArray(m.parts)) {
     for (const p of m.parts) {
       const part = contentPart(p);
       if (part) parts.push(part);
     }
+    // OTel parts with OpenAI fields beside them (LiteLLM): the tool calls, and a tool message's text as its result.
+    openAIToolCalls(m.tool_calls, parts);
+    const callId = str(m.tool_call_id);
+    if (isToolRole(role) && callId && parts.every((p) => p.type === 'text')) {
+      const text = parts.map((p) => (p as { content: string }).content).join('');
+      parts.length = 0;
+      parts.push(toolResponsePart(callId, text));
+    }
   } else {
-    const content = m.content;
-    const vercelResults = Array.isArray(content) && content.some((p) => isRecord(p) && (p.type === 'tool-result' || p.type === 'tool_result'));
+    const content = jsonBlocks(m.content) ?? m.content;
+    const vercelResults =
+      Array.isArray(content) && content.some((p) => isRecord(p) && (p.type === 'tool-result' || p.type === 'tool_result' || isRecord(p.toolResult)));
     if (isToolRole(role) && !vercelResults) {
       const id = str(m.tool_call_id ?? m.id ?? (role === 'function' ? m.name : undefined));
       parts.push(toolResponsePart(id, typeof content === 'string' || Array.isArray(content) ? contentText(content) : (content ?? null)));
@@ -156,9 +290,13 @@ export function toMessage(m: unknown, defaultRole = 'user'): Message | null {
       parts.push(toolCallPart('', str(m.function_call.name), parseArgs(m.function_call.arguments)));
     }
   }
-  const msg: Message = { role, parts };
+  // Tool results sent inside a user turn (Anthropic's tool_result, Gemini's functionResponse, pydantic-ai's
+  // request parts) are what a chat API calls tool messages.
+  const msg: Message = { role: role === 'user' && parts.length > 0 && parts.every((p) => p.type === 'tool_call_response') ? 'tool' : role, parts };
+  // A tool message's name is the tool's (OpenInference, LangChain), which the chat API does not send: the call id
+  // already links it.
   const name = str(m.name);
-  if (name) msg.name = name;
+  if (name && msg.role !== 'tool') msg.name = name;
   const finish = str(m.finish_reason);
   if (finish) msg.finish_reason = finish;
   return msg;
@@ -198,6 +336,8 @@ export function choiceMessage(choice: unknown): Message | null {
   const inner = isRecord(choice.message) ? choice.message : isRecord(choice.delta) ? choice.delta : undefined;
   let msg: Message | null;
   if (inner) msg = toMessage(inner, 'assistant');
+  // The message as text, or as the JSON text of its content blocks (strands-agents' gen_ai.choice events).
+  else if (typeof choice.message === 'string') msg = toMessage({ role: 'assistant', content: choice.message }, 'assistant');
   else if (typeof choice.text === 'string') msg = { role: 'assistant', parts: [textPart(choice.text)] };
   else msg = { role: 'assistant', parts: [] };
   if (!msg) return null;

@@ -10,9 +10,9 @@
 // (JSON), `llm.tools.{i}.tool.json_schema` (JSON), `llm.finish_reason`, completions-API `llm.prompts.{i}.prompt.text`
 // / `llm.choices.{i}.completion.text`, and the raw `input.value` / `output.value` (JSON request / response, or
 // plain text) used here only when no message list is present.
-// Every OpenInference span declares its kind, so a CHAIN / AGENT / TOOL / EMBEDDING span is vetoed, whatever
-// other convention's keys it carries. A span that also has `gen_ai.operation.name` is judged by that instead (the
-// OTel GenAI reader's veto).
+// Every OpenInference span declares its kind, so a CHAIN / AGENT / TOOL / EMBEDDING span is no call, whatever
+// other convention's keys it carries; a span that also has `gen_ai.operation.name` is judged by that first
+// (operations.ts).
 
 import type { Message, MessagePart } from '../schemas/genai.js';
 import type { ConventionReader } from './convention.js';
@@ -56,8 +56,9 @@ function oiMessage(rec: Record<string, unknown>, defaultRole: string): Message |
   if (fnName) parts.push(toolCallPart('', fnName, parseArgs(rec['message.function_call_arguments_json'])));
   if (parts.length === 0 && rec['message.role'] === undefined) return null;
   const msg: Message = { role, parts };
+  // A tool message's name is its tool's (LangChain's ToolMessage), which the chat API does not send.
   const name = str(rec['message.name']);
-  if (name) msg.name = name;
+  if (name && role !== 'tool') msg.name = name;
   return msg;
 }
 
@@ -90,10 +91,6 @@ export const openInference: ConventionReader<'openinference'> = {
   name: 'openinference',
   claims(_span, attrs) {
     return attrs['openinference.span.kind'] === 'LLM';
-  },
-  veto(_span, attrs) {
-    const kind = attrs['openinference.span.kind'];
-    return typeof kind === 'string' && kind !== 'LLM' && attrs['gen_ai.operation.name'] === undefined;
   },
   read(_span, attrs, d) {
     readLlmSpan(attrs, d);

@@ -9,7 +9,8 @@
 //   input_tokens / output_tokens), llm.usage.total_tokens, llm.request.functions.{i}.name | .description |
 //   .parameters (Python) / .arguments (JS), traceloop.association.properties.*.
 // A `content` that was a list of parts is sent as its JSON text.
-// An embedding or rerank request type is vetoed: those spans carry the same `gen_ai.prompt.{i}.*` content keys.
+// An embedding or rerank request type is no call (operations.ts), though those spans carry the same
+// `gen_ai.prompt.{i}.*` content keys.
 
 import type { Message, MessagePart } from '../schemas/genai.js';
 import type { ConventionReader } from './convention.js';
@@ -18,8 +19,6 @@ import { setFinish, setMessages, setStr, setTokens, setTools } from './draft.js'
 import { contentPart, parseArgs, textPart, toolCallPart, toolResponsePart } from './messages.js';
 import { groupIndexed, int, isRecord, parseJson, str, structuredOnly } from './util.js';
 import type { Attrs } from './util.js';
-
-const REQUEST_TYPES_NOT_INFERENCE: ReadonlySet<string> = new Set(['embedding', 'embeddings', 'rerank']);
 
 /** `llm.request.type`, or AgentOps' `gen_ai.request.type` with the same values. */
 function requestType(attrs: Attrs): string {
@@ -85,10 +84,6 @@ export const openLLMetry: ConventionReader<'openllmetry'> = {
       attrs['gen_ai.completion.0.content'] !== undefined ||
       attrs['gen_ai.completion.0.finish_reason'] !== undefined
     );
-  },
-  // Request types that are not a model inference.
-  veto(_span, attrs) {
-    return REQUEST_TYPES_NOT_INFERENCE.has(requestType(attrs));
   },
   read(_span, attrs, d) {
     readTraceloopSpan(attrs, d);

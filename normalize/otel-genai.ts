@@ -26,31 +26,12 @@ import type { ConventionReader } from './convention.js';
 import type { CallDraft } from './draft.js';
 import { setFinish, setMessages, setStr, setTokens, setTools } from './draft.js';
 import { choiceMessage, looseMessages, systemMessage, toMessage, toMessages } from './messages.js';
+import { readUsageDetails } from './usage.js';
 import { int, isRecord, str, strList, structured, structuredOnly } from './util.js';
 import type { Attrs } from './util.js';
 
 export const EVENT_OPERATION_DETAILS = 'gen_ai.client.inference.operation.details';
 export const EVENT_EVALUATION_RESULT = 'gen_ai.evaluation.result';
-
-/** Operations that are not a model inference (agents, tools, embeddings, retrieval, memory). */
-const NON_INFERENCE_OPERATIONS: ReadonlySet<string> = new Set([
-  'invoke_agent',
-  'create_agent',
-  'invoke_workflow',
-  'execute_tool',
-  'plan',
-  'embeddings',
-  'embedding',
-  'retrieval',
-  'rerank',
-  'create_memory',
-  'create_memory_store',
-  'delete_memory',
-  'delete_memory_store',
-  'search_memory',
-  'update_memory',
-  'upsert_memory',
-]);
 
 /** Deprecated per-message events → the role they imply and whether they describe output. */
 const PER_MESSAGE_EVENTS: Readonly<Record<string, { role: string; output: boolean }>> = {
@@ -89,6 +70,7 @@ export function readCommonGenAI(attrs: Attrs, d: CallDraft): void {
     int(attrs['gen_ai.usage.input_tokens'] ?? attrs['gen_ai.usage.prompt_tokens']),
     int(attrs['gen_ai.usage.output_tokens'] ?? attrs['gen_ai.usage.completion_tokens']),
   );
+  readUsageDetails(attrs, d);
 }
 
 export interface MessageSet {
@@ -134,11 +116,6 @@ export const otelGenAI: ConventionReader<'otel-genai'> = {
       attrs['gen_ai.system_instructions'] !== undefined ||
       hasEvent(span, (n) => n === EVENT_OPERATION_DETAILS)
     );
-  },
-  // An agent, tool or embedding operation is no inference, whichever other convention's keys the span carries.
-  veto(_span, attrs) {
-    const op = attrs['gen_ai.operation.name'];
-    return typeof op === 'string' && NON_INFERENCE_OPERATIONS.has(op);
   },
   read(span, attrs, d) {
     applyMessageSet(d, readMessageAttributes(attrs));

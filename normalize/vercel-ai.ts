@@ -17,39 +17,18 @@
 // `gen_ai.*` duplicates (read by the common reader first). v3 used `ai.result.*` and `ai.finishReason`.
 // Releases that emit the OTel GenAI attributes (`gen_ai.operation.name`, `gen_ai.input.messages`, ...) are
 // read by the OTel GenAI reader on the same span, so the span is still one call. The wrappers and the other
-// `ai.*` spans (tool calls, embeddings) are vetoed, not merely left unclaimed: they can carry `gen_ai.*` keys
-// (a wrapper's model and summed usage) that another convention would claim them by.
+// `ai.*` spans (tool calls, embeddings) are no calls by the operation table (operations.ts), not merely left
+// unclaimed: they can carry `gen_ai.*` keys (a wrapper's model and summed usage) that another convention would
+// claim them by.
 
 import type { Message, MessagePart } from '../schemas/genai.js';
-import type { SpanRecord } from '../schemas/telemetry.js';
 import type { ConventionReader } from './convention.js';
 import type { CallDraft } from './draft.js';
 import { setFinish, setMessages, setStr, setTokens, setTools } from './draft.js';
 import { parseArgs, textPart, toMessages, toolCallPart } from './messages.js';
+import { VERCEL_AI_OPERATIONS, vercelOperation } from './operations.js';
 import { int, isRecord, str, structured, structuredOnly } from './util.js';
 import type { Attrs } from './util.js';
-
-const OUTER_OPERATIONS: ReadonlySet<string> = new Set(['ai.generateText', 'ai.streamText', 'ai.generateObject', 'ai.streamObject']);
-const CALL_OPERATIONS: ReadonlySet<string> = new Set([
-  'ai.generateText.doGenerate',
-  'ai.streamText.doStream',
-  'ai.generateObject.doGenerate',
-  'ai.streamObject.doStream',
-]);
-
-type VercelRole = 'call' | 'wrapper' | 'other' | 'none';
-
-/** How the Vercel AI SDK classifies this span ('none' when it is not an AI SDK span). */
-function vercelRole(span: SpanRecord, attrs: Attrs): VercelRole {
-  let op = attrs['ai.operationId'];
-  if (typeof op !== 'string' || op === '') {
-    if (!span.name.startsWith('ai.')) return 'none';
-    op = span.name;
-  }
-  if (CALL_OPERATIONS.has(op)) return 'call';
-  if (OUTER_OPERATIONS.has(op)) return 'wrapper';
-  return op.startsWith('ai.') ? 'other' : 'none';
-}
 
 function toolCallParts(value: unknown, into: MessagePart[]): void {
   if (!Array.isArray(value)) return;
@@ -62,11 +41,7 @@ function toolCallParts(value: unknown, into: MessagePart[]): void {
 export const vercelAI: ConventionReader<'vercel-ai'> = {
   name: 'vercel-ai',
   claims(span, attrs) {
-    return vercelRole(span, attrs) === 'call';
-  },
-  veto(span, attrs) {
-    const role = vercelRole(span, attrs);
-    return role === 'wrapper' || role === 'other';
+    return VERCEL_AI_OPERATIONS[vercelOperation(span, attrs)] === 'inference';
   },
   read(_span, attrs, d) {
     readProviderRequest(attrs, d);

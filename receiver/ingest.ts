@@ -132,6 +132,7 @@ export class Ingestor {
       this.counters.rewards.inc(n.rewards.length);
       this.counters.unmatchedSpans.inc(n.unmatchedSpans);
       if (n.droppedValues) this.counters.droppedValues.inc(n.droppedValues);
+      for (const u of n.unknownOperations ?? []) this.counters.countUnknownOperation(u.source, u.operation, u.spans);
       return n;
     } catch (err) {
       this.counters.normalizeErrors.inc();

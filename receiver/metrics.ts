@@ -4,6 +4,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { BatchObserver } from '../store/index.js';
 
 export type Signal = 'spans' | 'logs' | 'metrics';
+
+/** Distinct (source, operation) label pairs of tracelight_unknown_operations_total; later names count as "(other)". */
+const MAX_UNKNOWN_OPERATION_LABELS = 200;
 export type Transport = 'http' | 'grpc';
 
 export type IngestTotals = {
@@ -89,6 +92,22 @@ export class ReceiverMetrics {
     help: 'Spans that matched no GenAI convention (stored raw only).',
     registers: [this.registry],
   });
+  readonly unknownOperations = new Counter({
+    name: 'tracelight_unknown_operations_total',
+    help: 'Spans whose operation marker (gen_ai.operation.name, openinference.span.kind, llm.request.type, traceloop.span.kind, ai.operationId) names an operation tracelight does not know; they never become LLM calls.',
+    labelNames: ['source', 'operation'],
+    registers: [this.registry],
+  });
+  /** Label pairs of unknownOperations so far: the names are the senders', so their number is capped. */
+  private readonly unknownLabels = new Set<string>();
+  countUnknownOperation(source: string, operation: string, spans: number): void {
+    const key = `${source}\u0000${operation}`;
+    if (!this.unknownLabels.has(key)) {
+      if (this.unknownLabels.size >= MAX_UNKNOWN_OPERATION_LABELS) operation = '(other)';
+      else this.unknownLabels.add(key);
+    }
+    this.unknownOperations.inc({ source, operation }, spans);
+  }
   readonly normalizeErrors = new Counter({
     name: 'tracelight_normalize_errors_total',
     help: 'Batches whose normalization failed (raw telemetry still stored).',

@@ -26,7 +26,16 @@ export interface Message {
  * registry there (normalize/conventions.ts) is typed from this tuple, so the compiler holds it to one reader per
  * name, in this order.
  */
-export const CONVENTION_NAMES = ['otel-genai', 'llm-proxy', 'vercel-ai', 'openinference', 'openllmetry', 'otel-genai-legacy', 'agentlightning'] as const;
+export const CONVENTION_NAMES = [
+  'otel-genai',
+  'llm-proxy',
+  'vercel-ai',
+  'openinference',
+  'openllmetry',
+  'logfire',
+  'otel-genai-legacy',
+  'agentlightning',
+] as const;
 
 export type SpanConvention = (typeof CONVENTION_NAMES)[number];
 
@@ -62,6 +71,12 @@ export interface LlmCall {
   finish_reasons: string[];
   input_tokens: number | null;
   output_tokens: number | null;
+  /** Input tokens read from the provider's prompt cache (part of input_tokens), when reported. */
+  cache_read_input_tokens?: number | null;
+  /** Input tokens written to the provider's prompt cache, when reported. */
+  cache_creation_input_tokens?: number | null;
+  /** Output tokens spent on reasoning (part of output_tokens), when reported. */
+  reasoning_tokens?: number | null;
   prompt_token_ids: number[];
   response_token_ids: number[];
   response_logprobs: number[];
@@ -136,7 +151,20 @@ export interface NormalizedBatch {
   unmatchedSpans: number;
   /** Derived numeric values dropped because the training columns cannot hold them (set when > 0). */
   droppedValues?: number;
+  /** Spans whose operation marker names an operation no table knows (normalize/operations.ts), by marker and name (set when any). */
+  unknownOperations?: UnknownOperation[];
 }
+
+export interface UnknownOperation {
+  /** The attribute that named it (`gen_ai.operation.name`, `openinference.span.kind`, …). */
+  source: string;
+  operation: string;
+  spans: number;
+}
+
+/** The optional token counts beside input_tokens / output_tokens (llm_calls columns of the same names). */
+export const USAGE_DETAIL_FIELDS = ['cache_read_input_tokens', 'cache_creation_input_tokens', 'reasoning_tokens'] as const;
+export type UsageDetailField = (typeof USAGE_DETAIL_FIELDS)[number];
 
 const UINT32_MAX = 4_294_967_295;
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -158,6 +186,13 @@ export function dropUnstorableNumbers(call: LlmCall): number {
   if (call.output_tokens !== null && !isCount(call.output_tokens)) {
     call.output_tokens = null;
     dropped++;
+  }
+  for (const k of USAGE_DETAIL_FIELDS) {
+    const v = call[k];
+    if (v !== undefined && v !== null && !isCount(v)) {
+      call[k] = null;
+      dropped++;
+    }
   }
   if (!call.prompt_token_ids.every(isCount)) {
     call.prompt_token_ids = [];

@@ -676,6 +676,16 @@ ORDER BY worker_id`,
 ORDER BY resources_id`,
     ],
   },
+  {
+    id: 14,
+    name: 'llm_call_usage_details',
+    statements: [
+      // Prompt-cache and reasoning token counts, where a convention reports them (normalize/usage.ts).
+      'ALTER TABLE llm_calls ADD COLUMN IF NOT EXISTS cache_read_input_tokens Nullable(UInt32) AFTER output_tokens',
+      'ALTER TABLE llm_calls ADD COLUMN IF NOT EXISTS cache_creation_input_tokens Nullable(UInt32) AFTER cache_read_input_tokens',
+      'ALTER TABLE llm_calls ADD COLUMN IF NOT EXISTS reasoning_tokens Nullable(UInt32) AFTER cache_creation_input_tokens',
+    ],
+  },
 ];
 
 /** Tables the migrations runner itself keeps; created before any migration runs. */

@@ -28,6 +28,9 @@ export const LLM_CALLS_FORMAT: RowFormat = Object.freeze({
     'finish_reasons',
     'input_tokens',
     'output_tokens',
+    'cache_read_input_tokens',
+    'cache_creation_input_tokens',
+    'reasoning_tokens',
     'prompt_token_ids',
     'response_token_ids',
     'response_logprobs',
@@ -48,7 +51,9 @@ export function encodeLlmCalls(calls: readonly LlmCall[]): string {
       `${tsvString(c.conversation_id)}\t${tsvNanos(c.start_time_unix_nano)}\t${tsvNanos(c.end_time_unix_nano)}\t${tsvString(c.agent)}\t${tsvString(c.service)}\t` +
       `${tsvString(c.provider)}\t${tsvString(c.operation)}\t${tsvString(c.request_model)}\t${tsvString(c.response_model)}\t` +
       `${tsvString(JSON.stringify(c.input))}\t${tsvString(JSON.stringify(c.output))}\t${stringArray(c.finish_reasons)}\t` +
-      `${nullableNumber(c.input_tokens)}\t${nullableNumber(c.output_tokens)}\t${numberArray(c.prompt_token_ids)}\t${numberArray(c.response_token_ids)}\t` +
+      `${nullableNumber(c.input_tokens)}\t${nullableNumber(c.output_tokens)}\t` +
+      `${nullableNumber(c.cache_read_input_tokens ?? null)}\t${nullableNumber(c.cache_creation_input_tokens ?? null)}\t${nullableNumber(c.reasoning_tokens ?? null)}\t` +
+      `${numberArray(c.prompt_token_ids)}\t${numberArray(c.response_token_ids)}\t` +
       `${numberArray(c.response_logprobs)}\t${stringMap(c.resources)}\t${tsvString(JSON.stringify(c.tools))}\t${stringArray(c.conventions)}\t` +
       `${tsvString(c.status)}\t${tsvString(c.error)}\n`;
   }

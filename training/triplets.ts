@@ -1,7 +1,7 @@
 // Triplet assembly: LLM calls + late content + rewards → (prompt, response, reward) per call, grouped by
 // rollout. Assembly happens at read time over the stored rows, so a reward that arrives minutes later is
 // reflected the next time triplets are read, and re-sent data changes nothing (rows are keyed).
-import type { Message } from '../schemas/genai.js';
+import { USAGE_DETAIL_FIELDS, type Message, type UsageDetailField } from '../schemas/genai.js';
 import { cmpNs, type StoredCall, type StoredContent, type StoredIdentity, type StoredReward } from '../store/training-queries.js';
 
 export const REWARD_POLICIES = ['final', 'last-call', 'per-span'] as const;
@@ -37,13 +37,24 @@ export interface Triplet {
   reward_name: string | null;
   /** Every named reward of the rollout (latest value per name). */
   rewards: Record<string, number>;
-  usage: { input_tokens: number | null; output_tokens: number | null };
+  /** Token counts; the cache and reasoning counts only where the instrumentation reported more than zero. */
+  usage: { input_tokens: number | null; output_tokens: number | null } & Partial<Record<UsageDetailField, number>>;
   finish_reason: string | null;
   token_ids?: { prompt: number[]; response: number[] };
   logprobs?: number[];
   /** Tool definitions offered to the model, as sent (when there were any). */
   tools?: unknown[];
   resources: Record<string, string>;
+}
+
+function usageOf(c: StoredCall): Triplet['usage'] {
+  const usage: Triplet['usage'] = { input_tokens: c.input_tokens, output_tokens: c.output_tokens };
+  for (const k of USAGE_DETAIL_FIELDS) {
+    const v = c[k];
+    // Instrumentations report 0 for "no cache, no reasoning"; a triplet carries only counts that say something.
+    if (typeof v === 'number' && v > 0) usage[k] = v;
+  }
+  return usage;
 }
 
 /** Fills calls whose content arrived separately (log events), then resolves rollout identity. */
@@ -99,8 +110,48 @@ export function buildRollouts(calls: StoredCall[], contents: StoredContent[], id
   for (const r of byRollout.values()) {
     r.calls.sort((a, b) => cmpNs(a.start_ns, b.start_ns) || cmpNs(a.end_ns, b.end_ns));
     r.rewards.sort((a, b) => cmpNs(a.time_ns, b.time_ns));
+    linkToolCallIds(r.calls);
   }
   return [...byRollout.values()];
+}
+
+type ToolCallPart = { type: 'tool_call'; id?: string; name: string; arguments: unknown };
+
+/** Canonical JSON (object keys sorted), so arguments re-serialized by another layer still match. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+/**
+ * Gives a tool call recorded without its id the id the same call (tool name and arguments) has elsewhere in the
+ * rollout. Some instrumentations drop the id from the response (LiteLLM reports it only in the next request's
+ * history), and without it a triplet's tool call cannot be linked to its result.
+ */
+function linkToolCallIds(calls: ResolvedCall[]): void {
+  const idByCall = new Map<string, string>();
+  const each = (f: (p: ToolCallPart, m: Message) => void): void => {
+    for (const c of calls) for (const m of [...c.input, ...c.output]) for (const p of m.parts) if (p.type === 'tool_call') f(p as ToolCallPart, m);
+  };
+  each((p) => {
+    if (typeof p.id === 'string' && p.id !== '') {
+      const key = `${p.name}\u0000${canonical(p.arguments)}`;
+      if (!idByCall.has(key)) idByCall.set(key, p.id);
+    }
+  });
+  if (idByCall.size === 0) return;
+  each((p, m) => {
+    if (p.id) return;
+    const id = idByCall.get(`${p.name}\u0000${canonical(p.arguments)}`);
+    if (id) m.parts[m.parts.indexOf(p)] = { type: 'tool_call', id, name: p.name, arguments: p.arguments };
+  });
 }
 
 /**
@@ -175,7 +226,7 @@ export function assembleTriplets(r: Rollout, opts: AssembleOptions): Triplet[] {
       reward: w ? w.value : null,
       reward_name: w ? w.name : null,
       rewards: latestByName,
-      usage: { input_tokens: c.input_tokens, output_tokens: c.output_tokens },
+      usage: usageOf(c),
       finish_reason: c.finish_reasons[0] ?? c.output[0]?.finish_reason ?? null,
       resources: c.resources,
     };

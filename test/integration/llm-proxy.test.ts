@@ -324,7 +324,7 @@ describe('streaming', () => {
     const [t] = await tripletsOf('r-tools');
     const call = t!.response!.parts.find((p) => p.type === 'tool_call');
     expect(call).toMatchObject({ name: 'calculator', arguments: JSON.parse(args) });
-    expect(t!.finish_reason).toBe('tool_calls');
+    expect(t!.finish_reason).toBe('tool_call');
     expect(t!.tools).toEqual([{ type: 'function', ...tools[0]!.function }]);
     expect(t!.token_ids?.response.length).toBeGreaterThan(0);
   });

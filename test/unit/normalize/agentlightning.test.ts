@@ -121,7 +121,7 @@ describe('Agent Lightning', () => {
           { type: 'tool_call', id: 'call_a', name: 'calculator', arguments: { expression: '3 + 4' } },
           { type: 'tool_call', id: 'call_b', name: 'calculator', arguments: { expression: '1 + 1' } },
         ],
-        finish_reason: 'tool_calls',
+        finish_reason: 'tool_call',
       },
     ]);
     expect(only(batch.calls).operation).toBe('chat');

@@ -110,9 +110,9 @@ describe('OpenInference', () => {
     const c = only(normalizeSpans([s]).calls);
     expect(c.input).toEqual([text('user', 'Weather in Paris?')]);
     expect(c.output).toEqual([
-      { role: 'assistant', parts: [{ type: 'tool_call', id: 'call_1', name: 'get_weather', arguments: { location: 'Oslo' } }], finish_reason: 'tool_calls' },
+      { role: 'assistant', parts: [{ type: 'tool_call', id: 'call_1', name: 'get_weather', arguments: { location: 'Oslo' } }], finish_reason: 'tool_call' },
     ]);
-    expect(c.finish_reasons).toEqual(['tool_calls']);
+    expect(c.finish_reasons).toEqual(['tool_call']);
   });
 
   it('does not take OpenInference CHAIN / AGENT / TOOL spans for calls', () => {

@@ -99,9 +99,9 @@ describe('OpenLLMetry (Traceloop legacy attributes)', () => {
       text('user', '[not json but starts with a bracket'),
     ]);
     expect(c.output).toEqual([
-      { role: 'assistant', parts: [{ type: 'tool_call', name: 'describe', arguments: { detail: 'high' } }], finish_reason: 'tool_calls' },
+      { role: 'assistant', parts: [{ type: 'tool_call', name: 'describe', arguments: { detail: 'high' } }], finish_reason: 'tool_call' },
     ]);
-    expect(c.finish_reasons).toEqual(['tool_calls']);
+    expect(c.finish_reasons).toEqual(['tool_call']);
     expect(c.tools).toEqual([{ type: 'function', name: 'describe', parameters: { type: 'object' } }]);
     expect([c.input_tokens, c.output_tokens]).toEqual([null, null]);
   });

@@ -148,7 +148,8 @@ describe('GenAI content from OTLP logs', () => {
     const content = only(normalizeLogs([rec]).contents);
     expect(content.input.slice(1)).toEqual([
       { role: 'assistant', parts: [{ type: 'tool_call', id: 'call_1', name: 'calculator', arguments: { expression: '3 + 4' } }] },
-      { role: 'user', parts: [{ type: 'tool_call_response', id: 'call_1', response: '7' }] },
+      // A tool result sent in a user turn is a tool message, as the chat API the model saw calls it.
+      { role: 'tool', parts: [{ type: 'tool_call_response', id: 'call_1', response: '7' }] },
     ]);
     expect(content.output).toEqual([
       { role: 'assistant', parts: [{ type: 'tool_call', id: 'call_2', name: 'calculator', arguments: { expression: '7 * 6' } }], finish_reason: 'tool_call' },

@@ -274,7 +274,7 @@ describe('OTel GenAI (deprecated forms)', () => {
     });
     const c = only(normalizeSpans([s]).calls);
     expect(c.provider).toBe('openai');
-    expect(c.finish_reasons).toEqual(['tool_calls']);
+    expect(c.finish_reasons).toEqual(['tool_call']);
     expect(c.input).toEqual([]);
     expect(c.output).toEqual([]);
     expect(c.conventions).toEqual(['otel-genai']);

@@ -117,13 +117,13 @@ describe('Vercel AI SDK', () => {
       response_model: 'gpt-4o-mini-2024-07-18',
       input_tokens: 60,
       output_tokens: 12,
-      finish_reasons: ['tool-calls'],
+      finish_reasons: ['tool_call'],
       conventions: ['vercel-ai'],
       agent: 'test-agent',
     });
     expect(first.input).toEqual([text('system', 'You are a weather bot.'), text('user', 'Weather in Paris?')]);
     expect(first.output).toEqual([
-      { role: 'assistant', parts: [{ type: 'tool_call', id: 'call_w1', name: 'weather', arguments: { city: 'Paris' } }], finish_reason: 'tool-calls' },
+      { role: 'assistant', parts: [{ type: 'tool_call', id: 'call_w1', name: 'weather', arguments: { city: 'Paris' } }], finish_reason: 'tool_call' },
     ]);
     expect(first.tools).toEqual([{ type: 'function', name: 'weather', inputSchema: { type: 'object' } }]);
 
