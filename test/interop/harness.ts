@@ -419,8 +419,6 @@ export interface ToolLoopShape {
   ids: Array<string | undefined>;
   /** The model's final answer. */
   answer: string;
-  /** The role the instrumentation gives tool results ('tool' unless it reports another). */
-  toolResultRole?: string;
   /** finish_reason on each response message, as the instrumentation reports it (undefined: none on the message). */
   finish: Array<string | undefined>;
 }
@@ -437,7 +435,7 @@ export function calculatorConversation(shape: ToolLoopShape): { prompts: Message
     role: 'assistant',
     parts: [{ type: 'tool_call', ...idOf(i), name: 'calculator', arguments: { expression: expressions[i] } }],
   });
-  const result = (i: number): Message => ({ role: shape.toolResultRole ?? 'tool', parts: [{ type: 'tool_call_response', ...idOf(i), response: results[i] }] });
+  const result = (i: number): Message => ({ role: 'tool', parts: [{ type: 'tool_call_response', ...idOf(i), response: results[i] }] });
   const sys = text('system', TOOL_SYSTEM_PROMPT);
   const user = text('user', TOOL_QUESTION);
   return {

@@ -65,6 +65,7 @@ describe('agentlightning 0.3.0 (AgentOpsTracer, emit_reward, token ids)', () => 
       agent: 'py-agentlightning',
       reward: { name: 'primary', value: 1 },
       tokenIds: true,
+      compat: { id: 'agentlightning', framework: 'Agent Lightning', version: 'agentlightning 0.3.0', instrumentation: 'AgentOpsTracer', notes: 'token ids' },
     });
     expect((await env.triplets(rollout, 'last-call')).map((t) => t.reward)).toEqual([null, null, 1]);
     // Each call's token ids are its own: the prompt of a later call extends the earlier conversation.

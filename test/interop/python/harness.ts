@@ -9,7 +9,7 @@
 // into exactly the exchange that happened.
 
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,7 @@ import { startSimulatedModel, type SimulatedModelServer } from '../../../example
 import type { Message, MessagePart } from '../../../schemas/genai.js';
 import { startServer, type RunningServer } from '../../../server/server.js';
 import type { Triplet } from '../../../training/triplets.js';
+import { recordCompat, type CompatRow } from '../compat.js';
 import { modelCalls, startRecordingProxy, type ModelCall, type RecordingProxy } from '../harness.js';
 
 export const SCRIPTS_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -62,6 +63,11 @@ export interface PythonInterop {
     opts: { protocol: Protocol; serviceName: string; env?: Record<string, string> },
   ): Promise<AgentRun>;
   triplets(rollout: string, policy?: 'final' | 'last-call' | 'per-span'): Promise<Triplet[]>;
+  /**
+   * With TRACELIGHT_INTEROP_CAPTURE=DIR set, writes what one run left (its service's spans and log records as
+   * stored, the model exchanges, the triplets) to DIR/<name>/, for studying a new instrumentation; else nothing.
+   */
+  capture(name: string, service: string, rollout: string, run: AgentRun): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -144,6 +150,34 @@ export async function startPythonInterop(): Promise<PythonInterop> {
       if (res.status !== 200) throw new Error(`GET triplets: ${res.status} ${await res.text()}`);
       return ((await res.json()) as { triplets: Triplet[] }).triplets;
     },
+    async capture(name, service, rollout, run) {
+      const root = process.env.TRACELIGHT_INTEROP_CAPTURE;
+      if (!root) return;
+      const dir = join(root, name);
+      mkdirSync(dir, { recursive: true });
+      const query = async (sql: string): Promise<unknown[]> => {
+        const body = JSON.stringify({ sql, params: { service } });
+        const res = await fetch(`${tracelight.httpUrl}/api/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        if (res.status !== 200) throw new Error(`POST /api/v1/query: ${res.status} ${await res.text()}`);
+        return ((await res.json()) as { rows: unknown[] }).rows;
+      };
+      writeFileSync(
+        join(dir, 'spans.json'),
+        JSON.stringify(
+          await query(
+            `SELECT Timestamp, TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ScopeName, SpanAttributes, Events.Name, Events.Attributes, ResourceAttributes FROM otel_traces WHERE ServiceName = {service:String} ORDER BY Timestamp`,
+          ),
+          null,
+          2,
+        ),
+      );
+      writeFileSync(
+        join(dir, 'logs.json'),
+        JSON.stringify(await query('SELECT * FROM otel_logs WHERE ServiceName = {service:String} ORDER BY Timestamp'), null, 2),
+      );
+      writeFileSync(join(dir, 'wire.json'), JSON.stringify(run.calls, null, 2));
+      writeFileSync(join(dir, 'triplets.json'), JSON.stringify(await this.triplets(rollout), null, 2));
+    },
     async close() {
       await model.close();
       await sim.close();
@@ -182,12 +216,14 @@ export interface Expectation {
   attempt?: string;
   agent: string;
   reward: { name: string; value: number } | null;
-  /** The finish reason the instrumentation reports for a tool-call turn ('tool_calls' as OpenAI says it, or 'tool_call'). */
-  toolFinish?: string;
   /** Whether the triplets carry the token ids the model returned. */
   tokenIds?: boolean;
   /** Whether the response message carries its finish reason (OpenInference reports it for the span only). */
   messageFinish?: boolean;
+  /** Whether the instrumentation records a finish reason at all (the OpenAI Agents SDK's generation spans do not). */
+  finishReported?: boolean;
+  /** The README compatibility row this run proves, recorded once every check below has passed. */
+  compat?: Omit<CompatRow, 'language' | 'content' | 'toolCalls' | 'usage' | 'rewards' | 'callCount'>;
 }
 
 /**
@@ -202,14 +238,17 @@ export function expectTripletsMatchWire(triplets: Triplet[], calls: ModelCall[],
   triplets.forEach((t, i) => {
     const call = calls[i] as ModelCall;
     const choice = call.response.choices[0] as { message: WireMessage; finish_reason: string; token_ids?: number[] };
-    const finish = choice.finish_reason === 'tool_calls' ? (x.toolFinish ?? 'tool_calls') : choice.finish_reason;
+    // tracelight names finish reasons in the OTel vocabulary: OpenAI's tool_calls is tool_call.
+    const finish = x.finishReported === false ? null : choice.finish_reason === 'tool_calls' ? 'tool_call' : choice.finish_reason;
     expect(t.rollout_id).toBe(x.rollout);
     expect(t.attempt_id).toBe(x.attempt ?? '');
     expect(t.step).toBe(i);
     expect(t.agent).toBe(x.agent);
     expect(t.model).toBe(call.response.model);
     expect(t.prompt).toEqual((call.request.messages as WireMessage[]).map(wireMessage));
-    expect(t.response).toEqual(x.messageFinish === false ? wireMessage(choice.message) : { ...wireMessage(choice.message), finish_reason: finish });
+    expect(t.response).toEqual(
+      x.messageFinish === false || finish === null ? wireMessage(choice.message) : { ...wireMessage(choice.message), finish_reason: finish },
+    );
     expect(t.finish_reason).toBe(finish);
     expect(t.usage).toEqual({ input_tokens: call.response.usage.prompt_tokens, output_tokens: call.response.usage.completion_tokens });
     expect(t.reward).toBe(x.reward ? x.reward.value : null);
@@ -222,6 +261,10 @@ export function expectTripletsMatchWire(triplets: Triplet[], calls: ModelCall[],
       expect(t.token_ids).toBeUndefined();
     }
   });
+  if (x.compat) {
+    const toolCalls = triplets.some((t) => t.prompt.some((m) => m.parts.some((p) => p.type === 'tool_call_response')));
+    recordCompat({ ...x.compat, language: 'Python', content: true, toolCalls, usage: true, rewards: x.reward !== null, callCount: true });
+  }
 }
 
 /** The single-turn scenario, literally: system prompt, user question, the model's one-word answer. */
@@ -238,7 +281,7 @@ export function expectSingleTurn(triplets: Triplet[], messageFinish = true): voi
 }
 
 /** The calculator scenario, literally: three calls, 3 + 4 then 7 * 6 through the tool, then the answer 42. */
-export function expectToolAgent(triplets: Triplet[], toolFinish = 'tool_calls'): void {
+export function expectToolAgent(triplets: Triplet[], toolFinish: string | null = 'tool_call', stopFinish: string | null = 'stop'): void {
   expect(triplets).toHaveLength(3);
   const [first, second, last] = triplets as [Triplet, Triplet, Triplet];
   const system = { role: 'system', parts: [{ type: 'text', content: TOOL_SYSTEM_PROMPT }] };
@@ -271,7 +314,7 @@ export function expectToolAgent(triplets: Triplet[], toolFinish = 'tool_calls'):
   expect(last.response?.parts).toHaveLength(1);
   expect(last.response?.parts[0]).toMatchObject({ type: 'text' });
   expect((last.response!.parts[0] as { content: string }).content).toContain('42');
-  expect(last.finish_reason).toBe('stop');
+  expect(last.finish_reason).toBe(stopFinish);
   // Usage grows with the conversation.
   expect(first.usage.input_tokens).toBeGreaterThan(0);
   expect(second.usage.input_tokens).toBeGreaterThan(first.usage.input_tokens ?? 0);

@@ -66,7 +66,17 @@ describe('opentelemetry-instrumentation-openai-v2 2.4b0 (util-genai 1.1b0, curre
     expect(run.accepted.logs).toEqual({ grpc: 3, http: 0 });
     const triplets = await env.triplets(rollout);
     expectToolAgent(triplets);
-    expectTripletsMatchWire(triplets, run.calls, { rollout, agent: 'py-openai-v2', reward: { name: 'correct', value: 1 } });
+    expectTripletsMatchWire(triplets, run.calls, {
+      rollout,
+      agent: 'py-openai-v2',
+      reward: { name: 'correct', value: 1 },
+      compat: {
+        id: 'openai-v2',
+        framework: 'openai (plain client)',
+        version: 'openai-v2 2.4b0',
+        instrumentation: 'OTel GenAI (opentelemetry-instrumentation-openai-v2)',
+      },
+    });
     // The reward is on the root span, after the last call: last-call gives it to the final answer only.
     expect((await env.triplets(rollout, 'last-call')).map((t) => t.reward)).toEqual([null, null, 1]);
   });
@@ -116,6 +126,16 @@ describe('opentelemetry-instrumentation-openai-v2 2.4b0 on its semconv 1.30 defa
     expect(run.accepted.logs).toEqual({ http: 15, grpc: 0 });
     const triplets = await env.triplets(rollout);
     expectToolAgent(triplets);
-    expectTripletsMatchWire(triplets, run.calls, { rollout, agent: 'py-openai-v2-legacy', reward: { name: 'correct', value: 1 } });
+    expectTripletsMatchWire(triplets, run.calls, {
+      rollout,
+      agent: 'py-openai-v2-legacy',
+      reward: { name: 'correct', value: 1 },
+      compat: {
+        id: 'openai-v2-semconv-1.30',
+        framework: 'openai (plain client)',
+        version: 'openai-v2 2.4b0, util-genai 0.4b0',
+        instrumentation: 'OTel GenAI semconv 1.30 (per-message log events)',
+      },
+    });
   });
 });

@@ -50,7 +50,18 @@ describe('openinference-instrumentation-openai 0.1.66 (OpenInference)', () => {
     expect(run.accepted.logs).toEqual({ http: 0, grpc: 0 });
     const triplets = await env.triplets(rollout);
     expectToolAgent(triplets);
-    expectTripletsMatchWire(triplets, run.calls, { rollout, agent: 'py-openinference', reward: { name: 'correct', value: 1 }, messageFinish: false });
+    expectTripletsMatchWire(triplets, run.calls, {
+      rollout,
+      agent: 'py-openinference',
+      reward: { name: 'correct', value: 1 },
+      messageFinish: false,
+      compat: {
+        id: 'openinference-openai',
+        framework: 'openai (plain client)',
+        version: 'openinference-instrumentation-openai 0.1.66',
+        instrumentation: 'OpenInference',
+      },
+    });
     expect((await env.triplets(rollout, 'last-call')).map((t) => t.reward)).toEqual([null, null, 1]);
   });
 });

@@ -61,7 +61,12 @@ describe('traceloop-sdk 0.62.4 (OpenLLMetry, current OTel GenAI attributes)', ()
     expect(run.accepted.spans).toEqual({ http: 4, grpc: 0 });
     const triplets = await env.triplets(rollout);
     expectToolAgent(triplets, 'tool_call');
-    expectTripletsMatchWire(triplets, run.calls, { rollout, agent: 'py-traceloop', reward: { name: 'correct', value: 1 }, toolFinish: 'tool_call' });
+    expectTripletsMatchWire(triplets, run.calls, {
+      rollout,
+      agent: 'py-traceloop',
+      reward: { name: 'correct', value: 1 },
+      compat: { id: 'traceloop', framework: 'openai (plain client)', version: 'traceloop-sdk 0.62.4', instrumentation: 'OpenLLMetry (OTel GenAI attributes)' },
+    });
     expect((await env.triplets(rollout, 'last-call')).map((t) => t.reward)).toEqual([null, null, 1]);
   });
 });
@@ -96,6 +101,16 @@ describe('opentelemetry-instrumentation-openai 0.52.6 (OpenLLMetry legacy gen_ai
     expect(run.accepted.spans).toEqual({ grpc: 4, http: 0 });
     const triplets = await env.triplets(rollout);
     expectToolAgent(triplets);
-    expectTripletsMatchWire(triplets, run.calls, { rollout, agent: 'py-openllmetry-legacy', reward: { name: 'correct', value: 1 } });
+    expectTripletsMatchWire(triplets, run.calls, {
+      rollout,
+      agent: 'py-openllmetry-legacy',
+      reward: { name: 'correct', value: 1 },
+      compat: {
+        id: 'openllmetry-legacy',
+        framework: 'openai (plain client)',
+        version: 'opentelemetry-instrumentation-openai 0.52.6',
+        instrumentation: 'OpenLLMetry (legacy gen_ai.prompt.{i} attributes)',
+      },
+    });
   });
 });

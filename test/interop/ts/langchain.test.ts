@@ -27,6 +27,7 @@ import {
   wireUsage,
   type InteropEnv,
 } from '../harness.js';
+import { recordCompat } from '../compat.js';
 
 const SERVICE = 'langchain-app';
 const MODEL = 'sim-small';
@@ -102,7 +103,19 @@ describe('LangChain.js + @arizeai/openinference-instrumentation-langchain', () =
     expect(ts.map((t) => t.prompt)).toEqual(conv.prompts);
     expect(ts.map((t) => t.response)).toEqual(conv.responses);
     expect(ts.map((t) => t.usage)).toEqual(wire.map(wireUsage));
-    expect(ts.map((t) => t.finish_reason)).toEqual(['tool_calls', 'tool_calls', 'stop']);
+    expect(ts.map((t) => t.finish_reason)).toEqual(['tool_call', 'tool_call', 'stop']);
     expectRolloutFields(ts, { rollout: 'lc-agent', agent: SERVICE, model: MODEL, reward: 1 });
+    recordCompat({
+      id: 'ts-langchain',
+      framework: 'LangChain.js',
+      version: '@langchain/core 1.4.0',
+      language: 'TypeScript',
+      instrumentation: 'OpenInference (@arizeai/openinference-instrumentation-langchain 4.1.1)',
+      content: true,
+      toolCalls: true,
+      usage: true,
+      rewards: true,
+      callCount: true,
+    });
   });
 });

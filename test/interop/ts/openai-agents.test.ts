@@ -33,6 +33,7 @@ import {
   wireUsage,
   type InteropEnv,
 } from '../harness.js';
+import { recordCompat } from '../compat.js';
 
 const MODEL = 'sim-small';
 
@@ -106,6 +107,18 @@ describe('OpenAI Agents SDK + @arizeai/openinference-instrumentation-openai-agen
     expect(ts.map((t) => t.usage)).toEqual(wire.map(wireUsage));
     expect(ts.map((t) => t.finish_reason)).toEqual(['stop', 'stop', 'stop']); // as the instrumentation reports it
     expectRolloutFields(ts, { rollout: 'agents-tools', agent: 'calculator-agent', model: MODEL, reward: 1 });
+    recordCompat({
+      id: 'ts-openai-agents',
+      framework: 'OpenAI Agents SDK',
+      version: '@openai/agents 0.14.3',
+      language: 'TypeScript',
+      instrumentation: 'OpenInference (@arizeai/openinference-instrumentation-openai-agents 0.2.15)',
+      content: true,
+      toolCalls: true,
+      usage: true,
+      rewards: true,
+      callCount: true,
+    });
   });
 
   it('(b) tool-using agent on the Chat Completions transport', async () => {
@@ -120,7 +133,7 @@ describe('OpenAI Agents SDK + @arizeai/openinference-instrumentation-openai-agen
     expect(ts.map((t) => t.prompt)).toEqual(conv.prompts);
     expect(ts.map((t) => t.response)).toEqual(conv.responses);
     expect(ts.map((t) => t.usage)).toEqual(wire.map(wireUsage));
-    expect(ts.map((t) => t.finish_reason)).toEqual(['tool_calls', 'tool_calls', 'stop']);
+    expect(ts.map((t) => t.finish_reason)).toEqual(['tool_call', 'tool_call', 'stop']);
     expectRolloutFields(ts, { rollout: 'agents-tools-chat', agent: 'calculator-agent', model: MODEL, reward: 1 });
   });
 });

@@ -26,6 +26,7 @@ import {
   type InteropEnv,
 } from '../harness.js';
 import { calculatorAgent, calculatorAgentResponses, MODEL, singleTurnChat, singleTurnResponses } from './agents.js';
+import { recordCompat } from '../compat.js';
 
 const SERVICE = 'openai-otel-agent';
 
@@ -94,12 +95,24 @@ describe('openai + @opentelemetry/instrumentation-openai (content in OTLP log ev
     expect(out.answer).toContain('42');
     const ts = await getTriplets(env, 'otel-agent');
     expect(ts).toHaveLength(3);
-    const conv = calculatorConversation({ ids: wire.flatMap(wireToolCallIds), answer: wireText(wire[2]!), finish: ['tool_calls', 'tool_calls', 'stop'] });
+    const conv = calculatorConversation({ ids: wire.flatMap(wireToolCallIds), answer: wireText(wire[2]!), finish: ['tool_call', 'tool_call', 'stop'] });
     expect(ts.map((t) => t.prompt)).toEqual(conv.prompts);
     expect(ts.map((t) => t.response)).toEqual(conv.responses);
     expect(ts.map((t) => t.usage)).toEqual(wire.map(wireUsage));
-    expect(ts.map((t) => t.finish_reason)).toEqual(['tool_calls', 'tool_calls', 'stop']);
+    expect(ts.map((t) => t.finish_reason)).toEqual(['tool_call', 'tool_call', 'stop']);
     expectRolloutFields(ts, { rollout: 'otel-agent', agent: SERVICE, model: MODEL, reward: 1 });
+    recordCompat({
+      id: 'ts-openai-otel',
+      framework: 'openai (plain client, Chat Completions and Responses)',
+      version: 'openai 6.49.0',
+      language: 'TypeScript',
+      instrumentation: 'OTel (@opentelemetry/instrumentation-openai 0.22.0), content in log events',
+      content: true,
+      toolCalls: true,
+      usage: true,
+      rewards: true,
+      callCount: true,
+    });
   });
 
   it('(a) single turn over the Responses API: instructions on the span, messages in operation.details log records', async () => {
@@ -123,8 +136,8 @@ describe('openai + @opentelemetry/instrumentation-openai (content in OTLP log ev
     const conv = calculatorConversation({
       ids: wire.flatMap(wireToolCallIds),
       answer: wireText(wire[2]!),
-      // The instrumentation gives a function_call_output the role "user" and reports "tool_call" / "stop".
-      toolResultRole: 'user',
+      // The instrumentation gives a function_call_output the role "user"; a turn of tool results alone is a tool
+      // message, as the chat API calls it. It reports "tool_call" / "stop".
       finish: ['tool_call', 'tool_call', 'stop'],
     });
     expect(ts.map((t) => t.prompt)).toEqual(conv.prompts);

@@ -25,6 +25,7 @@ import {
   type InteropEnv,
 } from '../harness.js';
 import { calculatorAgent, calculatorAgentResponses, MODEL, singleTurnChat, singleTurnResponses } from './agents.js';
+import { recordCompat } from '../compat.js';
 
 const SERVICE = 'openinference-agent';
 
@@ -85,8 +86,21 @@ describe('openai + @arizeai/openinference-instrumentation-openai (OpenInference 
     expect(ts.map((t) => t.prompt)).toEqual(conv.prompts);
     expect(ts.map((t) => t.response)).toEqual(conv.responses);
     expect(ts.map((t) => t.usage)).toEqual(wire.map(wireUsage));
-    expect(ts.map((t) => t.finish_reason)).toEqual(['tool_calls', 'tool_calls', 'stop']);
+    expect(ts.map((t) => t.finish_reason)).toEqual(['tool_call', 'tool_call', 'stop']);
     expectRolloutFields(ts, { rollout: 'oi-agent', agent: SERVICE, model: MODEL, reward: 1 });
+    recordCompat({
+      id: 'ts-openinference-openai',
+      framework: 'openai (plain client)',
+      version: 'openai 6.49.0',
+      language: 'TypeScript',
+      instrumentation: 'OpenInference (@arizeai/openinference-instrumentation-openai 4.2.7)',
+      content: true,
+      toolCalls: true,
+      usage: true,
+      rewards: true,
+      callCount: true,
+      notes: 'no usage on streamed calls (not recorded)',
+    });
   });
 
   it('(a) single turn over the Responses API (instructions as input message 0)', async () => {

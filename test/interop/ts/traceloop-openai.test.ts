@@ -23,6 +23,7 @@ import {
   type InteropEnv,
 } from '../harness.js';
 import { calculatorAgent, MODEL, singleTurnChat } from './agents.js';
+import { recordCompat } from '../compat.js';
 
 const SERVICE = 'traceloop-agent';
 
@@ -87,5 +88,18 @@ describe('openai + @traceloop/instrumentation-openai (OTel GenAI messages on the
     expect(ts.map((t) => t.usage)).toEqual(wire.map(wireUsage));
     expect(ts.map((t) => t.finish_reason)).toEqual(['tool_call', 'tool_call', 'stop']);
     expectRolloutFields(ts, { rollout: 'tl-agent', agent: SERVICE, model: MODEL, reward: 1 });
+    recordCompat({
+      id: 'ts-traceloop-openai',
+      framework: 'openai (plain client)',
+      version: 'openai 6.49.0',
+      language: 'TypeScript',
+      instrumentation: 'OpenLLMetry (@traceloop/instrumentation-openai 0.27.0)',
+      content: true,
+      toolCalls: true,
+      usage: true,
+      rewards: true,
+      callCount: true,
+      notes: 'no usage on streamed calls (not recorded)',
+    });
   });
 });

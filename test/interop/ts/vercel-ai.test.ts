@@ -30,6 +30,7 @@ import {
   wireUsage,
   type InteropEnv,
 } from '../harness.js';
+import { recordCompat } from '../compat.js';
 
 const SERVICE = 'vercel-ai-agent';
 const MODEL = 'sim-small';
@@ -119,11 +120,23 @@ describe('Vercel AI SDK (ai + @ai-sdk/openai) with experimental_telemetry', () =
     expect(out.text).toContain('42');
     const ts = await getTriplets(env, 'ai-agent');
     expect(ts).toHaveLength(3);
-    const conv = calculatorConversation({ ids: wire.flatMap(wireToolCallIds), answer: wireText(wire[2]!), finish: ['tool-calls', 'tool-calls', 'stop'] });
+    const conv = calculatorConversation({ ids: wire.flatMap(wireToolCallIds), answer: wireText(wire[2]!), finish: ['tool_call', 'tool_call', 'stop'] });
     expect(ts.map((t) => t.prompt)).toEqual(conv.prompts);
     expect(ts.map((t) => t.response)).toEqual(conv.responses);
     expect(ts.map((t) => t.usage)).toEqual(wire.map(wireUsage));
-    expect(ts.map((t) => t.finish_reason)).toEqual(['tool-calls', 'tool-calls', 'stop']);
+    expect(ts.map((t) => t.finish_reason)).toEqual(['tool_call', 'tool_call', 'stop']);
     expectRolloutFields(ts, { rollout: 'ai-agent', agent: SERVICE, model: MODEL, reward: 1 });
+    recordCompat({
+      id: 'ts-vercel-ai-6',
+      framework: 'Vercel AI SDK',
+      version: 'ai 6.0.325',
+      language: 'TypeScript',
+      instrumentation: 'native (experimental_telemetry)',
+      content: true,
+      toolCalls: true,
+      usage: true,
+      rewards: true,
+      callCount: true,
+    });
   });
 });
