@@ -15,6 +15,17 @@ const run = promisify(execFile);
 
 export const VENVS_DIR = join(REPO_ROOT, '.venvs');
 
+/** Where the interop suite's pinned requirements live: requirements/<name>.txt, one venv each. */
+export const INTEROP_REQUIREMENTS_DIR = join(REPO_ROOT, 'test', 'interop', 'python', 'requirements');
+
+/** The pinned requirements of one interop venv: requirements/<name>.txt without comments. */
+export function interopRequirements(name: string): string[] {
+  return readFileSync(join(INTEROP_REQUIREMENTS_DIR, `${name}.txt`), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+}
+
 /** Longest a venv build may take before a waiting process gives up. */
 const LOCK_WAIT_MS = 900_000;
 

@@ -9,7 +9,7 @@
 // into exactly the exchange that happened.
 
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,13 +29,7 @@ export const USER_QUESTION = 'What is the capital of France?';
 export const TOOL_SYSTEM_PROMPT = 'You solve arithmetic with the calculator tool.';
 export const TOOL_QUESTION = 'What is (3 + 4) * 6?';
 
-/** The pinned requirements of one venv: requirements/<name>.txt without comments. */
-export function requirements(name: string): string[] {
-  return readFileSync(join(SCRIPTS_DIR, 'requirements', `${name}.txt`), 'utf8')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('#'));
-}
+export { interopRequirements as requirements } from '../../support/python-env.js';
 
 export type Protocol = 'grpc' | 'http/protobuf';
 export type Transport = 'grpc' | 'http';
