@@ -8,6 +8,7 @@ import type { SpanRecord } from '../schemas/telemetry.js';
 import { agentLightning } from './agentlightning.js';
 import type { ConventionReader } from './convention.js';
 import type { CallDraft } from './draft.js';
+import { haystack } from './haystack.js';
 import { llmProxy } from './llm-proxy.js';
 import { logfire } from './logfire.js';
 import { openInference } from './openinference.js';
@@ -28,6 +29,7 @@ export const CONVENTIONS: ReadersFor<typeof CONVENTION_NAMES> = [
   openInference,
   openLLMetry,
   logfire,
+  haystack,
   otelGenAILegacy,
   agentLightning,
 ];

@@ -6,7 +6,7 @@
 // list that lacks only the tool calls another source gives for the same messages gets them (the empty
 // gen_ai.output.messages beside indexed legacy tool calls, the assistant turn of a history that lost its call).
 
-import type { Convention, Message, MessagePart, UsageDetailField } from '../schemas/genai.js';
+import { toolCallSignature, type Convention, type Message, type MessagePart, type UsageDetailField } from '../schemas/genai.js';
 
 export interface CallDraft {
   provider: string;
@@ -94,7 +94,33 @@ export function mergeMessages(current: Message[], later: Message[]): Message[] {
   return current;
 }
 
-function mergeMessage(m: Message, later: Message): Message {
+/** The turn with the ids another source gives its tool calls and results (the same call: name and arguments). */
+function withIds(m: Message, later: Message): Message {
+  const missing = m.parts.some((p) => TOOL_PART_TYPES.has(p.type) && !(p as { id?: string }).id);
+  if (!missing) return m;
+  const callIds = new Map<string, string>();
+  const resultIds: string[] = [];
+  for (const p of later.parts) {
+    const id = (p as { id?: unknown }).id;
+    if (typeof id !== 'string' || id === '') continue;
+    if (p.type === 'tool_call') callIds.set(toolCallSignature((p as { name?: unknown }).name, (p as { arguments?: unknown }).arguments), id);
+    else if (p.type === 'tool_call_response') resultIds.push(id);
+  }
+  let r = 0;
+  const parts = m.parts.map((p) => {
+    if (p.type === 'tool_call_response') {
+      const id = resultIds[r++];
+      return (p as { id?: string }).id || !id ? p : { ...p, id };
+    }
+    if (p.type !== 'tool_call' || (p as { id?: string }).id) return p;
+    const id = callIds.get(toolCallSignature((p as { name?: unknown }).name, (p as { arguments?: unknown }).arguments));
+    return id ? { ...p, id } : p;
+  });
+  return { ...m, parts };
+}
+
+function mergeMessage(current: Message, later: Message): Message {
+  const m = withIds(current, later);
   if (informativeParts(m) === 0 && informativeParts(later) > 0) {
     const merged: Message = { ...m, parts: later.parts };
     if (!merged.finish_reason && later.finish_reason) merged.finish_reason = later.finish_reason;

@@ -10,6 +10,7 @@
 
 import {
   dropUnstorableNumbers,
+  USAGE_DETAIL_FIELDS,
   type LlmCall,
   type LlmContent,
   type Message,
@@ -65,6 +66,8 @@ function buildCall(span: SpanRecord, conventions: SpanConvention[], agents: Agen
     finish = [];
     for (const m of output) if (m.finish_reason) finish.push(m.finish_reason);
   }
+  // Gemini (and ADK's LiteLLM bridge) report STOP for a turn that ends in tool calls: it stopped to call them.
+  if (output[0]?.parts.some((p) => p.type === 'tool_call') && finish[0] === 'stop') finish = ['tool_call', ...finish.slice(1)];
   const service = serviceName(resource);
   const status = STATUS[span.statusCode] ?? 'unset';
   return {
@@ -82,7 +85,7 @@ function buildCall(span: SpanRecord, conventions: SpanConvention[], agents: Agen
     operation: d.operation || 'chat',
     request_model: d.request_model,
     response_model: d.response_model,
-    input: [...(d.system ?? []), ...historyOf(d.input ?? [])],
+    input: withSystem(d.system ?? [], historyOf(d.input ?? [])),
     output,
     finish_reasons: finish,
     input_tokens: d.input_tokens,
@@ -99,18 +102,81 @@ function buildCall(span: SpanRecord, conventions: SpanConvention[], agents: Agen
   };
 }
 
+/**
+ * A message without the empty text parts some instrumentations record beside a tool call (a null content), so
+ * a message reads the same whichever instrumentation recorded it.
+ */
+function tidy(m: Message): Message {
+  return m.parts.some((p) => p.type === 'text' && (p as { content: unknown }).content === '')
+    ? { ...m, parts: m.parts.filter((p) => !(p.type === 'text' && (p as { content: unknown }).content === '')) }
+    : m;
+}
+
+/** System instructions before the history, unless the history already opens with them (OpenLIT records both). */
+function withSystem(system: Message[], history: Message[]): Message[] {
+  if (system.length === 0) return history;
+  const same = system.every((m, i) => history[i]?.role === 'system' && JSON.stringify(history[i]?.parts) === JSON.stringify(m.parts));
+  return same ? history : [...system, ...history];
+}
+
 /** Output messages with their finish reasons in the one vocabulary (finish-reasons.ts). */
 function outputOf(output: Message[]): Message[] {
-  return output.map((m) => (m.finish_reason === undefined ? m : { ...m, finish_reason: normalizeFinishReason(m.finish_reason) }));
+  return output.map((m) => {
+    const t = tidy(m);
+    if (t.finish_reason === undefined) return t;
+    const finish = normalizeFinishReason(t.finish_reason);
+    // A turn that ends in tool calls stopped to call them, whatever the provider says (Gemini: STOP).
+    return { ...t, finish_reason: finish === 'stop' && t.parts.some((p) => p.type === 'tool_call') ? 'tool_call' : finish };
+  });
 }
 
 /** A history's assistant turns as sent back to the model: a finish reason is the output's, not the prompt's. */
 function historyOf(input: Message[]): Message[] {
   return input.map((m) => {
-    if (m.finish_reason === undefined) return m;
-    const { finish_reason: _finish, ...rest } = m;
+    const t = tidy(m);
+    if (t.finish_reason === undefined) return t;
+    const { finish_reason: _finish, ...rest } = t;
     return rest;
   });
+}
+
+/** A call span that says nothing at all: no messages, usage, model or token ids (LlamaIndex's tool-preparation span). */
+function isEmptyCall(c: LlmCall): boolean {
+  return (
+    c.input.length === 0 &&
+    c.output.length === 0 &&
+    c.input_tokens === null &&
+    c.output_tokens === null &&
+    USAGE_DETAIL_FIELDS.every((k) => c[k] === undefined || c[k] === null) &&
+    !c.request_model &&
+    !c.response_model &&
+    c.prompt_token_ids.length === 0 &&
+    c.response_token_ids.length === 0
+  );
+}
+
+/**
+ * Calls that another call of the batch descends from are that call's wrappers, not requests of their own:
+ * LlamaIndex traces its chat method twice, nested; an Agent's step wraps its generator's run. The innermost call
+ * is the request the model served. (A wrapper exported in another batch than its inner call is not seen.)
+ */
+function dropWrappersAndEmpties(spans: readonly SpanRecord[], out: NormalizedBatch, callsBySpan: Map<string, LlmCall>): void {
+  if (out.calls.length === 0) return;
+  const parentOf = new Map<string, string>();
+  for (const s of spans) if (s.parentSpanId) parentOf.set(`${s.traceId}/${s.spanId}`, `${s.traceId}/${s.parentSpanId}`);
+  const wrappers = new Set<LlmCall>();
+  for (const c of out.calls) {
+    const seen = new Set<string>();
+    for (let p = parentOf.get(`${c.trace_id}/${c.span_id}`); p !== undefined && !seen.has(p); p = parentOf.get(p)) {
+      seen.add(p);
+      const outer = callsBySpan.get(p);
+      if (outer) wrappers.add(outer);
+    }
+  }
+  const dropped = out.calls.filter((c) => wrappers.has(c) || isEmptyCall(c));
+  if (dropped.length === 0) return;
+  out.calls = out.calls.filter((c) => !dropped.includes(c));
+  out.unmatchedSpans += dropped.length;
 }
 
 /** Drops the values no training column can hold, counting them (see dropUnstorableNumbers). */
@@ -175,6 +241,8 @@ export function normalizeSpans(spans: readonly SpanRecord[]): NormalizedBatch {
       out.unmatchedSpans++;
     }
   }
+
+  dropWrappersAndEmpties(spans, out, callsBySpan);
 
   // LiteLLM raw request spans: their token ids belong to the parent `litellm_request` call.
   for (const { span, ids } of rawTokenSpans) {

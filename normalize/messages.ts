@@ -88,12 +88,23 @@ function keyedPart(p: Record<string, unknown>): MessagePart | null {
     const f = p.functionResponse;
     return toolResponsePart(str(f.id) || str(f.name), f.response === undefined ? null : f.response);
   }
+  if (isRecord(p.tool_call)) {
+    // Haystack ChatMessage blocks.
+    const t = p.tool_call;
+    return toolCallPart(str(t.id), str(t.tool_name), parseArgs(t.arguments));
+  }
+  if (isRecord(p.tool_call_result)) {
+    const r = p.tool_call_result;
+    const origin = isRecord(r.origin) ? r.origin : {};
+    return toolResponsePart(str(origin.id), r.result === undefined ? null : r.result);
+  }
+  if (isRecord(p.reasoning) && typeof p.reasoning.reasoning_text === 'string') return { type: 'reasoning', content: p.reasoning.reasoning_text };
   if (typeof p.text === 'string') return p.thought === true ? { type: 'reasoning', content: p.text } : textPart(p.text);
   if (typeof p.content === 'string') return textPart(p.content);
   return null;
 }
 
-const BLOCK_KEYS = ['text', 'toolUse', 'toolResult', 'reasoningContent', 'functionCall', 'functionResponse', 'type'] as const;
+const BLOCK_KEYS = ['text', 'toolUse', 'toolResult', 'reasoningContent', 'functionCall', 'functionResponse', 'tool_call', 'tool_call_result', 'type'] as const;
 
 function isBlock(v: unknown): boolean {
   return isRecord(v) && BLOCK_KEYS.some((k) => k in v);
@@ -214,6 +225,9 @@ const ROLE_ALIASES: Readonly<Record<string, string>> = {
   tool: 'tool',
   function: 'function',
   chat: 'user',
+  // smolagents replays its steps as these roles, sent to the model as assistant and user turns.
+  'tool-call': 'assistant',
+  'tool-response': 'user',
   HumanMessage: 'user',
   AIMessage: 'assistant',
   AIMessageChunk: 'assistant',
@@ -225,7 +239,8 @@ const ROLE_ALIASES: Readonly<Record<string, string>> = {
 /** The `type` values of LangChain's message dicts (`message_to_dict`, `dumpd`), which name the role. */
 const LANGCHAIN_TYPES: ReadonlySet<string> = new Set(['human', 'ai', 'system', 'tool', 'function', 'chat', 'AIMessageChunk', 'HumanMessageChunk']);
 
-function alias(role: string): string {
+/** A role under the name a chat API gives it (LangChain's human / ai, Gemini's model, smolagents' tool-call). */
+export function alias(role: string): string {
   return Object.prototype.hasOwnProperty.call(ROLE_ALIASES, role) ? (ROLE_ALIASES[role] as string) : role;
 }
 
@@ -278,7 +293,8 @@ export function toMessage(raw: unknown, defaultRole = 'user'): Message | null {
   } else {
     const content = jsonBlocks(m.content) ?? m.content;
     const vercelResults =
-      Array.isArray(content) && content.some((p) => isRecord(p) && (p.type === 'tool-result' || p.type === 'tool_result' || isRecord(p.toolResult)));
+      Array.isArray(content) &&
+      content.some((p) => isRecord(p) && (p.type === 'tool-result' || p.type === 'tool_result' || isRecord(p.toolResult) || isRecord(p.tool_call_result)));
     if (isToolRole(role) && !vercelResults) {
       const id = str(m.tool_call_id ?? m.id ?? (role === 'function' ? m.name : undefined));
       parts.push(toolResponsePart(id, typeof content === 'string' || Array.isArray(content) ? contentText(content) : (content ?? null)));
@@ -365,6 +381,15 @@ export function looseMessages(value: unknown, fallbackRole: string): Message[] {
         if (m) out.push(m);
       }
       return out;
+    }
+    // A LangChain LLMResult: {generations: [[{text, message}]]}.
+    if (Array.isArray(value.generations)) {
+      const first = Array.isArray(value.generations[0]) ? value.generations[0][0] : value.generations[0];
+      if (isRecord(first) && isRecord(first.message)) {
+        const m = toMessage(first.message, fallbackRole);
+        return m ? [m] : [];
+      }
+      return isRecord(first) && typeof first.text === 'string' && first.text !== '' ? [{ role: fallbackRole, parts: [textPart(first.text)] }] : [];
     }
     if (Array.isArray(value.messages)) {
       const msgs = value.messages;

@@ -18,12 +18,12 @@ import type { Message, MessagePart } from '../schemas/genai.js';
 import type { ConventionReader } from './convention.js';
 import type { CallDraft } from './draft.js';
 import { setFinish, setMessages, setStr, setTokens, setTools } from './draft.js';
-import { contentPart, looseMessages, parseArgs, textPart, toolCallPart, toolResponsePart } from './messages.js';
+import { alias, contentPart, looseMessages, parseArgs, textPart, toolCallPart, toolResponsePart } from './messages.js';
 import { groupIndexed, int, isRecord, parseJson, str, structuredOnly } from './util.js';
 import type { Attrs } from './util.js';
 
 function oiMessage(rec: Record<string, unknown>, defaultRole: string): Message | null {
-  const role = str(rec['message.role']) || defaultRole;
+  const role = alias(str(rec['message.role'])) || defaultRole;
   const parts: MessagePart[] = [];
   const toolCallId = str(rec['message.tool_call_id']);
   const content = rec['message.content'];
@@ -117,13 +117,17 @@ function readLlmSpan(attrs: Attrs, d: CallDraft): void {
     input = textList(attrs, 'llm.prompts.', 'prompt.text', 'user');
     if (input.length > 0) operation = 'text_completion';
   }
-  if (input.length === 0) input = rawValueMessages(attrs['input.value'], attrs['input.mime_type'], 'user');
-  setMessages(d, 'input', input);
+  const rawInput = rawValueMessages(attrs['input.value'], attrs['input.mime_type'], 'user');
+  setMessages(d, 'input', input.length > 0 ? input : rawInput);
+  // The flattened messages of some instrumentations (LangChain.js) leave out the tool-call ids the raw request
+  // keeps: merged turn by turn, the raw value gives them back.
+  if (input.length > 0) setMessages(d, 'input', rawInput);
 
   let output = oiMessages(attrs, 'llm.output_messages.', 'assistant');
   if (output.length === 0) output = textList(attrs, 'llm.choices.', 'completion.text', 'assistant');
-  if (output.length === 0) output = rawValueMessages(attrs['output.value'], attrs['output.mime_type'], 'assistant');
-  setMessages(d, 'output', output);
+  const rawOutput = rawValueMessages(attrs['output.value'], attrs['output.mime_type'], 'assistant');
+  setMessages(d, 'output', output.length > 0 ? output : rawOutput);
+  if (output.length > 0) setMessages(d, 'output', rawOutput);
   setStr(d, 'operation', operation);
 
   const finish = str(attrs['llm.finish_reason']);

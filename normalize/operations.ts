@@ -12,7 +12,7 @@ import type { Attrs } from './util.js';
 export type OperationKind = 'inference' | 'agent' | 'step' | 'tool' | 'chain' | 'embedding' | 'retrieval' | 'unknown';
 
 /** Where a span's operation was read from. */
-export type OperationSource = 'gen_ai.operation.name' | 'openinference.span.kind' | 'llm.request.type' | 'traceloop.span.kind' | 'ai.operationId';
+export type OperationSource = 'span name' | 'gen_ai.operation.name' | 'openinference.span.kind' | 'llm.request.type' | 'traceloop.span.kind' | 'ai.operationId';
 
 export interface SpanOperation {
   kind: OperationKind;
@@ -49,6 +49,10 @@ export const OTEL_GENAI_OPERATIONS: Readonly<Record<string, OperationKind>> = {
   upsert_memory: 'retrieval',
   // strands-agents: one span per turn of its event loop, around the model call and the tools it asked for.
   execute_event_loop_cycle: 'step',
+  // AG2: the whole chat between its agents.
+  conversation: 'chain',
+  // OpenLLMetry's LangGraph spans.
+  execute_task: 'step',
 };
 
 /** OpenInference `openinference.span.kind`. */
@@ -109,6 +113,15 @@ export const VERCEL_AI_OPERATIONS: Readonly<Record<string, OperationKind>> = {
   'ai.transcribe.doGenerate': 'step',
 };
 
+/**
+ * Framework methods that an instrumentation marks as a model call though they only prepare one: matched on the
+ * span name, before any marker.
+ */
+export const SPAN_NAME_PATTERNS: ReadonlyArray<{ pattern: RegExp; kind: OperationKind; framework: string }> = [
+  // LlamaIndex's function-calling LLMs build the tool request in a method OpenInference traces as an LLM span.
+  { pattern: /\._prepare_chat_with_tools$/, kind: 'step', framework: 'llama-index' },
+];
+
 function lookup(table: Readonly<Record<string, OperationKind>>, key: string): OperationKind {
   return Object.prototype.hasOwnProperty.call(table, key) ? (table[key] as OperationKind) : 'unknown';
 }
@@ -131,6 +144,7 @@ export function vercelOperation(span: SpanRecord, attrs: Attrs): string {
  * frameworks write their own names into `gen_ai.operation.name` beside a standard instrumentation's kind.
  */
 export function classifyOperation(span: SpanRecord, attrs: Attrs): SpanOperation | null {
+  for (const p of SPAN_NAME_PATTERNS) if (p.pattern.test(span.name)) return { kind: p.kind, source: 'span name', operation: span.name };
   const found: SpanOperation[] = [];
   const otel = attrs['gen_ai.operation.name'];
   if (typeof otel === 'string' && otel !== '') found.push({ kind: lookup(OTEL_GENAI_OPERATIONS, otel), source: 'gen_ai.operation.name', operation: otel });

@@ -33,6 +33,7 @@ export const CONVENTION_NAMES = [
   'openinference',
   'openllmetry',
   'logfire',
+  'haystack',
   'otel-genai-legacy',
   'agentlightning',
 ] as const;
@@ -160,6 +161,24 @@ export interface UnknownOperation {
   source: string;
   operation: string;
   spans: number;
+}
+
+/** Canonical JSON (object keys sorted), so a value re-serialized by another layer still compares equal. */
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+/** What identifies one tool call across sources that may lose its id: the tool's name and its arguments. */
+export function toolCallSignature(name: unknown, args: unknown): string {
+  return `${String(name ?? '')}\u0000${canonicalJson(args ?? null)}`;
 }
 
 /** The optional token counts beside input_tokens / output_tokens (llm_calls columns of the same names). */

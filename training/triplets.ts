@@ -1,7 +1,7 @@
 // Triplet assembly: LLM calls + late content + rewards → (prompt, response, reward) per call, grouped by
 // rollout. Assembly happens at read time over the stored rows, so a reward that arrives minutes later is
 // reflected the next time triplets are read, and re-sent data changes nothing (rows are keyed).
-import { USAGE_DETAIL_FIELDS, type Message, type UsageDetailField } from '../schemas/genai.js';
+import { toolCallSignature, USAGE_DETAIL_FIELDS, type Message, type UsageDetailField } from '../schemas/genai.js';
 import { cmpNs, type StoredCall, type StoredContent, type StoredIdentity, type StoredReward } from '../store/training-queries.js';
 
 export const REWARD_POLICIES = ['final', 'last-call', 'per-span'] as const;
@@ -45,6 +45,15 @@ export interface Triplet {
   /** Tool definitions offered to the model, as sent (when there were any). */
   tools?: unknown[];
   resources: Record<string, string>;
+}
+
+/**
+ * The call's finish reason; a response that ends in tool calls finished with tool_call even where the span's
+ * reasons say stop (Gemini's STOP, with the content arriving in log records apart from the span).
+ */
+function finishReason(c: ResolvedCall): string | null {
+  const reason = c.finish_reasons[0] ?? c.output[0]?.finish_reason ?? null;
+  return reason === 'stop' && c.output[0]?.parts.some((p) => p.type === 'tool_call') ? 'tool_call' : reason;
 }
 
 function usageOf(c: StoredCall): Triplet['usage'] {
@@ -111,23 +120,52 @@ export function buildRollouts(calls: StoredCall[], contents: StoredContent[], id
     r.calls.sort((a, b) => cmpNs(a.start_ns, b.start_ns) || cmpNs(a.end_ns, b.end_ns));
     r.rewards.sort((a, b) => cmpNs(a.time_ns, b.time_ns));
     linkToolCallIds(r.calls);
+    restoreToolCallTurns(r.calls);
   }
   return [...byRollout.values()];
 }
 
 type ToolCallPart = { type: 'tool_call'; id?: string; name: string; arguments: unknown };
 
-/** Canonical JSON (object keys sorted), so arguments re-serialized by another layer still match. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
-      .join(',')}}`;
+const partId = (p: object): string => {
+  const id = (p as { id?: unknown }).id;
+  return typeof id === 'string' ? id : '';
+};
+
+/**
+ * Puts back the assistant turn that asked for a tool into a history that keeps the tool's result but lost the
+ * turn (OpenLIT records no tool calls in its input messages): the turn is the earlier call's response that made
+ * the call with that id. A history is left alone when it already has the turn, or no earlier call made it.
+ */
+function restoreToolCallTurns(calls: ResolvedCall[]): void {
+  const turnOfCall = new Map<string, Message>();
+  for (const c of calls) {
+    const out = c.output[0];
+    if (out)
+      for (const p of out.parts)
+        if (p.type === 'tool_call' && partId(p) && !turnOfCall.has(partId(p))) {
+          const { finish_reason: _f, ...turn } = out;
+          turnOfCall.set(partId(p), turn);
+        }
   }
-  return JSON.stringify(v) ?? 'null';
+  if (turnOfCall.size === 0) return;
+  for (const c of calls) {
+    const announced = new Set<string>();
+    const input: Message[] = [];
+    let changed = false;
+    for (const m of c.input) {
+      for (const p of m.parts) if (p.type === 'tool_call' && partId(p)) announced.add(partId(p));
+      const missing = m.parts.find((p) => p.type === 'tool_call_response' && partId(p) && !announced.has(partId(p)) && turnOfCall.has(partId(p)));
+      if (missing) {
+        const turn = turnOfCall.get(partId(missing)) as Message;
+        input.push(turn);
+        for (const p of turn.parts) if (p.type === 'tool_call' && partId(p)) announced.add(partId(p));
+        changed = true;
+      }
+      input.push(m);
+    }
+    if (changed) c.input = input;
+  }
 }
 
 /**
@@ -142,14 +180,14 @@ function linkToolCallIds(calls: ResolvedCall[]): void {
   };
   each((p) => {
     if (typeof p.id === 'string' && p.id !== '') {
-      const key = `${p.name}\u0000${canonical(p.arguments)}`;
+      const key = toolCallSignature(p.name, p.arguments);
       if (!idByCall.has(key)) idByCall.set(key, p.id);
     }
   });
   if (idByCall.size === 0) return;
   each((p, m) => {
     if (p.id) return;
-    const id = idByCall.get(`${p.name}\u0000${canonical(p.arguments)}`);
+    const id = idByCall.get(toolCallSignature(p.name, p.arguments));
     if (id) m.parts[m.parts.indexOf(p)] = { type: 'tool_call', id, name: p.name, arguments: p.arguments };
   });
 }
@@ -227,7 +265,7 @@ export function assembleTriplets(r: Rollout, opts: AssembleOptions): Triplet[] {
       reward_name: w ? w.name : null,
       rewards: latestByName,
       usage: usageOf(c),
-      finish_reason: c.finish_reasons[0] ?? c.output[0]?.finish_reason ?? null,
+      finish_reason: finishReason(c),
       resources: c.resources,
     };
     if (c.prompt_token_ids.length || c.response_token_ids.length) t.token_ids = { prompt: c.prompt_token_ids, response: c.response_token_ids };

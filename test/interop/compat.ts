@@ -55,7 +55,25 @@ export interface Unsupported {
   reason: string;
 }
 
-export const UNSUPPORTED: Unsupported[] = [];
+export const UNSUPPORTED: Unsupported[] = [
+  {
+    framework: 'LlamaIndex + OpenLLMetry (opentelemetry-instrumentation-llamaindex 0.62.4)',
+    language: 'Python',
+    reason:
+      'the instrumentation drops every tool call that is not a dict, and llama-index-llms-openai passes ChatCompletionMessageToolCall objects, so tool-call turns reach tracelight empty (the calls survive only in traceloop.entity.output); use OpenInference',
+  },
+  {
+    framework: 'Haystack + OpenInference (openinference-instrumentation-haystack 0.1.46)',
+    language: 'Python',
+    reason: "the instrumentation records no tool calls or tool results in the prompt and no tool-call ids; use Haystack's own OpenTelemetryTracer",
+  },
+  {
+    framework: 'Google ADK, legacy telemetry schema (ADK_TELEMETRY_SCHEMA_VERSION_OPT_IN=1)',
+    language: 'Python',
+    reason:
+      "the model call's content is only in gcp.vertex.agent.* JSON on call_llm, and its generate_content child logs '<elided>' placeholders; use ADK's default schema",
+  },
+];
 
 const mark = (b: boolean): string => (b ? 'yes' : 'no');
 
@@ -71,7 +89,7 @@ export function compatTable(rows: CompatRow[], unsupported: Unsupported[] = UNSU
       `| ${r.framework} | ${r.version} | ${r.language} | ${r.instrumentation} | ${mark(r.content)} | ${mark(r.toolCalls)} | ${mark(r.usage)} | ${mark(r.rewards)} | ${mark(r.callCount)} | ${r.notes ?? ''} |`,
     );
   for (const u of [...unsupported].sort((a, b) => a.framework.localeCompare(b.framework)))
-    lines.push(`| ${u.framework} | – | ${u.language} | – | – | – | – | – | – | not run here: ${u.reason} |`);
+    lines.push(`| ${u.framework} | – | ${u.language} | – | – | – | – | – | – | not supported: ${u.reason} |`);
   return lines.join('\n');
 }
 

@@ -150,3 +150,41 @@ describe('triplet assembly', () => {
     expect(assembleTriplets(r!, { policy: 'final', agent: (a) => a.startsWith('solv') }).map((t) => [t.agent, t.step])).toEqual([['solver', 0]]);
   });
 });
+
+describe('tool calls across a rollout', () => {
+  const ask = { role: 'user', parts: [{ type: 'text', content: 'What is 3 + 4?' }] };
+  const callPart = (id?: string) => ({ type: 'tool_call', ...(id ? { id } : {}), name: 'calculator', arguments: { expression: '3 + 4' } });
+  const result = { role: 'tool', parts: [{ type: 'tool_call_response', id: 'call_1', response: '7' }] };
+
+  it('a tool call recorded without its id gets the id the same call has elsewhere (LiteLLM)', () => {
+    const first = call(1, { input: [ask], output: [{ role: 'assistant', parts: [callPart()], finish_reason: 'tool_call' }], finish_reasons: ['tool_call'] });
+    const second = call(2, {
+      input: [ask, { role: 'assistant', parts: [{ type: 'tool_call', id: 'call_1', name: 'calculator', arguments: { expression: '3 + 4' } }] }, result],
+    });
+    const [r] = buildRollouts([first, second], [], [], []);
+    const ts = assembleTriplets(r!, { policy: 'final' });
+    expect(ts[0]!.response!.parts).toEqual([callPart('call_1')]);
+  });
+
+  it("a history that kept the tool's result but lost the turn that asked for it gets the turn back (OpenLIT)", () => {
+    const first = call(1, {
+      input: [ask],
+      output: [{ role: 'assistant', parts: [callPart('call_1')], finish_reason: 'tool_call' }],
+      finish_reasons: ['tool_call'],
+    });
+    const second = call(2, { input: [ask, result] });
+    const [r] = buildRollouts([first, second], [], [], []);
+    const ts = assembleTriplets(r!, { policy: 'final' });
+    expect(ts[1]!.prompt).toEqual([ask, { role: 'assistant', parts: [callPart('call_1')] }, result]);
+    // A history that has the turn is left as it is.
+    const third = call(3, { input: [ask, { role: 'assistant', parts: [callPart('call_1')] }, result] });
+    const [r2] = buildRollouts([first, third], [], [], []);
+    expect(assembleTriplets(r2!, { policy: 'final' })[1]!.prompt).toHaveLength(3);
+  });
+
+  it('a response that ends in tool calls finished with tool_call, though its span says stop (Gemini)', () => {
+    const c = call(1, { output: [{ role: 'assistant', parts: [callPart('call_1')] }], finish_reasons: ['stop'] });
+    const [r] = buildRollouts([c], [], [], []);
+    expect(assembleTriplets(r!, { policy: 'final' })[0]!.finish_reason).toBe('tool_call');
+  });
+});

@@ -4,8 +4,8 @@
 // OpenInference records content by default, on the span only (no logs): `openinference.span.kind` = LLM,
 // flattened `llm.input_messages.{i}.message.*` / `llm.output_messages.{i}.message.*` (tool calls as
 // `message.tool_calls.{k}.tool_call.*`, results as role tool + `message.tool_call_id`), `llm.token_count.*`,
-// `llm.model_name`, a span-level `llm.finish_reason` (so the triplet has a finish_reason, its response message none), `llm.tools.{i}.tool.json_schema`, and the raw request and
-// response JSON in `input.value` / `output.value`. It works with openai 3.x (it has an httpx2 shim).
+// `llm.model_name`, a span-level `llm.finish_reason`, `llm.tools.{i}.tool.json_schema`, and the raw request and
+// response JSON in `input.value` / `output.value` (where the response message's finish reason is). It works with openai 3.x (it has an httpx2 shim).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pythonEnv } from '../../support/python-env.js';
@@ -34,8 +34,8 @@ describe('openinference-instrumentation-openai 0.1.66 (OpenInference)', () => {
     expect(run.result.answer).toBe('Paris');
     expect(run.accepted.spans).toEqual({ grpc: 1, http: 0 });
     const triplets = await env.triplets(rollout);
-    expectSingleTurn(triplets, false);
-    expectTripletsMatchWire(triplets, run.calls, { rollout, agent: 'py-openinference', reward: null, messageFinish: false });
+    expectSingleTurn(triplets);
+    expectTripletsMatchWire(triplets, run.calls, { rollout, agent: 'py-openinference', reward: null });
   });
 
   it('tool agent over OTLP/HTTP protobuf, reward on the root span', async () => {
@@ -54,7 +54,6 @@ describe('openinference-instrumentation-openai 0.1.66 (OpenInference)', () => {
       rollout,
       agent: 'py-openinference',
       reward: { name: 'correct', value: 1 },
-      messageFinish: false,
       compat: {
         id: 'openinference-openai',
         framework: 'openai (plain client)',

@@ -24,6 +24,7 @@ import {
   TOOL_SYSTEM_PROMPT,
   USER_QUESTION,
   wireText,
+  wireToolCallIds,
   wireUsage,
   type InteropEnv,
 } from '../harness.js';
@@ -98,8 +99,8 @@ describe('LangChain.js + @arizeai/openinference-instrumentation-langchain', () =
     expect(out.answer).toContain('42');
     const ts = await getTriplets(env, 'lc-agent');
     expect(ts).toHaveLength(3);
-    // No tool-call ids: the instrumentation does not record them.
-    const conv = calculatorConversation({ ids: [undefined, undefined], answer: wireText(wire[2]!), finish: [undefined, undefined, undefined] });
+    // The flattened messages have no tool-call ids; the raw LangChain values in input.value / output.value do.
+    const conv = calculatorConversation({ ids: wire.flatMap(wireToolCallIds), answer: wireText(wire[2]!), finish: [undefined, undefined, undefined] });
     expect(ts.map((t) => t.prompt)).toEqual(conv.prompts);
     expect(ts.map((t) => t.response)).toEqual(conv.responses);
     expect(ts.map((t) => t.usage)).toEqual(wire.map(wireUsage));

@@ -105,7 +105,8 @@ describe('OpenAI Agents SDK + @arizeai/openinference-instrumentation-openai-agen
     expect(ts.map((t) => t.prompt)).toEqual(conv.prompts);
     expect(ts.map((t) => t.response)).toEqual(conv.responses);
     expect(ts.map((t) => t.usage)).toEqual(wire.map(wireUsage));
-    expect(ts.map((t) => t.finish_reason)).toEqual(['stop', 'stop', 'stop']); // as the instrumentation reports it
+    // The Responses API reports every turn completed (stop); a turn that ends in tool calls is a tool_call.
+    expect(ts.map((t) => t.finish_reason)).toEqual(['tool_call', 'tool_call', 'stop']);
     expectRolloutFields(ts, { rollout: 'agents-tools', agent: 'calculator-agent', model: MODEL, reward: 1 });
     recordCompat({
       id: 'ts-openai-agents',

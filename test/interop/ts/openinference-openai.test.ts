@@ -50,7 +50,8 @@ describe('openai + @arizeai/openinference-instrumentation-openai (OpenInference 
     await env.flush();
     const [t, ...more] = await getTriplets(env, 'oi-single');
     expect(more).toEqual([]);
-    const expected = singleTurnConversation(wireText(wire[0]!));
+    // The flattened output message has no finish reason; the raw response in output.value does.
+    const expected = singleTurnConversation(wireText(wire[0]!), 'stop');
     expect(out).toBe('Paris');
     expect(t!.prompt).toEqual(expected.prompt);
     expect(t!.response).toEqual(expected.response);
@@ -82,7 +83,7 @@ describe('openai + @arizeai/openinference-instrumentation-openai (OpenInference 
     expect(out.answer).toContain('42');
     const ts = await getTriplets(env, 'oi-agent');
     expect(ts).toHaveLength(3);
-    const conv = calculatorConversation({ ids: wire.flatMap(wireToolCallIds), answer: wireText(wire[2]!), finish: [undefined, undefined, undefined] });
+    const conv = calculatorConversation({ ids: wire.flatMap(wireToolCallIds), answer: wireText(wire[2]!), finish: ['tool_call', 'tool_call', 'stop'] });
     expect(ts.map((t) => t.prompt)).toEqual(conv.prompts);
     expect(ts.map((t) => t.response)).toEqual(conv.responses);
     expect(ts.map((t) => t.usage)).toEqual(wire.map(wireUsage));

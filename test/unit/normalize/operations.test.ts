@@ -138,3 +138,75 @@ describe('operation classification', () => {
     expect(batch.calls.map((c) => c.request_model)).toEqual(['gpt-4o']);
   });
 });
+
+describe('wrapper and placeholder call spans', () => {
+  const llm = (spanId: string, parentSpanId: string, name: string, extra: Record<string, string | number> = {}) =>
+    span({ spanId, parentSpanId, name, attributes: { 'openinference.span.kind': 'LLM', 'llm.model_name': 'sim-small', ...extra } });
+
+  it('of two nested call spans, only the innermost is the request (LlamaIndex traces achat twice)', () => {
+    const batch = normalizeSpans([
+      llm('w1', 'r0', 'OpenAILike.achat', { 'input.value': '{"messages": []}' }),
+      llm('w2', 'w1', 'OpenAILike.achat', {
+        'llm.input_messages.0.message.role': 'user',
+        'llm.input_messages.0.message.content': 'What is 2 + 2?',
+        'llm.output_messages.0.message.role': 'assistant',
+        'llm.output_messages.0.message.content': '4',
+        'llm.token_count.prompt': 9,
+      }),
+    ]);
+    expect(batch.calls.map((c) => c.span_id)).toEqual(['w2']);
+  });
+
+  it("a framework's tool-preparation method marked as an LLM span is no call, by its span name", () => {
+    const batch = normalizeSpans([llm('p1', 'r0', 'OpenAILike._prepare_chat_with_tools', { 'input.value': '{"tools": []}', 'output.value': '{}' })]);
+    expect(batch.calls).toEqual([]);
+  });
+
+  it('a call span that says nothing at all (no messages, usage, model or token ids) is no call', () => {
+    const batch = normalizeSpans([span({ spanId: 'e1', name: 'chat', attributes: { 'gen_ai.operation.name': 'chat' } })]);
+    expect(batch.calls).toEqual([]);
+  });
+});
+
+describe('Haystack', () => {
+  it("reads an Agent's model step: ChatMessage blocks, the reply's model, usage and finish reason", () => {
+    const input = {
+      messages: [
+        { role: 'user', meta: {}, name: null, content: [{ text: 'What is 3 + 4?' }] },
+        {
+          role: 'assistant',
+          meta: { finish_reason: 'tool_calls' },
+          content: [{ tool_call: { tool_name: 'calculator', arguments: { expression: '3 + 4' }, id: 'call_1' } }],
+        },
+        { role: 'tool', meta: {}, content: [{ tool_call_result: { result: '7', origin: { tool_name: 'calculator', id: 'call_1' }, error: false } }] },
+      ],
+      tools: [{ type: 'haystack.tools.tool.Tool', data: { name: 'calculator' } }],
+    };
+    const output = {
+      replies: [
+        {
+          role: 'assistant',
+          meta: { model: 'sim-small', finish_reason: 'stop', usage: { prompt_tokens: 50, completion_tokens: 5, prompt_tokens_details: { cached_tokens: 32 } } },
+          content: [{ text: '7' }],
+        },
+      ],
+    };
+    const batch = normalizeSpans([
+      span({
+        spanId: 'h1',
+        name: 'haystack.agent.step.llm',
+        attributes: { 'haystack.agent.step.llm.input': JSON.stringify(input), 'haystack.agent.step.llm.output': JSON.stringify(output) },
+      }),
+    ]);
+    const c = batch.calls[0];
+    expect(c?.conventions).toEqual(['haystack']);
+    expect(c?.input).toEqual([
+      { role: 'user', parts: [{ type: 'text', content: 'What is 3 + 4?' }] },
+      { role: 'assistant', parts: [{ type: 'tool_call', id: 'call_1', name: 'calculator', arguments: { expression: '3 + 4' } }] },
+      { role: 'tool', parts: [{ type: 'tool_call_response', id: 'call_1', response: '7' }] },
+    ]);
+    expect(c?.output).toEqual([{ role: 'assistant', parts: [{ type: 'text', content: '7' }], finish_reason: 'stop' }]);
+    expect([c?.response_model, c?.input_tokens, c?.output_tokens, c?.cache_read_input_tokens]).toEqual(['sim-small', 50, 5, 32]);
+    expect(c?.tools).toEqual([{ name: 'calculator' }]);
+  });
+});

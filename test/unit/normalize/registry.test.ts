@@ -18,7 +18,17 @@ describe('convention registry', () => {
     expect(names).toEqual([...CONVENTION_NAMES]);
     // Most precise first: current OTel GenAI, then the token-level proxy data, the SDK- and vendor-specific
     // conventions, the deprecated OTel forms, and Agent Lightning's token ids last.
-    expect(names).toEqual(['otel-genai', 'llm-proxy', 'vercel-ai', 'openinference', 'openllmetry', 'logfire', 'otel-genai-legacy', 'agentlightning']);
+    expect(names).toEqual([
+      'otel-genai',
+      'llm-proxy',
+      'vercel-ai',
+      'openinference',
+      'openllmetry',
+      'logfire',
+      'haystack',
+      'otel-genai-legacy',
+      'agentlightning',
+    ]);
     for (const c of CONVENTIONS) {
       expect(typeof c.claims, c.name).toBe('function');
       expect(typeof c.read, c.name).toBe('function');
