@@ -32,7 +32,11 @@ export const haystack: ConventionReader<'haystack'> = {
     const output = structuredOnly(attrs[STEP_OUTPUT] ?? attrs['haystack.component.output']);
     if (isRecord(input)) {
       setMessages(d, 'input', toMessages(input.messages, 'user'));
-      if (Array.isArray(input.tools)) setTools(d, input.tools.map((t) => (isRecord(t) && isRecord(t.data) ? t.data : t)));
+      if (Array.isArray(input.tools))
+        setTools(
+          d,
+          input.tools.map((t) => (isRecord(t) && isRecord(t.data) ? t.data : t)),
+        );
     }
     if (!isRecord(output) || !Array.isArray(output.replies)) return;
     const reply = output.replies[0];
