@@ -20,6 +20,7 @@ export interface CallDraft {
   input_tokens: number | null;
   output_tokens: number | null;
   usage: Partial<Record<UsageDetailField, number>>;
+  cost_usd: number | null;
   prompt_token_ids: number[] | null;
   response_token_ids: number[] | null;
   response_logprobs: number[] | null;
@@ -40,6 +41,7 @@ export function newDraft(): CallDraft {
     input_tokens: null,
     output_tokens: null,
     usage: {},
+    cost_usd: null,
     prompt_token_ids: null,
     response_token_ids: null,
     response_logprobs: null,

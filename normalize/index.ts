@@ -91,6 +91,7 @@ function buildCall(span: SpanRecord, conventions: SpanConvention[], agents: Agen
     input_tokens: d.input_tokens,
     output_tokens: d.output_tokens,
     ...d.usage,
+    ...(d.cost_usd !== null ? { cost_usd: d.cost_usd } : {}),
     prompt_token_ids: d.prompt_token_ids ?? [],
     response_token_ids: d.response_token_ids ?? [],
     response_logprobs: d.response_logprobs ?? [],
@@ -148,6 +149,7 @@ function isEmptyCall(c: LlmCall): boolean {
     c.input_tokens === null &&
     c.output_tokens === null &&
     USAGE_DETAIL_FIELDS.every((k) => c[k] === undefined || c[k] === null) &&
+    (c.cost_usd === undefined || c.cost_usd === null) &&
     !c.request_model &&
     !c.response_model &&
     c.prompt_token_ids.length === 0 &&

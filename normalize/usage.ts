@@ -5,7 +5,7 @@
 import type { UsageDetailField } from '../schemas/genai.js';
 import type { CallDraft } from './draft.js';
 import { setUsageDetail } from './draft.js';
-import { int } from './util.js';
+import { int, num } from './util.js';
 import type { Attrs } from './util.js';
 
 export const USAGE_DETAIL_KEYS: Readonly<Record<UsageDetailField, readonly string[]>> = {
@@ -39,7 +39,21 @@ export const USAGE_DETAIL_KEYS: Readonly<Record<UsageDetailField, readonly strin
   ],
 };
 
+/** A call's cost in US dollars, where an instrumentation computes one. */
+export const COST_KEYS: readonly string[] = [
+  'gen_ai.usage.cost', // OpenLIT, AG2
+  'gen_ai.usage.cost_usd',
+  'gen_ai.usage.total_cost',
+  'llm.cost.total', // OpenInference
+];
+
 export function readUsageDetails(attrs: Attrs, d: CallDraft): void {
+  // The first positive cost wins; a reported zero stands only when nothing else is reported.
+  for (const k of COST_KEYS) {
+    const v = num(attrs[k]);
+    if (v === null || (d.cost_usd !== null && d.cost_usd !== 0)) continue;
+    if (d.cost_usd === null || v > 0) d.cost_usd = v;
+  }
   for (const [field, keys] of Object.entries(USAGE_DETAIL_KEYS) as [UsageDetailField, readonly string[]][]) {
     for (const k of keys) {
       const v = int(attrs[k]);

@@ -78,6 +78,8 @@ export interface LlmCall {
   cache_creation_input_tokens?: number | null;
   /** Output tokens spent on reasoning (part of output_tokens), when reported. */
   reasoning_tokens?: number | null;
+  /** What the call cost in US dollars, when the instrumentation reports it (OpenLIT, AG2, OpenInference's llm.cost.total). */
+  cost_usd?: number | null;
   prompt_token_ids: number[];
   response_token_ids: number[];
   response_logprobs: number[];
@@ -212,6 +214,10 @@ export function dropUnstorableNumbers(call: LlmCall): number {
       call[k] = null;
       dropped++;
     }
+  }
+  if (call.cost_usd !== undefined && call.cost_usd !== null && !(Number.isFinite(call.cost_usd) && call.cost_usd >= 0)) {
+    call.cost_usd = null;
+    dropped++;
   }
   if (!call.prompt_token_ids.every(isCount)) {
     call.prompt_token_ids = [];

@@ -680,10 +680,11 @@ ORDER BY resources_id`,
     id: 14,
     name: 'llm_call_usage_details',
     statements: [
-      // Prompt-cache and reasoning token counts, where a convention reports them (normalize/usage.ts).
+      // Prompt-cache and reasoning token counts and the call's cost, where a convention reports them (normalize/usage.ts).
       'ALTER TABLE llm_calls ADD COLUMN IF NOT EXISTS cache_read_input_tokens Nullable(UInt32) AFTER output_tokens',
       'ALTER TABLE llm_calls ADD COLUMN IF NOT EXISTS cache_creation_input_tokens Nullable(UInt32) AFTER cache_read_input_tokens',
       'ALTER TABLE llm_calls ADD COLUMN IF NOT EXISTS reasoning_tokens Nullable(UInt32) AFTER cache_creation_input_tokens',
+      'ALTER TABLE llm_calls ADD COLUMN IF NOT EXISTS cost_usd Nullable(Float64) AFTER reasoning_tokens',
     ],
   },
 ];

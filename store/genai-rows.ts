@@ -31,6 +31,7 @@ export const LLM_CALLS_FORMAT: RowFormat = Object.freeze({
     'cache_read_input_tokens',
     'cache_creation_input_tokens',
     'reasoning_tokens',
+    'cost_usd',
     'prompt_token_ids',
     'response_token_ids',
     'response_logprobs',
@@ -52,7 +53,7 @@ export function encodeLlmCalls(calls: readonly LlmCall[]): string {
       `${tsvString(c.provider)}\t${tsvString(c.operation)}\t${tsvString(c.request_model)}\t${tsvString(c.response_model)}\t` +
       `${tsvString(JSON.stringify(c.input))}\t${tsvString(JSON.stringify(c.output))}\t${stringArray(c.finish_reasons)}\t` +
       `${nullableNumber(c.input_tokens)}\t${nullableNumber(c.output_tokens)}\t` +
-      `${nullableNumber(c.cache_read_input_tokens ?? null)}\t${nullableNumber(c.cache_creation_input_tokens ?? null)}\t${nullableNumber(c.reasoning_tokens ?? null)}\t` +
+      `${nullableNumber(c.cache_read_input_tokens ?? null)}\t${nullableNumber(c.cache_creation_input_tokens ?? null)}\t${nullableNumber(c.reasoning_tokens ?? null)}\t${nullableNumber(c.cost_usd ?? null)}\t` +
       `${numberArray(c.prompt_token_ids)}\t${numberArray(c.response_token_ids)}\t` +
       `${numberArray(c.response_logprobs)}\t${stringMap(c.resources)}\t${tsvString(JSON.stringify(c.tools))}\t${stringArray(c.conventions)}\t` +
       `${tsvString(c.status)}\t${tsvString(c.error)}\n`;

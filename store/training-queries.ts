@@ -140,7 +140,7 @@ async function loadCallRows(db: Driver, traceIds: string[]): Promise<StoredCall[
     `SELECT trace_id, span_id, parent_span_id, rollout_id, attempt_id, conversation_id,
             toString(toUnixTimestamp64Nano(start_time)) AS start_ns, toString(toUnixTimestamp64Nano(end_time)) AS end_ns,
             agent, service, provider, operation, request_model, response_model, input, output, finish_reasons,
-            input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens,
+            input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens, cost_usd,
             prompt_token_ids, response_token_ids, response_logprobs, resources, tools, status, error
      FROM llm_calls WHERE trace_id IN {ids:Array(String)}
      ORDER BY inserted_at DESC LIMIT 1 BY trace_id, span_id`,
@@ -157,6 +157,7 @@ async function loadCallRows(db: Driver, traceIds: string[]): Promise<StoredCall[
       cache_read_input_tokens: r.cache_read_input_tokens == null ? null : num(r.cache_read_input_tokens),
       cache_creation_input_tokens: r.cache_creation_input_tokens == null ? null : num(r.cache_creation_input_tokens),
       reasoning_tokens: r.reasoning_tokens == null ? null : num(r.reasoning_tokens),
+      cost_usd: r.cost_usd == null ? null : num(r.cost_usd),
       prompt_token_ids: r.prompt_token_ids.map(num),
       response_token_ids: r.response_token_ids.map(num),
     }))

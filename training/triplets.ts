@@ -38,7 +38,7 @@ export interface Triplet {
   /** Every named reward of the rollout (latest value per name). */
   rewards: Record<string, number>;
   /** Token counts; the cache and reasoning counts only where the instrumentation reported more than zero. */
-  usage: { input_tokens: number | null; output_tokens: number | null } & Partial<Record<UsageDetailField, number>>;
+  usage: { input_tokens: number | null; output_tokens: number | null; cost_usd?: number } & Partial<Record<UsageDetailField, number>>;
   finish_reason: string | null;
   token_ids?: { prompt: number[]; response: number[] };
   logprobs?: number[];
@@ -63,6 +63,7 @@ function usageOf(c: StoredCall): Triplet['usage'] {
     // Instrumentations report 0 for "no cache, no reasoning"; a triplet carries only counts that say something.
     if (typeof v === 'number' && v > 0) usage[k] = v;
   }
+  if (typeof c.cost_usd === 'number' && c.cost_usd > 0) usage.cost_usd = c.cost_usd;
   return usage;
 }
 

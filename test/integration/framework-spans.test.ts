@@ -44,6 +44,7 @@ const spans = [
       int('gen_ai.usage.cache_read.input_tokens', 96),
       int('gen_ai.usage.cache_creation.input_tokens', 0),
       int('gen_ai.usage.reasoning_tokens', 12),
+      { key: 'gen_ai.usage.cost', value: { doubleValue: 0.00042 } },
       { key: 'gen_ai.response.finish_reasons', value: { arrayValue: { values: [{ stringValue: 'end_turn' }] } } },
     ],
   },
@@ -70,18 +71,18 @@ describe.runIf(cliBuilt())('an agent framework trace', () => {
     const post = await fetch(`${server.httpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     expect(post.status).toBe(200);
 
-    const calls = await queryServer<{ span_id: string; cache_read_input_tokens: number; reasoning_tokens: number; finish_reasons: string[] }>(
+    const calls = await queryServer<{ span_id: string; cache_read_input_tokens: number; reasoning_tokens: number; cost_usd: number; finish_reasons: string[] }>(
       server.httpUrl,
-      'SELECT span_id, cache_read_input_tokens, reasoning_tokens, finish_reasons FROM llm_calls FINAL',
+      'SELECT span_id, cache_read_input_tokens, reasoning_tokens, cost_usd, finish_reasons FROM llm_calls FINAL',
     );
-    expect(calls).toEqual([{ span_id: 'b000000000000003', cache_read_input_tokens: 96, reasoning_tokens: 12, finish_reasons: ['stop'] }]);
+    expect(calls).toEqual([{ span_id: 'b000000000000003', cache_read_input_tokens: 96, reasoning_tokens: 12, cost_usd: 0.00042, finish_reasons: ['stop'] }]);
 
     const res = await fetch(`${server.httpUrl}/api/v1/triplets?rollout=ro-framework`);
     const { triplets } = (await res.json()) as { triplets: { span_id: string; usage: Record<string, number | null>; finish_reason: string }[] };
     expect(triplets).toHaveLength(1);
     // A reported zero (no cache writes) is stored, but the triplet carries only counts that say something.
     expect(triplets[0]).toMatchObject({ span_id: 'b000000000000003', finish_reason: 'stop' });
-    expect(triplets[0]!.usage).toEqual({ input_tokens: 120, output_tokens: 30, cache_read_input_tokens: 96, reasoning_tokens: 12 });
+    expect(triplets[0]!.usage).toEqual({ input_tokens: 120, output_tokens: 30, cache_read_input_tokens: 96, reasoning_tokens: 12, cost_usd: 0.00042 });
 
     const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/^tracelight_unknown_operations_total\{source="gen_ai\.operation\.name",operation="reflect_on_answer"\} 1$/m);

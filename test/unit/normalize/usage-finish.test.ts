@@ -63,6 +63,15 @@ describe('usage details', () => {
     }
   });
 
+  it("reads the call's cost under each convention's name; a reported zero gives way to a real cost", () => {
+    expect(call({ 'gen_ai.operation.name': 'chat', 'gen_ai.usage.cost': 0.0125 })?.cost_usd).toBe(0.0125);
+    expect(call({ 'openinference.span.kind': 'LLM', 'llm.model_name': 'm', 'llm.cost.total': 0.5 })?.cost_usd).toBe(0.5);
+    expect(call({ 'gen_ai.operation.name': 'chat', 'gen_ai.usage.cost': 0, 'gen_ai.usage.total_cost': 0.25 })?.cost_usd).toBe(0.25);
+    expect(call({ 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'm' })?.cost_usd).toBeUndefined();
+    const batch = normalizeSpans([span({ spanId: 'u3', name: 'chat', attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.usage.cost': -1 } })]);
+    expect(batch.calls[0]?.cost_usd).toBeNull();
+  });
+
   it('a count nobody reported stays unset; one the column cannot hold is dropped and counted', () => {
     const none = call({ 'gen_ai.operation.name': 'chat', 'gen_ai.usage.input_tokens': 4 });
     expect(none?.cache_read_input_tokens).toBeUndefined();
