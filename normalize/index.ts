@@ -175,10 +175,10 @@ function dropWrappersAndEmpties(spans: readonly SpanRecord[], out: NormalizedBat
       if (outer) wrappers.add(outer);
     }
   }
-  const dropped = out.calls.filter((c) => wrappers.has(c) || isEmptyCall(c));
-  if (dropped.length === 0) return;
-  out.calls = out.calls.filter((c) => !dropped.includes(c));
-  out.unmatchedSpans += dropped.length;
+  const kept = out.calls.filter((c) => !wrappers.has(c) && !isEmptyCall(c));
+  if (kept.length === out.calls.length) return;
+  out.unmatchedSpans += out.calls.length - kept.length;
+  out.calls = kept;
 }
 
 /** Drops the values no training column can hold, counting them (see dropUnstorableNumbers). */

@@ -31,24 +31,21 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pythonEnv } from '../../support/python-env.js';
-import type { ModelCall } from '../harness.js';
-import { TOOL_QUESTION, TOOL_SYSTEM_PROMPT, expectTripletsMatchWire, requirements, rolloutId, startPythonInterop, type PythonInterop } from './harness.js';
+import {
+  chatWire,
+  TOOL_QUESTION,
+  TOOL_SYSTEM_PROMPT,
+  expectTripletsMatchWire,
+  requirements,
+  rolloutId,
+  startPythonInterop,
+  type PythonInterop,
+} from './harness.js';
 
 const SCRIPT = 'smolagents_agent.py';
 const SERVICE = 'py-smolagents';
 
 type Json = Record<string, any>;
-
-/** A request message whose content is a single text part, as the plain string it stands for. */
-function plainContent(m: Json): Json {
-  const c = m.content;
-  if (Array.isArray(c) && c.length === 1 && c[0]?.type === 'text' && typeof c[0].text === 'string') return { ...m, content: c[0].text };
-  return m;
-}
-
-function chatWire(calls: ModelCall[]): ModelCall[] {
-  return calls.map((c) => ({ ...c, request: { ...c.request, messages: (c.request.messages as Json[]).map(plainContent) } }));
-}
 
 describe('smolagents 1.26.0 ToolCallingAgent + openinference-instrumentation-smolagents 0.1.43 (OpenInference)', () => {
   let env: PythonInterop;

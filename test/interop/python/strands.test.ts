@@ -32,57 +32,19 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pythonEnv } from '../../support/python-env.js';
-import type { ModelCall } from '../harness.js';
-import { expectSingleTurn, expectToolAgent, expectTripletsMatchWire, requirements, rolloutId, startPythonInterop, type PythonInterop } from './harness.js';
+import {
+  chatWire,
+  expectSingleTurn,
+  expectToolAgent,
+  expectTripletsMatchWire,
+  requirements,
+  rolloutId,
+  startPythonInterop,
+  type PythonInterop,
+} from './harness.js';
 
 const SCRIPT = 'strands_agent.py';
 const SERVICE = 'py-strands';
-
-type Json = Record<string, any>;
-
-/** A request message whose content is a single text part, as the plain string it stands for. */
-function plainContent(m: Json): Json {
-  const c = m.content;
-  if (Array.isArray(c) && c.length === 1 && c[0]?.type === 'text' && typeof c[0].text === 'string') return { ...m, content: c[0].text };
-  return m;
-}
-
-/** The chat.completion object a streamed call's chunks add up to (content, tool calls, finish reason, usage). */
-function unstreamed(chunks: Json[]): Json {
-  let content = '';
-  let finish: string | null = null;
-  const calls: Array<{ id: string; type: string; function: { name: string; arguments: string } }> = [];
-  for (const ch of chunks) {
-    const choice = ch.choices?.[0];
-    if (!choice) continue;
-    if (typeof choice.delta?.content === 'string') content += choice.delta.content;
-    for (const d of (choice.delta?.tool_calls ?? []) as Json[]) {
-      const tc = (calls[d.index] ??= { id: '', type: 'function', function: { name: '', arguments: '' } });
-      if (d.id) tc.id = d.id;
-      if (d.function?.name) tc.function.name += d.function.name;
-      if (d.function?.arguments) tc.function.arguments += d.function.arguments;
-    }
-    if (choice.finish_reason) finish = choice.finish_reason;
-  }
-  const first = chunks[0] ?? {};
-  const message: Json = { role: 'assistant', content: content || null };
-  if (calls.length > 0) message.tool_calls = calls;
-  return {
-    id: first.id,
-    model: first.model,
-    choices: [{ index: 0, message, finish_reason: finish }],
-    usage: chunks.find((ch) => ch.usage)?.usage,
-  };
-}
-
-function chatWire(calls: ModelCall[]): ModelCall[] {
-  return calls.map((c) => ({
-    ...c,
-    request: { ...c.request, messages: (c.request.messages as Json[]).map(plainContent) },
-    response: c.stream ? unstreamed(c.response as Json[]) : c.response,
-    stream: false,
-  }));
-}
 
 describe('strands-agents 1.62.0 (native OpenTelemetry tracing, default GenAI conventions: Bedrock content blocks in span events)', () => {
   let env: PythonInterop;
