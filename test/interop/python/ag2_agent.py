@@ -15,12 +15,11 @@ Scenario `tools` only: the chat runs under a root span "agent-run" carrying `tra
 Usage: python ag2_agent.py tools
 """
 
-import json
 import os
 import sys
 from typing import Annotated, Any
 
-from agent_common import MODEL, TOOL_QUESTION, TOOL_SYSTEM_PROMPT, calculate, score, setup_tracing
+from agent_common import MODEL, TOOL_QUESTION, TOOL_SYSTEM_PROMPT, calculate, rewarded_rollout, setup_tracing
 
 flush = setup_tracing()
 
@@ -50,7 +49,8 @@ def main() -> None:
         cache_seed=None,
     )
     tracer = trace.get_tracer("tracelight-interop-agent")
-    with tracer.start_as_current_span("agent-run", attributes={"tracelight.rollout.id": os.environ["TRACELIGHT_ROLLOUT_ID"]}) as root:
+
+    def chat() -> str:
         assistant = ConversableAgent(name="calculator_agent", system_message=TOOL_SYSTEM_PROMPT, llm_config=llm_config)
         user = ConversableAgent(
             name="user", llm_config=False, human_input_mode="NEVER", is_termination_msg=answered, code_execution_config=False
@@ -61,17 +61,9 @@ def main() -> None:
         instrument_agent(assistant, tracer_provider=tracer_provider)
         instrument_agent(user, tracer_provider=tracer_provider)
         result = user.initiate_chat(assistant, message=TOOL_QUESTION, max_turns=8, summary_method="last_msg", silent=True)
-        answer = str(result.chat_history[-1].get("content") or "").strip()
-        value = score(answer)
-        root.add_event(
-            "gen_ai.evaluation.result",
-            {
-                "gen_ai.evaluation.name": "correct",
-                "gen_ai.evaluation.score.value": value,
-                "gen_ai.evaluation.explanation": f"expected 42, the agent answered {answer!r}",
-            },
-        )
-    print(json.dumps({"answer": answer, "reward": value}))
+        return str(result.chat_history[-1].get("content") or "").strip()
+
+    rewarded_rollout(chat, tracer)
 
 
 try:

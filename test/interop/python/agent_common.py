@@ -167,19 +167,16 @@ def score(answer: str) -> float:
     return 1.0 if "42" in answer else 0.0
 
 
-def run_scenario(client, tracer=None, **extra: Any) -> None:
-    """Runs the scenario named on the command line; `tools` runs under a root span with the rollout and reward."""
-    import sys
+def rewarded_rollout(run: Callable[[], str], tracer=None) -> None:
+    """Runs the agent (`run` returns its answer) under the root span "agent-run" that declares the rollout
+    (TRACELIGHT_ROLLOUT_ID), records the reward as a `gen_ai.evaluation.result` event on it, and prints
+    {answer, reward} for the test."""
+    if tracer is None:
+        from opentelemetry import trace
 
-    scenario = sys.argv[1] if len(sys.argv) > 1 else "single"
-    if scenario == "single":
-        print(json.dumps({"answer": single_turn(client, **extra)}))
-        return
-    if scenario != "tools":
-        raise SystemExit(f"unknown scenario {scenario!r}")
-    rollout_id = os.environ["TRACELIGHT_ROLLOUT_ID"]
-    with tracer.start_as_current_span("agent-run", attributes={"tracelight.rollout.id": rollout_id}) as root:
-        answer = tool_agent(client, **extra)
+        tracer = trace.get_tracer("tracelight-interop-agent")
+    with tracer.start_as_current_span("agent-run", attributes={"tracelight.rollout.id": os.environ["TRACELIGHT_ROLLOUT_ID"]}) as root:
+        answer = run()
         value = score(answer)
         root.add_event(
             "gen_ai.evaluation.result",
@@ -190,3 +187,16 @@ def run_scenario(client, tracer=None, **extra: Any) -> None:
             },
         )
     print(json.dumps({"answer": answer, "reward": value}))
+
+
+def run_scenario(client, tracer=None, **extra: Any) -> None:
+    """Runs the scenario named on the command line; `tools` runs under a root span with the rollout and reward."""
+    import sys
+
+    scenario = sys.argv[1] if len(sys.argv) > 1 else "single"
+    if scenario == "single":
+        print(json.dumps({"answer": single_turn(client, **extra)}))
+        return
+    if scenario != "tools":
+        raise SystemExit(f"unknown scenario {scenario!r}")
+    rewarded_rollout(lambda: tool_agent(client, **extra), tracer)

@@ -22,11 +22,10 @@ Usage: python autogen_agent.py tools
 """
 
 import asyncio
-import json
 import os
 import sys
 
-from agent_common import MODEL, TOOL_QUESTION, TOOL_SYSTEM_PROMPT, calculate, score, setup_tracing
+from agent_common import MODEL, TOOL_QUESTION, TOOL_SYSTEM_PROMPT, calculate, rewarded_rollout, setup_tracing
 
 flush = setup_tracing()
 
@@ -38,7 +37,6 @@ from autogen_agentchat.agents import AssistantAgent  # noqa: E402
 from autogen_agentchat.messages import TextMessage  # noqa: E402
 from autogen_core.models import ModelFamily  # noqa: E402
 from autogen_ext.models.openai import OpenAIChatCompletionClient  # noqa: E402
-from opentelemetry import trace  # noqa: E402
 
 
 def calculator(expression: str) -> str:
@@ -80,19 +78,7 @@ def main() -> None:
     scenario = sys.argv[1] if len(sys.argv) > 1 else "tools"
     if scenario != "tools":
         raise SystemExit(f"unknown scenario {scenario!r} (this agent has only `tools`)")
-    tracer = trace.get_tracer("tracelight-interop-agent")
-    with tracer.start_as_current_span("agent-run", attributes={"tracelight.rollout.id": os.environ["TRACELIGHT_ROLLOUT_ID"]}) as root:
-        answer = asyncio.run(run_agent())
-        value = score(answer)
-        root.add_event(
-            "gen_ai.evaluation.result",
-            {
-                "gen_ai.evaluation.name": "correct",
-                "gen_ai.evaluation.score.value": value,
-                "gen_ai.evaluation.explanation": f"expected 42, the agent answered {answer!r}",
-            },
-        )
-    print(json.dumps({"answer": answer, "reward": value}))
+    rewarded_rollout(lambda: asyncio.run(run_agent()))
 
 
 try:

@@ -32,10 +32,9 @@ os.environ.setdefault("CREWAI_TRACING_ENABLED", "false")
 os.environ.setdefault("CREWAI_DISABLE_VERSION_CHECK", "true")
 os.environ["HOME"] = os.path.join(os.getcwd(), "crewai-home")
 
-import json  # noqa: E402
 import sys  # noqa: E402
 
-from agent_common import MODEL, TOOL_QUESTION, TOOL_SYSTEM_PROMPT, calculate, score, setup_tracing  # noqa: E402
+from agent_common import MODEL, TOOL_QUESTION, TOOL_SYSTEM_PROMPT, calculate, rewarded_rollout, setup_tracing  # noqa: E402
 
 flush = setup_tracing()
 
@@ -47,7 +46,6 @@ OpenAIInstrumentor().instrument()
 
 from crewai import LLM, Agent, Crew, Task  # noqa: E402
 from crewai.tools import tool  # noqa: E402
-from opentelemetry import trace  # noqa: E402
 
 ROLE = "Calculator"
 GOAL = "Answer arithmetic questions correctly"
@@ -68,19 +66,7 @@ def main() -> None:
     agent = Agent(role=ROLE, goal=GOAL, backstory=TOOL_SYSTEM_PROMPT, tools=[calculator], llm=llm, verbose=False)
     task = Task(description=TOOL_QUESTION, expected_output=EXPECTED_OUTPUT, agent=agent)
     crew = Crew(agents=[agent], tasks=[task], verbose=False)
-    tracer = trace.get_tracer("tracelight-interop-agent")
-    with tracer.start_as_current_span("agent-run", attributes={"tracelight.rollout.id": os.environ["TRACELIGHT_ROLLOUT_ID"]}) as root:
-        answer = str(crew.kickoff()).strip()
-        value = score(answer)
-        root.add_event(
-            "gen_ai.evaluation.result",
-            {
-                "gen_ai.evaluation.name": "correct",
-                "gen_ai.evaluation.score.value": value,
-                "gen_ai.evaluation.explanation": f"expected 42, the agent answered {answer!r}",
-            },
-        )
-    print(json.dumps({"answer": answer, "reward": value}))
+    rewarded_rollout(lambda: str(crew.kickoff()).strip())
 
 
 try:

@@ -29,11 +29,10 @@ Usage: python google_adk_agent.py tools
 """
 
 import asyncio
-import json
 import os
 import sys
 
-from agent_common import MODEL, TOOL_QUESTION, TOOL_SYSTEM_PROMPT, calculate, protocol, score
+from agent_common import MODEL, TOOL_QUESTION, TOOL_SYSTEM_PROMPT, calculate, protocol, rewarded_rollout
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
@@ -81,19 +80,7 @@ def main() -> None:
     scenario = sys.argv[1] if len(sys.argv) > 1 else "tools"
     if scenario != "tools":
         raise SystemExit(f"unknown scenario {scenario!r} (this agent has only `tools`)")
-    tracer = trace.get_tracer("tracelight-interop-agent")
-    with tracer.start_as_current_span("agent-run", attributes={"tracelight.rollout.id": os.environ["TRACELIGHT_ROLLOUT_ID"]}) as root:
-        answer = asyncio.run(run_agent())
-        value = score(answer)
-        root.add_event(
-            "gen_ai.evaluation.result",
-            {
-                "gen_ai.evaluation.name": "correct",
-                "gen_ai.evaluation.score.value": value,
-                "gen_ai.evaluation.explanation": f"expected 42, the agent answered {answer!r}",
-            },
-        )
-    print(json.dumps({"answer": answer, "reward": value}))
+    rewarded_rollout(lambda: asyncio.run(run_agent()))
 
 
 def flush() -> None:

@@ -30,7 +30,7 @@ from agent_common import (  # noqa: E402
     TOOL_SYSTEM_PROMPT,
     USER_QUESTION,
     calculate,
-    score,
+    rewarded_rollout,
     setup_tracing,
 )
 
@@ -87,19 +87,7 @@ def main() -> None:
         return
     if scenario != "tools":
         raise SystemExit(f"unknown scenario {scenario!r}")
-    tracer = trace.get_tracer("tracelight-interop-agent")
-    with tracer.start_as_current_span("agent-run", attributes={"tracelight.rollout.id": os.environ["TRACELIGHT_ROLLOUT_ID"]}) as root:
-        answer = ask(agent(TOOL_SYSTEM_PROMPT, [CALCULATOR]), TOOL_QUESTION)
-        value = score(answer)
-        root.add_event(
-            "gen_ai.evaluation.result",
-            {
-                "gen_ai.evaluation.name": "correct",
-                "gen_ai.evaluation.score.value": value,
-                "gen_ai.evaluation.explanation": f"expected 42, the agent answered {answer!r}",
-            },
-        )
-    print(json.dumps({"answer": answer, "reward": value}))
+    rewarded_rollout(lambda: ask(agent(TOOL_SYSTEM_PROMPT, [CALCULATOR]), TOOL_QUESTION))
 
 
 try:

@@ -17,11 +17,10 @@ Scenario `tools` only: the run happens under a root span "agent-run" carrying `t
 Usage: LANGGRAPH_TRACING=openinference|openllmetry python langgraph_agent.py tools
 """
 
-import json
 import os
 import sys
 
-from agent_common import MODEL, TOOL_QUESTION, TOOL_SYSTEM_PROMPT, calculate, score, setup_tracing
+from agent_common import MODEL, TOOL_QUESTION, TOOL_SYSTEM_PROMPT, calculate, rewarded_rollout, setup_tracing
 
 flush = setup_tracing()
 
@@ -40,7 +39,6 @@ else:
 from langchain_core.tools import tool  # noqa: E402
 from langchain_openai import ChatOpenAI  # noqa: E402
 from langgraph.prebuilt import create_react_agent  # noqa: E402
-from opentelemetry import trace  # noqa: E402
 
 
 @tool
@@ -60,20 +58,7 @@ def main() -> None:
     # ChatOpenAI reads OPENAI_API_KEY; the base URL is passed as the simulated model's /v1.
     model = ChatOpenAI(model=MODEL, base_url=os.environ["OPENAI_BASE_URL"])
     agent = create_react_agent(model, [calculator], prompt=TOOL_SYSTEM_PROMPT)
-    tracer = trace.get_tracer("tracelight-interop-agent")
-    with tracer.start_as_current_span("agent-run", attributes={"tracelight.rollout.id": os.environ["TRACELIGHT_ROLLOUT_ID"]}) as root:
-        state = agent.invoke({"messages": [("user", TOOL_QUESTION)]}, {"recursion_limit": 16})
-        answer = str(state["messages"][-1].content)
-        value = score(answer)
-        root.add_event(
-            "gen_ai.evaluation.result",
-            {
-                "gen_ai.evaluation.name": "correct",
-                "gen_ai.evaluation.score.value": value,
-                "gen_ai.evaluation.explanation": f"expected 42, the agent answered {answer!r}",
-            },
-        )
-    print(json.dumps({"answer": answer, "reward": value}))
+    rewarded_rollout(lambda: str(agent.invoke({"messages": [("user", TOOL_QUESTION)]}, {"recursion_limit": 16})["messages"][-1].content))
 
 
 try:

@@ -35,7 +35,7 @@ from agent_common import (
     TOOL_SYSTEM_PROMPT,
     USER_QUESTION,
     calculate,
-    score,
+    rewarded_rollout,
     setup_tracing,
 )
 
@@ -92,19 +92,7 @@ def main() -> None:
     if scenario != "tools":
         raise SystemExit(f"unknown scenario {scenario!r}")
     tool = FunctionTool.from_defaults(fn=calculator, name="calculator")
-    tracer = trace.get_tracer("tracelight-interop-agent")
-    with tracer.start_as_current_span("agent-run", attributes={"tracelight.rollout.id": os.environ["TRACELIGHT_ROLLOUT_ID"]}) as root:
-        answer = asyncio.run(run("calculator-agent", TOOL_SYSTEM_PROMPT, TOOL_QUESTION, [tool]))
-        value = score(answer)
-        root.add_event(
-            "gen_ai.evaluation.result",
-            {
-                "gen_ai.evaluation.name": "correct",
-                "gen_ai.evaluation.score.value": value,
-                "gen_ai.evaluation.explanation": f"expected 42, the agent answered {answer!r}",
-            },
-        )
-    print(json.dumps({"answer": answer, "reward": value}))
+    rewarded_rollout(lambda: asyncio.run(run("calculator-agent", TOOL_SYSTEM_PROMPT, TOOL_QUESTION, [tool])))
 
 
 try:

@@ -19,18 +19,15 @@ Usage: python openai_agents_agent.py tools
 """
 
 import asyncio
-import json
-import os
 import sys
 
-from agent_common import MODEL, TOOL_QUESTION, TOOL_SYSTEM_PROMPT, calculate, score, setup_tracing
+from agent_common import MODEL, TOOL_QUESTION, TOOL_SYSTEM_PROMPT, calculate, rewarded_rollout, setup_tracing
 
 flush = setup_tracing()
 
 from agents import Agent, OpenAIChatCompletionsModel, Runner, function_tool  # noqa: E402
 from openai import AsyncOpenAI  # noqa: E402
 from openinference.instrumentation.openai_agents import OpenAIAgentsInstrumentor  # noqa: E402
-from opentelemetry import trace  # noqa: E402
 
 OpenAIAgentsInstrumentor().instrument()
 
@@ -45,7 +42,7 @@ def calculator(expression: str) -> str:
     return calculate(expression)
 
 
-async def main() -> None:
+def main() -> None:
     scenario = sys.argv[1] if len(sys.argv) > 1 else "tools"
     if scenario != "tools":
         raise SystemExit(f"unknown scenario {scenario!r} (this agent has only `tools`)")
@@ -55,23 +52,10 @@ async def main() -> None:
         model=OpenAIChatCompletionsModel(model=MODEL, openai_client=AsyncOpenAI()),
         tools=[calculator],
     )
-    tracer = trace.get_tracer("tracelight-interop-agent")
-    with tracer.start_as_current_span("agent-run", attributes={"tracelight.rollout.id": os.environ["TRACELIGHT_ROLLOUT_ID"]}) as root:
-        result = await Runner.run(agent, TOOL_QUESTION, max_turns=8)
-        answer = str(result.final_output)
-        value = score(answer)
-        root.add_event(
-            "gen_ai.evaluation.result",
-            {
-                "gen_ai.evaluation.name": "correct",
-                "gen_ai.evaluation.score.value": value,
-                "gen_ai.evaluation.explanation": f"expected 42, the agent answered {answer!r}",
-            },
-        )
-    print(json.dumps({"answer": answer, "reward": value}))
+    rewarded_rollout(lambda: str(asyncio.run(Runner.run(agent, TOOL_QUESTION, max_turns=8)).final_output))
 
 
 try:
-    asyncio.run(main())
+    main()
 finally:
     flush()

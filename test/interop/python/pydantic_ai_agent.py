@@ -29,13 +29,12 @@ from agent_common import (
     TOOL_SYSTEM_PROMPT,
     USER_QUESTION,
     calculate,
-    score,
+    rewarded_rollout,
     setup_tracing,
 )
 
 flush = setup_tracing()
 
-from opentelemetry import trace  # noqa: E402
 from pydantic_ai import Agent  # noqa: E402
 from pydantic_ai.models.instrumented import InstrumentationSettings  # noqa: E402
 from pydantic_ai.models.openai import OpenAIChatModel  # noqa: E402
@@ -65,19 +64,7 @@ def main() -> None:
     if scenario != "tools":
         raise SystemExit(f"unknown scenario {scenario!r}")
     agent = Agent(model, name="calculator-agent", system_prompt=TOOL_SYSTEM_PROMPT, tools=[calculator])
-    tracer = trace.get_tracer("tracelight-interop-agent")
-    with tracer.start_as_current_span("agent-run", attributes={"tracelight.rollout.id": os.environ["TRACELIGHT_ROLLOUT_ID"]}) as root:
-        answer = agent.run_sync(TOOL_QUESTION).output
-        value = score(answer)
-        root.add_event(
-            "gen_ai.evaluation.result",
-            {
-                "gen_ai.evaluation.name": "correct",
-                "gen_ai.evaluation.score.value": value,
-                "gen_ai.evaluation.explanation": f"expected 42, the agent answered {answer!r}",
-            },
-        )
-    print(json.dumps({"answer": answer, "reward": value}))
+    rewarded_rollout(lambda: agent.run_sync(TOOL_QUESTION).output)
 
 
 try:

@@ -17,11 +17,10 @@ Scenario `tools` only: the run happens under a root span "agent-run" carrying `t
 Usage: python smolagents_agent.py tools
 """
 
-import json
 import os
 import sys
 
-from agent_common import MODEL, TOOL_QUESTION, TOOL_SYSTEM_PROMPT, calculate, score, setup_tracing
+from agent_common import MODEL, TOOL_QUESTION, TOOL_SYSTEM_PROMPT, calculate, rewarded_rollout, setup_tracing
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -32,7 +31,6 @@ from openinference.instrumentation.smolagents import SmolagentsInstrumentor  # n
 
 SmolagentsInstrumentor().instrument()
 
-from opentelemetry import trace  # noqa: E402
 from smolagents import LogLevel, OpenAIServerModel, ToolCallingAgent, tool  # noqa: E402
 
 
@@ -59,19 +57,7 @@ def main() -> None:
         max_steps=6,
         verbosity_level=LogLevel.OFF,
     )
-    tracer = trace.get_tracer("tracelight-interop-agent")
-    with tracer.start_as_current_span("agent-run", attributes={"tracelight.rollout.id": os.environ["TRACELIGHT_ROLLOUT_ID"]}) as root:
-        answer = str(agent.run(TOOL_QUESTION))
-        value = score(answer)
-        root.add_event(
-            "gen_ai.evaluation.result",
-            {
-                "gen_ai.evaluation.name": "correct",
-                "gen_ai.evaluation.score.value": value,
-                "gen_ai.evaluation.explanation": f"expected 42, the agent answered {answer!r}",
-            },
-        )
-    print(json.dumps({"answer": answer, "reward": value}))
+    rewarded_rollout(lambda: str(agent.run(TOOL_QUESTION)))
 
 
 try:

@@ -28,7 +28,7 @@ from agent_common import (
     USER_QUESTION,
     calculate,
     protocol,
-    score,
+    rewarded_rollout,
     span_exporter,
 )
 
@@ -41,7 +41,6 @@ if protocol() == "grpc":
 else:
     telemetry.setup_otlp_exporter()
 
-from opentelemetry import trace  # noqa: E402
 from strands import Agent, tool  # noqa: E402
 from strands.models.openai import OpenAIModel  # noqa: E402
 
@@ -73,23 +72,14 @@ def main() -> None:
         return
     if scenario != "tools":
         raise SystemExit(f"unknown scenario {scenario!r}")
-    rollout_id = os.environ["TRACELIGHT_ROLLOUT_ID"]
-    tracer = trace.get_tracer("tracelight-interop-agent")
-    with tracer.start_as_current_span("agent-run", attributes={"tracelight.rollout.id": rollout_id}) as root:
+
+    def solve() -> str:
         agent = Agent(
             name="calculator-agent", model=model(), system_prompt=TOOL_SYSTEM_PROMPT, tools=[calculator], callback_handler=None
         )
-        answer = str(agent(TOOL_QUESTION)).strip()
-        value = score(answer)
-        root.add_event(
-            "gen_ai.evaluation.result",
-            {
-                "gen_ai.evaluation.name": "correct",
-                "gen_ai.evaluation.score.value": value,
-                "gen_ai.evaluation.explanation": f"expected 42, the agent answered {answer!r}",
-            },
-        )
-    print(json.dumps({"answer": answer, "reward": value}))
+        return str(agent(TOOL_QUESTION)).strip()
+
+    rewarded_rollout(solve)
 
 
 try:
